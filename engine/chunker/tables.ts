@@ -1,0 +1,76 @@
+/**
+ * Precomputed Rabin fingerprint tables for one polynomial, split into 32-bit halves so the
+ * chunker's hot loop never touches BigInt.
+ */
+
+import {degreeOf, modPolynomial} from './polynomial.js';
+
+/** Bytes in the sliding window of the rolling hash. */
+export const WINDOW_SIZE = 64;
+
+/** Lowest polynomial degree the split-digest representation supports. */
+export const MIN_TABLE_DEGREE = 40;
+/** Highest polynomial degree restic's chunker accepts. */
+export const MAX_TABLE_DEGREE = 53;
+
+/**
+ * Tables for one polynomial, read-only once built and shared by every chunker using that
+ * polynomial. The digest is kept as `hi * 2^32 + lo` (lo as a signed int32 bit pattern), and
+ * each table entry as the pair [2i] = hi, [2i + 1] = lo.
+ * - `out[b]`: fingerprint of byte b followed by 63 zero bytes; XOR removes b from the window.
+ * - `mod[t]`: (t * x^degree) mod polynomial, where t is the top 8 bits of the digest that a
+ *   byte shift pushes past the degree.
+ * - `topShift`: hi >>> topShift gives those top 8 bits; `hiKeepMask` keeps the hi bits below
+ *   them.
+ */
+export interface ChunkerTables {
+	readonly polynomial: bigint;
+	readonly degree: number;
+	readonly out: Int32Array;
+	readonly mod: Int32Array;
+	readonly topShift: number;
+	readonly hiKeepMask: number;
+}
+
+const cache = new Map<bigint, ChunkerTables>();
+
+/**
+ * Returns the tables for `pol`, building and caching them on first use. Throws a RangeError
+ * unless 40 <= deg(pol) <= 53 (restic itself creates only degree-53 polynomials and rejects
+ * degrees above 53).
+ */
+export function createChunkerTables(pol: bigint): ChunkerTables {
+	const cached = cache.get(pol);
+	if (cached !== undefined) {
+		return cached;
+	}
+	const degree = degreeOf(pol);
+	if (degree < MIN_TABLE_DEGREE || degree > MAX_TABLE_DEGREE) {
+		throw new RangeError(`unsupported chunker polynomial degree ${degree} (supported: ${MIN_TABLE_DEGREE}..${MAX_TABLE_DEGREE})`);
+	}
+	const out = new Int32Array(512);
+	const mod = new Int32Array(512);
+	for (let b = 0; b < 256; b++) {
+		let h = modPolynomial(BigInt(b), pol);
+		for (let i = 1; i < WINDOW_SIZE; i++) {
+			h = modPolynomial(h << 8n, pol);
+		}
+		storePair(out, b, h);
+		storePair(mod, b, modPolynomial(BigInt(b) << BigInt(degree), pol));
+	}
+	const tables: ChunkerTables = {
+		polynomial: pol,
+		degree,
+		out,
+		mod,
+		topShift: degree - 40,
+		hiKeepMask: (1 << (degree - 40)) - 1,
+	};
+	cache.set(pol, tables);
+	return tables;
+}
+
+function storePair(table: Int32Array, index: number, value: bigint): void {
+	table[2 * index] = Number(value >> 32n);
+	table[2 * index + 1] = Number(BigInt.asIntN(32, value));
+}
