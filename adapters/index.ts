@@ -1,0 +1,39 @@
+/**
+ * The storage kit. Importing this module registers every built-in adapter with the registry.
+ */
+
+import {localAdapter} from './local.js';
+import {registerAdapter} from './registry.js';
+
+registerAdapter(localAdapter);
+
+export * from './storage.js';
+export {createLocalStorage, getDefaultLocalConcurrency, localAdapter, DIRECTORY_MODE, FILE_MODE, type LocalStorageOptions} from './local.js';
+export {createMemoryStorage, type MemoryStorageOptions} from './memory.js';
+export {
+	checkOptionValue,
+	readBooleanOption,
+	readNumberOption,
+	resolveOptionValues,
+	type AdapterDefinition,
+	type Environment,
+	type OptionDeclaration,
+	type OptionIssue,
+	type OptionKind,
+	type OptionSources,
+	type OptionValues,
+} from './options.js';
+export {
+	findAdapter,
+	formatRepositoryLocation,
+	listAdapters,
+	openRepositoryStorage,
+	parseRepositoryLocation,
+	redactLocation,
+	redactValues,
+	registerAdapter,
+	unregisterAdapter,
+	RepositoryLocationError,
+	type ParsedLocation,
+} from './registry.js';
+export * from './wrappers/index.js';
