@@ -1,0 +1,447 @@
+/**
+ * Backup: walks the source paths, chunks and stores file contents, builds trees bottom-up and
+ * saves a snapshot. Unchanged files (against the parent snapshot) are not read again.
+ */
+import * as fs from 'node:fs/promises';
+import type {BigIntStats} from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {createChunkerTables, Chunker, type ChunkerTables} from '../chunker/chunker.js';
+import {encodeTree, decodeTree, type Tree, type TreeNode} from '../format/tree.js';
+import {formatGoTime, nowNs, parseGoTime} from '../format/time.js';
+import {CancelledError, CairnError} from '../errors.js';
+import {hashHex} from '../util/hash.js';
+import {Semaphore} from '../util/concurrency.js';
+import {ProgressTracker, type ProgressListener} from '../progress.js';
+import type {Repository} from '../repository/repository.js';
+import {findSnapshotId, loadSnapshot, saveSnapshot, samePaths, listSnapshots} from '../repository/snapshots.js';
+import {acquireLock} from '../repository/lock.js';
+import {buildNode, isUnchanged} from './node-from-stat.js';
+import {compileExcludes, type ExcludeMatcher} from './excludes.js';
+import {scanTotals} from './scanner.js';
+
+/** What to back up and how. */
+export interface BackupOptions {
+	paths: string[];
+	excludes?: string[];
+	tags?: string[];
+	/** Hostname recorded in the snapshot (default: this host). */
+	host?: string;
+	/** Snapshot time in nanoseconds since the epoch (default: now). */
+	time?: bigint;
+	/** Parent snapshot ID; default the latest snapshot of this host with the same paths. `false` disables. */
+	parent?: string | false;
+	signal?: AbortSignal;
+	onProgress?: ProgressListener;
+	/** Called for every file or directory that could not be read; the backup goes on. */
+	onWarning?: (path: string, message: string) => void;
+	/** Take no lock (the caller holds one). */
+	noLock?: boolean;
+}
+
+/** Counts in restic's summary shape. */
+export interface BackupSummary {
+	files_new: number;
+	files_changed: number;
+	files_unmodified: number;
+	dirs_new: number;
+	dirs_changed: number;
+	dirs_unmodified: number;
+	data_blobs: number;
+	tree_blobs: number;
+	data_added: number;
+	total_files_processed: number;
+	total_bytes_processed: number;
+	total_duration: number;
+	snapshot_id: string;
+	parent?: string;
+	/** Number of files and directories that could not be read. */
+	errors: number;
+}
+
+const PROGRAM_VERSION = 'cairn 0.1.0';
+/** Files read at once. */
+const FILE_CONCURRENCY = 4;
+/** Blobs being compressed and encrypted at once. */
+const BLOB_CONCURRENCY = 6;
+const READ_SIZE = 1024 * 1024;
+
+interface VirtualDir {
+	/** Absolute path of this directory on disk. */
+	abs: string;
+	children: Map<string, VirtualDir | 'target'>;
+}
+
+interface Context {
+	repo: Repository;
+	tables: ChunkerTables;
+	exclude: ExcludeMatcher;
+	progress: ProgressTracker;
+	summary: BackupSummary;
+	fileSlots: Semaphore;
+	blobSlots: Semaphore;
+	blobSaves: Set<Promise<void>>;
+	blobFailure?: Error;
+	signal?: AbortSignal;
+	warn: (path: string, message: string) => void;
+	buffers: Buffer[];
+}
+
+function throwIfCancelled(signal?: AbortSignal): void {
+	if (signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved');
+}
+
+function sameTime(a: string, b: string): boolean {
+	if (a === b) return true;
+	try {
+		return parseGoTime(a) === parseGoTime(b);
+	} catch {
+		return false;
+	}
+}
+
+/** Builds the directory skeleton that leads from `/` to every target path. */
+function buildSkeleton(targets: string[]): VirtualDir {
+	const root: VirtualDir = {abs: '/', children: new Map()};
+	for (const target of targets) {
+		const parts = target.split('/').filter(Boolean);
+		let dir = root;
+		for (let i = 0; i < parts.length; i++) {
+			const name = parts[i]!;
+			if (i === parts.length - 1) {
+				dir.children.set(name, 'target');
+				break;
+			}
+			const existing = dir.children.get(name);
+			if (existing === 'target') break; // an ancestor is itself a target: it covers this path
+			let next = existing;
+			if (!next) {
+				next = {abs: '/' + parts.slice(0, i + 1).join('/'), children: new Map()};
+				dir.children.set(name, next);
+			}
+			dir = next;
+		}
+	}
+	return root;
+}
+
+/**
+ * Runs a backup and saves a snapshot. Returns the summary with the snapshot ID.
+ * Throws CairnError when no source path exists, CancelledError when the signal fires
+ * (in which case uploaded packs are indexed for reuse and no snapshot is saved).
+ */
+export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupSummary> {
+	const started = performance.now();
+	const warnings: Array<[string, string]> = [];
+	const warn = (p: string, message: string): void => {
+		warnings.push([p, message]);
+		summary.errors++;
+		progress.errors++;
+		options.onWarning?.(p, message);
+	};
+	const targets: string[] = [];
+	for (const given of options.paths) {
+		const abs = path.resolve(given);
+		try {
+			await fs.lstat(abs);
+			targets.push(abs);
+		} catch (error) {
+			warnings.push([abs, `cannot read source path: ${(error as Error).message}`]);
+		}
+	}
+	if (targets.length === 0) {
+		const list = warnings.map(([p, m]) => `${p}: ${m}`).join('; ');
+		throw new CairnError(`nothing to back up: no source path exists (${list}). Check the paths and try again`);
+	}
+	const summary: BackupSummary = {
+		files_new: 0, files_changed: 0, files_unmodified: 0, dirs_new: 0, dirs_changed: 0, dirs_unmodified: 0,
+		data_blobs: 0, tree_blobs: 0, data_added: 0, total_files_processed: 0, total_bytes_processed: 0, total_duration: 0,
+		snapshot_id: '', errors: 0,
+	};
+	const progress = new ProgressTracker('backup', options.onProgress);
+	for (const [p, m] of warnings) {
+		summary.errors++;
+		progress.errors++;
+		options.onWarning?.(p, m);
+	}
+	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
+	try {
+		await repo.loadIndex({signal: options.signal});
+		const hostname = options.host ?? os.hostname();
+		const parentId = await findParent(repo, options, hostname, targets);
+		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
+		const exclude = compileExcludes(options.excludes ?? []);
+		const scan = scanTotals(targets, exclude, options.signal).then((totals) => {
+			progress.filesTotal = totals.files;
+			progress.bytesTotal = totals.bytes;
+		}, () => undefined);
+		const ctx: Context = {
+			repo, tables: createChunkerTables(repo.polynomial), exclude, progress, summary,
+			fileSlots: new Semaphore(FILE_CONCURRENCY), blobSlots: new Semaphore(BLOB_CONCURRENCY), blobSaves: new Set(),
+			signal: options.signal, warn, buffers: [],
+		};
+		let treeId: string;
+		try {
+			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
+			await drainBlobSaves(ctx);
+			await repo.flush(options.signal);
+		} catch (error) {
+			await drainBlobSaves(ctx).catch(() => undefined);
+			await repo.salvage().catch(() => undefined);
+			if (options.signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved; uploaded data is indexed and the next backup reuses it', {cause: error});
+			throw error;
+		}
+		await scan;
+		throwIfCancelled(options.signal);
+		const user = os.userInfo();
+		summary.total_duration = (performance.now() - started) / 1000;
+		summary.snapshot_id = await saveSnapshot(repo, {
+			time: formatGoTime(options.time ?? nowNs()),
+			parent: parentId,
+			tree: treeId,
+			paths: targets,
+			hostname,
+			username: user.username,
+			uid: user.uid,
+			gid: user.gid,
+			excludes: options.excludes?.length ? options.excludes : undefined,
+			tags: options.tags?.length ? options.tags : undefined,
+			program_version: PROGRAM_VERSION,
+		}, options.signal);
+		if (parentId) summary.parent = parentId;
+		progress.currentFile = undefined;
+		progress.finish();
+		return summary;
+	} finally {
+		progress.finish();
+		await lock?.release();
+	}
+}
+
+async function findParent(repo: Repository, options: BackupOptions, hostname: string, targets: string[]): Promise<string | undefined> {
+	if (options.parent === false) return undefined;
+	if (typeof options.parent === 'string') return findSnapshotId(repo, options.parent, {}, options.signal);
+	const snapshots = await listSnapshots(repo, {signal: options.signal, onError: () => undefined});
+	const candidates = snapshots.filter((s) => s.hostname === hostname && samePaths(s.paths, targets));
+	return candidates.at(-1)?.id;
+}
+
+async function loadParentTree(ctx: Context, id: string | undefined): Promise<Map<string, TreeNode> | undefined> {
+	if (!id) return undefined;
+	try {
+		const tree: Tree = decodeTree(await ctx.repo.loadBlob('tree', id, ctx.signal), id);
+		return new Map(tree.nodes.map((n) => [n.name, n]));
+	} catch {
+		return undefined; // an unreadable parent only means files are read again
+	}
+}
+
+async function saveTree(ctx: Context, nodes: TreeNode[]): Promise<string> {
+	const bytes = encodeTree(nodes);
+	const result = await ctx.repo.saveBlob('tree', bytes, undefined, ctx.signal);
+	if (!result.known) {
+		ctx.summary.tree_blobs++;
+		ctx.summary.data_added += result.storedSize;
+	}
+	return result.id;
+}
+
+/** Saves an intermediate directory of the skeleton (metadata from disk, children limited to targets). */
+async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: string | undefined): Promise<string> {
+	const previous = await loadParentTree(ctx, parentTreeId);
+	const nodes: TreeNode[] = [];
+	await Promise.all([...dir.children].map(async ([name, child]) => {
+		const abs = path.posix.join(dir.abs, name);
+		if (child === 'target') {
+			const node = await saveEntry(ctx, abs, name, previous?.get(name));
+			if (node) nodes.push(node);
+			return;
+		}
+		let stats: BigIntStats;
+		try {
+			stats = await fs.lstat(abs, {bigint: true});
+		} catch (error) {
+			ctx.warn(abs, `cannot read directory: ${(error as Error).message}`);
+			return;
+		}
+		const node = buildNode(name, stats);
+		node.subtree = await saveVirtualDir(ctx, child, previous?.get(name)?.subtree);
+		nodes.push(node);
+	}));
+	return saveTree(ctx, nodes);
+}
+
+/** Saves one file system entry; returns its node, or undefined when it was excluded or unreadable. */
+async function saveEntry(ctx: Context, abs: string, name: string, previous: TreeNode | undefined, known?: BigIntStats): Promise<TreeNode | undefined> {
+	throwIfCancelled(ctx.signal);
+	if (ctx.exclude(abs)) return undefined;
+	let stats = known;
+	if (!stats) {
+		try {
+			stats = await fs.lstat(abs, {bigint: true});
+		} catch (error) {
+			ctx.warn(abs, `cannot read: ${(error as Error).message}`);
+			return undefined;
+		}
+	}
+	const node = buildNode(name, stats);
+	switch (node.type) {
+		case 'file':
+			return (await saveFile(ctx, abs, node, previous)) ? node : undefined;
+		case 'dir':
+			return (await saveDirectory(ctx, abs, node, previous)) ? node : undefined;
+		case 'symlink':
+			try {
+				node.linktarget = await fs.readlink(abs);
+			} catch (error) {
+				ctx.warn(abs, `cannot read symlink: ${(error as Error).message}`);
+				return undefined;
+			}
+			return node;
+		default:
+			return node;
+	}
+}
+
+async function saveDirectory(ctx: Context, abs: string, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
+	let names: string[];
+	try {
+		names = await fs.readdir(abs);
+	} catch (error) {
+		ctx.warn(abs, `cannot read directory: ${(error as Error).message}`);
+		return false;
+	}
+	const previousNodes = await loadParentTree(ctx, previous?.type === 'dir' ? previous.subtree : undefined);
+	const children: TreeNode[] = [];
+	await Promise.all(names.map(async (name) => {
+		const child = await saveEntry(ctx, path.posix.join(abs, name), name, previousNodes?.get(name));
+		if (child) children.push(child);
+	}));
+	throwIfCancelled(ctx.signal);
+	node.subtree = await saveTree(ctx, children);
+	if (!previous) ctx.summary.dirs_new++;
+	else if (previous.subtree === node.subtree) ctx.summary.dirs_unmodified++;
+	else ctx.summary.dirs_changed++;
+	return true;
+}
+
+async function saveFile(ctx: Context, abs: string, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
+	const size = node.size ?? 0;
+	if (previous && isUnchanged(previous, node) && sameTime(previous.mtime, node.mtime)
+		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
+		node.content = [...previous.content!];
+		ctx.summary.files_unmodified++;
+		ctx.summary.total_files_processed++;
+		ctx.summary.total_bytes_processed += size;
+		ctx.progress.filesDone++;
+		ctx.progress.bytesDone += size;
+		ctx.progress.maybeEmit();
+		return true;
+	}
+	const release = await ctx.fileSlots.acquire();
+	try {
+		throwIfCancelled(ctx.signal);
+		ctx.progress.currentFile = abs;
+		const read = await readFileChunks(ctx, abs);
+		if (!read) return false;
+		node.content = read.ids;
+		node.size = read.size;
+	} finally {
+		release();
+	}
+	if (previous) ctx.summary.files_changed++;
+	else ctx.summary.files_new++;
+	ctx.summary.total_files_processed++;
+	ctx.summary.total_bytes_processed += node.size ?? 0;
+	ctx.progress.filesDone++;
+	ctx.progress.maybeEmit();
+	return true;
+}
+
+function takeBuffer(ctx: Context): Buffer {
+	return ctx.buffers.pop() ?? Buffer.allocUnsafe(9 * 1024 * 1024);
+}
+
+/** Reads a file through the chunker; returns the blob IDs in order, or undefined when it cannot be read. */
+async function readFileChunks(ctx: Context, abs: string): Promise<{ids: string[]; size: number} | undefined> {
+	let handle: fs.FileHandle;
+	try {
+		handle = await fs.open(abs, 'r');
+	} catch (error) {
+		ctx.warn(abs, `cannot open file: ${(error as Error).message}`);
+		return undefined;
+	}
+	const buf = takeBuffer(ctx);
+	const chunker = new Chunker(ctx.tables);
+	const ids: string[] = [];
+	let size = 0;
+	try {
+		let start = 0;
+		let scan = 0;
+		let end = 0;
+		let eof = false;
+		while (true) {
+			if (scan === end) {
+				if (eof) break;
+				if (end + READ_SIZE > buf.length) {
+					buf.copyWithin(0, start, end);
+					end -= start;
+					scan -= start;
+					start = 0;
+				}
+				throwIfCancelled(ctx.signal);
+				const {bytesRead} = await handle.read(buf, end, Math.min(READ_SIZE, buf.length - end), null);
+				if (bytesRead === 0) eof = true;
+				end += bytesRead;
+				size += bytesRead;
+				ctx.progress.bytesDone += bytesRead;
+				continue;
+			}
+			const split = chunker.findSplitPoint(buf, scan, end);
+			if (split < 0) {
+				scan = end;
+				continue;
+			}
+			await storeChunk(ctx, buf.subarray(start, split), ids);
+			start = split;
+			scan = split;
+		}
+		if (end > start) await storeChunk(ctx, buf.subarray(start, end), ids);
+	} catch (error) {
+		if (error instanceof CancelledError) throw error;
+		if (ctx.blobFailure) throw ctx.blobFailure;
+		ctx.warn(abs, `cannot read file: ${(error as Error).message}`);
+		return undefined;
+	} finally {
+		ctx.buffers.push(buf);
+		await handle.close().catch(() => undefined);
+	}
+	return {ids, size};
+}
+
+/** Hashes a chunk and hands a copy to the repository; the save runs in the background with a bound. */
+async function storeChunk(ctx: Context, chunk: Buffer, ids: string[]): Promise<void> {
+	const id = hashHex(chunk);
+	ids.push(id);
+	if (ctx.blobFailure) throw ctx.blobFailure;
+	if (ctx.repo.index.has('data', id)) return;
+	const release = await ctx.blobSlots.acquire();
+	const copy = Buffer.from(chunk);
+	const save = ctx.repo.saveBlob('data', copy, id, ctx.signal).then((result) => {
+		if (!result.known) {
+			ctx.summary.data_blobs++;
+			ctx.summary.data_added += result.storedSize;
+		}
+	}, (error: Error) => {
+		ctx.blobFailure ??= error;
+	}).finally(() => {
+		release();
+		ctx.blobSaves.delete(save);
+	});
+	ctx.blobSaves.add(save);
+}
+
+async function drainBlobSaves(ctx: Context): Promise<void> {
+	while (ctx.blobSaves.size > 0) await Promise.all([...ctx.blobSaves]);
+	if (ctx.blobFailure) throw ctx.blobFailure;
+}

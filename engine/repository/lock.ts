@@ -1,0 +1,149 @@
+/**
+ * Repository locks in restic's format: encrypted JSON files in `locks/`. Backup, restore and
+ * check take non-exclusive locks; prune takes an exclusive one. restic honours cairn's locks
+ * and cairn honours restic's.
+ */
+import * as os from 'node:os';
+import {isStorageError} from '../../adapters/storage.js';
+import {stringifyGoJson} from '../format/json.js';
+import {formatGoTime, nowNs, parseGoTime, toDate} from '../format/time.js';
+import {LockError} from '../errors.js';
+import type {Repository} from './repository.js';
+
+/** The JSON of a lock file. */
+export interface LockJson {
+	time: string;
+	exclusive: boolean;
+	hostname: string;
+	username: string;
+	pid: number;
+	uid?: number;
+	gid?: number;
+}
+
+/** A lock found in the repository. */
+export interface LockInfo extends LockJson {
+	id: string;
+	/** Why the lock is stale, or undefined when it is live. */
+	stale?: string;
+}
+
+/** A lock older than this (not refreshed) is stale. */
+export const STALE_AFTER_MS = 30 * 60_000;
+/** Held locks are refreshed this often. */
+export const REFRESH_EVERY_MS = 5 * 60_000;
+
+function isProcessAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+/** Decides whether a lock is stale: too old, or held by a process of this host that is gone. */
+export function findStaleReason(lock: LockJson, now = Date.now(), hostname = os.hostname()): string | undefined {
+	let time: number;
+	try {
+		time = Number(parseGoTime(lock.time) / 1_000_000n);
+	} catch {
+		return 'its time cannot be read';
+	}
+	if (now - time > STALE_AFTER_MS) return `not refreshed for ${Math.round((now - time) / 60_000)} minutes`;
+	if (lock.hostname === hostname && !isProcessAlive(lock.pid)) return `process ${lock.pid} on this host has exited`;
+	return undefined;
+}
+
+/** Describes who holds a lock, for messages. */
+export function describeLock(lock: LockInfo): string {
+	const kind = lock.exclusive ? 'an exclusive' : 'a shared';
+	let since = lock.time;
+	try {
+		since = toDate(parseGoTime(lock.time)).toISOString();
+	} catch {
+		// keep the raw text
+	}
+	return `${kind} lock ${lock.id.slice(0, 8)} held by ${lock.username}@${lock.hostname} (PID ${lock.pid}) since ${since}`;
+}
+
+/** Loads every lock; unreadable lock files are skipped (they may be mid-removal). */
+export async function listLocks(repo: Repository, signal?: AbortSignal): Promise<LockInfo[]> {
+	const ids = await repo.listIds('locks', signal);
+	const locks: LockInfo[] = [];
+	await Promise.all(ids.map(async (id) => {
+		try {
+			const json = await repo.loadJson<LockJson>('locks', id, signal);
+			locks.push({...json, id, stale: findStaleReason(json)});
+		} catch (error) {
+			if (isStorageError(error, 'not-found')) return;
+			locks.push({time: '', exclusive: true, hostname: '?', username: '?', pid: 0, id, stale: `unreadable: ${(error as Error).message}`});
+		}
+	}));
+	return locks;
+}
+
+function findConflict(locks: LockInfo[], exclusive: boolean, ownId?: string): LockInfo | undefined {
+	return locks.find((l) => l.id !== ownId && !l.stale && (exclusive || l.exclusive));
+}
+
+/** A held lock. Call `release` when the operation ends. */
+export interface HeldLock {
+	readonly id: string;
+	/** Stops refreshing and removes the lock file. */
+	release(): Promise<void>;
+}
+
+/**
+ * Takes a lock. Throws LockError naming the holder when a live conflicting lock exists, and
+ * re-checks after writing to catch a racing process. The lock is refreshed every 5 minutes.
+ */
+export async function acquireLock(repo: Repository, options: {exclusive: boolean; signal?: AbortSignal; recheckDelayMs?: number}): Promise<HeldLock> {
+	const conflict = findConflict(await listLocks(repo, options.signal), options.exclusive);
+	if (conflict) throw lockErrorFor(conflict, repo);
+	const user = os.userInfo();
+	const make = (): Buffer => Buffer.from(stringifyGoJson({
+		time: formatGoTime(nowNs()), exclusive: options.exclusive, hostname: os.hostname(), username: user.username, pid: process.pid, uid: user.uid, gid: user.gid,
+	} satisfies LockJson));
+	let id = await repo.saveUnpacked('locks', make(), options.signal);
+	await new Promise((resolve) => setTimeout(resolve, options.recheckDelayMs ?? 200));
+	const late = findConflict(await listLocks(repo, options.signal), options.exclusive, id);
+	if (late && (options.exclusive || late.exclusive)) {
+		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
+		throw lockErrorFor(late, repo);
+	}
+	let released = false;
+	let refreshing: Promise<void> = Promise.resolve();
+	const timer = setInterval(() => {
+		refreshing = (async () => {
+			const old = id;
+			id = await repo.saveUnpacked('locks', make());
+			await repo.storage.remove({type: 'locks', name: old}).catch(() => undefined);
+		})().catch(() => undefined);
+	}, REFRESH_EVERY_MS);
+	timer.unref();
+	return {
+		get id() {
+			return id;
+		},
+		async release() {
+			if (released) return;
+			released = true;
+			clearInterval(timer);
+			await refreshing;
+			await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
+		},
+	};
+}
+
+function lockErrorFor(lock: LockInfo, repo: Repository): LockError {
+	return new LockError(`repository ${repo.storage.location} is locked: ${describeLock(lock)}. Wait for that operation to finish; if that process is gone, run \`cairn unlock\``);
+}
+
+/** Removes stale locks (or every lock with `all`); returns the removed locks. */
+export async function removeLocks(repo: Repository, options: {all?: boolean; signal?: AbortSignal} = {}): Promise<LockInfo[]> {
+	const locks = await listLocks(repo, options.signal);
+	const doomed = locks.filter((l) => options.all || l.stale);
+	for (const lock of doomed) await repo.storage.remove({type: 'locks', name: lock.id}).catch(() => undefined);
+	return doomed;
+}

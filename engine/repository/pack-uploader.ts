@@ -1,0 +1,146 @@
+/**
+ * Collects encrypted blobs into packs (one open pack per blob type), uploads full packs with a
+ * bounded number in flight, adds them to the index once stored, and writes index files while
+ * work goes on so that an interrupted run's packs are found by the next one.
+ */
+import type {Storage} from '../../adapters/storage.js';
+import {sealBytes, type MasterKey} from '../crypto/cipher.js';
+import {encodePackHeader, type BlobType, type PackedBlob} from '../format/pack.js';
+import type {PackEntry} from '../format/index-file.js';
+import {hashHex} from '../util/hash.js';
+import type {MasterIndex} from './master-index.js';
+
+/** Write an index file after this many packs have been stored without one. */
+const PACKS_PER_INDEX = 24;
+/** ...or after this long since the last index write. */
+const INDEX_INTERVAL_MS = 60_000;
+/** Uploads in flight before `add` waits. */
+const MAX_UPLOADS = 3;
+
+interface OpenPack {
+	parts: Uint8Array[];
+	blobs: PackedBlob[];
+	size: number;
+}
+
+function newPack(): OpenPack {
+	return {parts: [], blobs: [], size: 0};
+}
+
+/** Assembles a pack file from its encrypted blobs; returns the bytes and its ID. */
+export function assemblePack(key: MasterKey, parts: readonly Uint8Array[], blobs: readonly PackedBlob[]): {bytes: Buffer; id: string} {
+	const header = sealBytes(key, encodePackHeader(blobs));
+	const length = Buffer.alloc(4);
+	length.writeUInt32LE(header.length);
+	const bytes = Buffer.concat([...parts, header, length]);
+	return {bytes, id: hashHex(bytes)};
+}
+
+export class PackUploader {
+	private readonly open: Record<BlobType, OpenPack> = {data: newPack(), tree: newPack()};
+	private readonly pending: Record<BlobType, Set<string>> = {data: new Set(), tree: new Set()};
+	private readonly inFlight = new Set<Promise<void>>();
+	private unindexed: PackEntry[] = [];
+	private lastIndexWrite = Date.now();
+	private failure: Error | undefined;
+	uploadedBytes = 0;
+
+	constructor(
+		private readonly storage: Storage,
+		private readonly key: MasterKey,
+		private readonly index: MasterIndex,
+		private readonly packSize: number,
+		private readonly writeIndex: (packs: PackEntry[]) => Promise<unknown>,
+	) {}
+
+	/** True when a blob is being packed or uploaded right now. */
+	isPending(type: BlobType, id: string): boolean {
+		return this.pending[type].has(id);
+	}
+
+	/** Reserves a blob ID so concurrent savers of the same content store it once. */
+	markPending(type: BlobType, id: string): void {
+		this.pending[type].add(id);
+	}
+
+	/** Appends an encrypted blob to the open pack of its type; uploads the pack when it is full. */
+	async add(type: BlobType, id: string, sealed: Uint8Array, uncompressedLength: number, signal?: AbortSignal): Promise<void> {
+		if (this.failure) throw this.failure;
+		const pack = this.open[type];
+		pack.blobs.push({type, id, offset: pack.size, length: sealed.length, uncompressedLength});
+		pack.parts.push(sealed);
+		pack.size += sealed.length;
+		if (pack.size >= this.packSize) {
+			this.open[type] = newPack();
+			await this.startUpload(type, pack, signal);
+		}
+	}
+
+	private async startUpload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
+		while (this.inFlight.size >= MAX_UPLOADS) await Promise.race(this.inFlight);
+		if (this.failure) throw this.failure;
+		const upload = this.upload(type, pack, signal).catch((error: Error) => {
+			this.failure ??= error;
+		});
+		this.inFlight.add(upload);
+		void upload.finally(() => this.inFlight.delete(upload));
+	}
+
+	private async upload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
+		const {bytes, id} = assemblePack(this.key, pack.parts, pack.blobs);
+		pack.parts.length = 0;
+		await this.storage.save({type: 'data', name: id}, bytes, {signal});
+		this.uploadedBytes += bytes.length;
+		const entry: PackEntry = {packId: id, blobs: pack.blobs};
+		this.index.addPack(entry);
+		for (const blob of pack.blobs) this.pending[type].delete(blob.id);
+		this.unindexed.push(entry);
+		if (this.unindexed.length >= PACKS_PER_INDEX || Date.now() - this.lastIndexWrite > INDEX_INTERVAL_MS) {
+			await this.writePendingIndex();
+		}
+	}
+
+	private async writePendingIndex(): Promise<void> {
+		if (this.unindexed.length === 0) return;
+		const packs = this.unindexed;
+		this.unindexed = [];
+		this.lastIndexWrite = Date.now();
+		try {
+			await this.writeIndex(packs);
+		} catch (error) {
+			this.unindexed.push(...packs);
+			throw error;
+		}
+	}
+
+	/** Uploads open packs, waits for all uploads and writes the index for every stored pack. */
+	async flush(signal?: AbortSignal): Promise<void> {
+		for (const type of ['data', 'tree'] as const) {
+			const pack = this.open[type];
+			if (pack.blobs.length > 0) {
+				this.open[type] = newPack();
+				await this.startUpload(type, pack, signal);
+			}
+		}
+		while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+		if (this.failure) {
+			// Packs that did reach storage are still indexed so a later run can reuse them.
+			await this.writePendingIndex().catch(() => undefined);
+			throw this.failure;
+		}
+		await this.writePendingIndex();
+	}
+
+	/**
+	 * After a failure or cancellation: waits for uploads already under way and indexes the packs
+	 * that reached storage, dropping blobs that were still being packed.
+	 */
+	async salvage(): Promise<void> {
+		while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+		this.open.data = newPack();
+		this.open.tree = newPack();
+		this.pending.data.clear();
+		this.pending.tree.clear();
+		await this.writePendingIndex();
+	}
+}

@@ -1,0 +1,268 @@
+/**
+ * An open repository: the master key, the config, the index, and typed access to
+ * unpacked files (snapshots, index, locks) and to blobs in packs.
+ */
+import {randomBytes} from 'node:crypto';
+import type {FileHandle, FileType, Storage} from '../../adapters/storage.js';
+import {isStorageError} from '../../adapters/storage.js';
+import {openBytes, sealBytes, generateMasterKey, type MasterKey} from '../crypto/cipher.js';
+import {addKey, openMasterKey} from './keys.js';
+import {formatPolynomial, generateRandomPolynomial, parsePolynomial} from '../chunker/polynomial.js';
+import {compressZstd, decompressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
+import {validateConfig, type RepositoryConfig} from '../format/config.js';
+import {decodeIndexFile, encodeIndexFile, type PackEntry} from '../format/index-file.js';
+import {parseJsonBytes} from '../format/json.js';
+import type {BlobType} from '../format/pack.js';
+import {CairnError, IntegrityError, RepositoryNotFoundError} from '../errors.js';
+import {hashHex} from '../util/hash.js';
+import {mapConcurrent} from '../util/concurrency.js';
+import {MasterIndex} from './master-index.js';
+import {PackUploader} from './pack-uploader.js';
+
+/** Options for opening or creating a repository. */
+export interface RepositoryOptions {
+	/** How new blobs are compressed (version 2 only). Default `auto`. */
+	compression?: CompressionMode;
+	/** Target pack size in bytes. Default 16 MiB. */
+	packSize?: number;
+	signal?: AbortSignal;
+}
+
+/** Result of saving one blob. */
+export interface SaveBlobResult {
+	id: string;
+	/** True when the repository already had the blob (nothing was stored). */
+	known: boolean;
+	/** Bytes added to packs for this blob (0 when known). */
+	storedSize: number;
+}
+
+const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+
+function describeFile(handle: FileHandle): string {
+	return handle.type === 'config' ? 'config' : `${handle.type}/${handle.name}`;
+}
+
+export class Repository {
+	readonly index = new MasterIndex();
+	/** Index files loaded (IDs), so prune and check can supersede them. */
+	readonly indexFiles = new Set<string>();
+	readonly compression: CompressionMode;
+	readonly packSize: number;
+	private readonly uploader: PackUploader;
+
+	private constructor(
+		readonly storage: Storage,
+		readonly key: MasterKey,
+		readonly keyId: string,
+		readonly config: RepositoryConfig,
+		options: RepositoryOptions,
+	) {
+		this.compression = config.version >= 2 ? options.compression ?? 'auto' : 'off';
+		this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
+		this.uploader = new PackUploader(storage, key, this.index, this.packSize, (packs) => this.saveIndex(packs));
+	}
+
+	/** The repository format version (1 or 2). */
+	get version(): number {
+		return this.config.version;
+	}
+
+	/** The chunker polynomial from the config. */
+	get polynomial(): bigint {
+		return parsePolynomial(this.config.chunker_polynomial);
+	}
+
+	/**
+	 * Opens an existing repository. Throws RepositoryNotFoundError when there is no config file,
+	 * WrongPasswordError when no key opens, CairnError for an unsupported version.
+	 */
+	static async open(storage: Storage, password: string, options: RepositoryOptions = {}): Promise<Repository> {
+		try {
+			await storage.stat({type: 'config', name: ''}, {signal: options.signal});
+		} catch (error) {
+			if (isStorageError(error, 'not-found')) {
+				throw new RepositoryNotFoundError(`there is no repository at ${storage.location}: it has no config file. Check the location, or run \`cairn init\` to create a repository there`, {cause: error});
+			}
+			throw error;
+		}
+		const {master, keyId} = await openMasterKey(storage, password, {signal: options.signal});
+		const raw = await storage.load({type: 'config', name: ''}, {signal: options.signal});
+		let config: RepositoryConfig;
+		try {
+			const plain = openBytes(master, raw);
+			config = validateConfig(parseJsonBytes(await decodeUnpacked(plain, 'config'), 'config'));
+		} catch (error) {
+			if (error instanceof IntegrityError) throw new IntegrityError(`config file of ${storage.location} is damaged: ${error.message}`, {cause: error});
+			throw new CairnError(`cannot open repository at ${storage.location}: ${(error as Error).message}`, {cause: error});
+		}
+		return new Repository(storage, master, keyId, config, options);
+	}
+
+	/** Creates a new repository (format version 2 unless asked otherwise) at an empty location. */
+	static async init(storage: Storage, password: string, options: RepositoryOptions & {version?: 1 | 2} = {}): Promise<Repository> {
+		const version = options.version ?? 2;
+		await storage.create({signal: options.signal});
+		const master = generateMasterKey();
+		const keyId = await addKey(storage, master, password);
+		const config: RepositoryConfig = {version, id: randomBytes(32).toString('hex'), chunker_polynomial: formatPolynomial(generateRandomPolynomial())};
+		const sealed = sealBytes(master, Buffer.from(JSON.stringify(config)));
+		await storage.save({type: 'config', name: ''}, sealed, {signal: options.signal});
+		return new Repository(storage, master, keyId, config, options);
+	}
+
+	/**
+	 * Loads, verifies and decrypts an unpacked file (snapshot, index, lock). The file's name must be
+	 * the SHA-256 of its bytes and its MAC must verify; either failure is an IntegrityError naming the file.
+	 */
+	async loadUnpacked(type: Exclude<FileType, 'data' | 'keys' | 'config'>, id: string, signal?: AbortSignal): Promise<Buffer> {
+		const handle = {type, name: id};
+		const raw = await this.storage.load(handle, {signal});
+		if (hashHex(raw) !== id) {
+			throw new IntegrityError(`${describeFile(handle)} is damaged: its content does not match its name (SHA-256 mismatch; ${raw.length} bytes)`);
+		}
+		let plain: Buffer;
+		try {
+			plain = openBytes(this.key, raw);
+		} catch (error) {
+			throw new IntegrityError(`${describeFile(handle)} is damaged: ${(error as Error).message}`, {cause: error});
+		}
+		try {
+			return await decodeUnpacked(plain, describeFile(handle));
+		} catch (error) {
+			throw new IntegrityError(`${describeFile(handle)} is damaged: ${(error as Error).message}`, {cause: error});
+		}
+	}
+
+	/** Loads an unpacked file and parses its JSON. */
+	async loadJson<T>(type: 'snapshots' | 'index' | 'locks', id: string, signal?: AbortSignal): Promise<T> {
+		const plain = await this.loadUnpacked(type, id, signal);
+		try {
+			return parseJsonBytes<T>(plain, `${type}/${id}`);
+		} catch (error) {
+			throw new IntegrityError(`${type}/${id} is damaged: ${(error as Error).message}`, {cause: error});
+		}
+	}
+
+	/** Encrypts (and, in version 2, compresses) a JSON document and saves it; returns its ID. */
+	async saveUnpacked(type: 'snapshots' | 'index' | 'locks', plaintext: Uint8Array, signal?: AbortSignal): Promise<string> {
+		let body: Uint8Array = plaintext;
+		if (this.version >= 2) {
+			const compressed = await compressZstd(plaintext, ZSTD_LEVELS.auto);
+			body = Buffer.concat([Buffer.from([2]), compressed]);
+		}
+		const sealed = sealBytes(this.key, body);
+		const id = hashHex(sealed);
+		await this.storage.save({type, name: id}, sealed, {signal});
+		return id;
+	}
+
+	/** Lists the IDs of all files of a type. */
+	async listIds(type: FileType, signal?: AbortSignal): Promise<string[]> {
+		const ids: string[] = [];
+		for await (const info of this.storage.list(type, {signal})) ids.push(info.name);
+		return ids;
+	}
+
+	/**
+	 * Loads every index file into the in-memory index. An index file that cannot be read is
+	 * reported through `onError` (when given) and skipped; without `onError` it throws.
+	 */
+	async loadIndex(options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<void> {
+		const ids = await this.listIds('index', options.signal);
+		await mapConcurrent(ids, 8, async (id) => {
+			try {
+				const doc = decodeIndexFile(await this.loadJson('index', id, options.signal), id);
+				for (const pack of doc.packs) this.index.addPack(pack);
+				this.indexFiles.add(id);
+			} catch (error) {
+				if (!options.onError) throw error;
+				options.onError(id, error as Error);
+			}
+		});
+	}
+
+	/** Saves an index file listing packs; returns its ID. */
+	async saveIndex(packs: readonly PackEntry[], supersedes: readonly string[] = [], signal?: AbortSignal): Promise<string> {
+		const id = await this.saveUnpacked('index', encodeIndexFile(packs, supersedes), signal);
+		this.indexFiles.add(id);
+		return id;
+	}
+
+	/**
+	 * Loads a blob: reads its byte range from the pack, verifies the MAC, decompresses and checks
+	 * that its SHA-256 equals its ID. Every failure is an error naming the pack and blob.
+	 */
+	async loadBlob(type: BlobType, id: string, signal?: AbortSignal): Promise<Buffer> {
+		const location = this.index.lookup(type, id);
+		if (!location) throw new IntegrityError(`${type} blob ${id} is not in the index (the repository index is missing an entry; run \`cairn check\`)`);
+		const raw = await this.storage.load({type: 'data', name: location.packId}, {offset: location.offset, length: location.length, signal});
+		return this.decodeBlob(type, id, raw, location.packId, location.uncompressedLength);
+	}
+
+	/** Verifies and decodes one encrypted blob read from a pack. */
+	async decodeBlob(type: BlobType, id: string, raw: Uint8Array, packId: string, uncompressedLength: number): Promise<Buffer> {
+		let plain: Buffer;
+		try {
+			plain = openBytes(this.key, raw);
+			if (uncompressedLength > 0) plain = await decompressZstd(plain);
+		} catch (error) {
+			throw new IntegrityError(`pack ${packId}: ${type} blob ${id} is damaged: ${(error as Error).message}`, {cause: error});
+		}
+		if (uncompressedLength > 0 && plain.length !== uncompressedLength) {
+			throw new IntegrityError(`pack ${packId}: ${type} blob ${id} is damaged: decompressed to ${plain.length} bytes, the index says ${uncompressedLength}`);
+		}
+		if (hashHex(plain) !== id) throw new IntegrityError(`pack ${packId}: ${type} blob ${id} is damaged: content does not match its ID`);
+		return plain;
+	}
+
+	/**
+	 * Stores a blob unless the repository already has it. Compression, encryption and packing happen
+	 * here; packs are uploaded in the background with a bounded number in flight.
+	 */
+	async saveBlob(type: BlobType, plaintext: Uint8Array, id = hashHex(plaintext), signal?: AbortSignal): Promise<SaveBlobResult> {
+		if (this.index.has(type, id) || this.uploader.isPending(type, id)) return {id, known: true, storedSize: 0};
+		this.uploader.markPending(type, id);
+		let body: Uint8Array = plaintext;
+		let uncompressedLength = 0;
+		if (this.compression !== 'off' && plaintext.length > 0) {
+			const compressed = await compressZstd(plaintext, ZSTD_LEVELS[this.compression]);
+			if (compressed.length < plaintext.length) {
+				body = compressed;
+				uncompressedLength = plaintext.length;
+			}
+		}
+		const sealed = sealBytes(this.key, body);
+		await this.uploader.add(type, id, sealed, uncompressedLength, signal);
+		return {id, known: false, storedSize: sealed.length};
+	}
+
+	/** Uploads every open pack and writes an index for all packs not yet in a saved index file. */
+	async flush(signal?: AbortSignal): Promise<void> {
+		await this.uploader.flush(signal);
+	}
+
+	/** After a failure or cancellation: indexes the packs that reached storage and drops the rest. */
+	async salvage(): Promise<void> {
+		await this.uploader.salvage();
+	}
+
+	/** Bytes uploaded in packs since open. */
+	get uploadedBytes(): number {
+		return this.uploader.uploadedBytes;
+	}
+
+	/** Closes the storage. Call flush first when blobs were saved. */
+	async close(): Promise<void> {
+		await this.storage.close();
+	}
+}
+
+/** Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd. */
+export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffer> {
+	if (plain.length === 0) throw new Error(`${what} is empty`);
+	const first = plain[0];
+	if (first === 0x5b || first === 0x7b) return plain;
+	if (first === 2) return decompressZstd(plain.subarray(1));
+	throw new Error(`${what} uses unsupported encoding version ${first}`);
+}

@@ -1,0 +1,81 @@
+/**
+ * Listing, loading, finding and saving snapshots.
+ */
+import {encodeSnapshot, validateSnapshot, type Snapshot, type SnapshotJson} from '../format/snapshot.js';
+import {parseGoTime} from '../format/time.js';
+import {CairnError} from '../errors.js';
+import {mapConcurrent} from '../util/concurrency.js';
+import type {Repository} from './repository.js';
+
+/** Loads one snapshot by its full ID. */
+export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<Snapshot> {
+	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal);
+	return {...validateSnapshot(json, id), id};
+}
+
+/**
+ * Loads every snapshot, oldest first. Unreadable snapshot files are passed to `onError`
+ * (and skipped) when it is given; otherwise the first failure throws.
+ */
+export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
+	const ids = await repo.listIds('snapshots', options.signal);
+	const loaded = await mapConcurrent(ids, 16, async (id) => {
+		try {
+			return await loadSnapshot(repo, id, options.signal);
+		} catch (error) {
+			if (!options.onError) throw error;
+			options.onError(id, error as Error);
+			return undefined;
+		}
+	});
+	return sortSnapshots(loaded.filter((s): s is Snapshot => s !== undefined));
+}
+
+/** Sorts snapshots by time, oldest first (ties by ID). */
+export function sortSnapshots(snapshots: Snapshot[]): Snapshot[] {
+	const keyed = snapshots.map((s) => ({s, t: safeTime(s.time)}));
+	keyed.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.s.id.localeCompare(b.s.id)));
+	return keyed.map((k) => k.s);
+}
+
+function safeTime(text: string): bigint {
+	try {
+		return parseGoTime(text);
+	} catch {
+		return 0n;
+	}
+}
+
+/**
+ * Resolves `latest`, a full ID or a unique ID prefix to a snapshot ID.
+ * `latest` may be narrowed by host and paths.
+ */
+export async function findSnapshotId(repo: Repository, ref: string, filter: {host?: string; paths?: string[]} = {}, signal?: AbortSignal): Promise<string> {
+	if (ref === 'latest') {
+		let snapshots = await listSnapshots(repo, {signal, onError: () => undefined});
+		if (filter.host) snapshots = snapshots.filter((s) => s.hostname === filter.host);
+		if (filter.paths?.length) snapshots = snapshots.filter((s) => samePaths(s.paths, filter.paths!));
+		const last = snapshots.at(-1);
+		if (!last) throw new CairnError('no snapshot found: the repository has no snapshots' + (filter.host || filter.paths ? ' matching the host/paths given' : ''));
+		return last.id;
+	}
+	if (!/^[0-9a-f]+$/.test(ref)) throw new CairnError(`invalid snapshot ID ${JSON.stringify(ref)}: give a hex ID, a unique prefix, or "latest"`);
+	const ids = await repo.listIds('snapshots', signal);
+	const matches = ids.filter((id) => id.startsWith(ref));
+	if (matches.length === 0) throw new CairnError(`no snapshot with ID ${ref}: run \`cairn snapshots\` to list them`);
+	if (matches.length > 1) throw new CairnError(`snapshot prefix ${ref} is ambiguous (${matches.length} snapshots match): give more characters`);
+	return matches[0]!;
+}
+
+/** Tells whether two path lists are the same set. */
+export function samePaths(a: readonly string[], b: readonly string[]): boolean {
+	if (a.length !== b.length) return false;
+	const sa = [...a].sort();
+	const sb = [...b].sort();
+	return sa.every((p, i) => p === sb[i]);
+}
+
+/** Saves a snapshot; returns its ID. */
+export async function saveSnapshot(repo: Repository, snapshot: SnapshotJson, signal?: AbortSignal): Promise<string> {
+	return repo.saveUnpacked('snapshots', encodeSnapshot(snapshot), signal);
+}

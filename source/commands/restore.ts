@@ -1,0 +1,61 @@
+import {runRestore, OVERWRITE_MODES, type OverwriteMode} from '../../engine/restorer/restorer.js';
+import {findSnapshotId} from '../../engine/repository/snapshots.js';
+import {UsageError} from '../../engine/errors.js';
+import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
+import {formatBytes, formatDuration, ProgressLine} from '../cli/format.js';
+
+/** Flags of `cairn restore`. */
+export interface RestoreFlags extends GlobalFlags {
+	target?: string;
+	include?: string[];
+	overwrite?: string;
+}
+
+/** `cairn restore SNAPSHOT --target DIR`: returns 0, or 1 when some entries could not be restored. */
+export async function runRestoreCommand(snapshotRef: string, flags: RestoreFlags, signal: AbortSignal): Promise<number> {
+	if (!flags.target) throw new UsageError('no target given: use --target DIR (a new directory is safest)');
+	const overwrite = (flags.overwrite ?? 'never') as OverwriteMode;
+	if (!OVERWRITE_MODES.includes(overwrite)) throw new UsageError(`invalid --overwrite ${JSON.stringify(flags.overwrite)}: use always, if-changed or never`);
+	const repo = await openRepository(flags, signal);
+	const line = new ProgressLine(!flags.json && !flags.quiet);
+	try {
+		const id = await findSnapshotId(repo, snapshotRef, {}, signal);
+		if (!flags.json && !flags.quiet) process.stderr.write(`restoring snapshot ${id.slice(0, 8)} to ${flags.target}\n`);
+		const started = performance.now();
+		const summary = await runRestore(repo, id, flags.target, {
+			includes: flags.include, overwrite, signal,
+			onProgress: (event) => {
+				if (flags.json) printJson({message_type: 'status', seconds_elapsed: Math.round(event.elapsed), percent_done: event.bytesTotal ? event.bytesDone / event.bytesTotal : 0, total_files: event.filesTotal, files_restored: event.filesDone, total_bytes: event.bytesTotal, bytes_restored: event.bytesDone});
+				else line.update(event);
+			},
+			onError: (p, message) => {
+				line.clear();
+				if (flags.json) process.stderr.write(JSON.stringify({message_type: 'error', error: {message}, during: 'restore', item: p}) + '\n');
+				else process.stderr.write(`error: ${p}: ${message}\n`);
+			},
+		});
+		line.clear();
+		const seconds = (performance.now() - started) / 1000;
+		if (flags.include?.length && summary.matched === 0) {
+			process.stderr.write(`nothing matched --include ${flags.include.join(', ')}: run \`cairn ls ${id.slice(0, 8)}\` to see the paths in the snapshot\n`);
+		}
+		if (flags.json) {
+			printJson({message_type: 'summary', seconds_elapsed: seconds, files_restored: summary.filesRestored, dirs_restored: summary.dirsRestored, bytes_restored: summary.bytesRestored, files_skipped: summary.skipped.length, errors: summary.errors.length, snapshot_id: id});
+		} else if (!flags.quiet) {
+			process.stdout.write(`restored ${summary.filesRestored} files (${formatBytes(summary.bytesRestored)}) and ${summary.dirsRestored} directories in ${formatDuration(seconds)}\n`);
+		}
+		if (summary.skipped.length > 0) {
+			const shown = summary.skipped.slice(0, 5).join(', ');
+			process.stderr.write(`${summary.skipped.length} existing file${summary.skipped.length === 1 ? ' was' : 's were'} left untouched (${shown}${summary.skipped.length > 5 ? ', …' : ''}); use --overwrite if-changed or --overwrite always to replace them\n`);
+		}
+		if (summary.errors.length > 0) {
+			process.stderr.write(`${summary.errors.length} entr${summary.errors.length === 1 ? 'y' : 'ies'} could not be restored (listed above)\n`);
+			return 1;
+		}
+		if (flags.include?.length && summary.matched === 0) return 1;
+		return 0;
+	} finally {
+		line.clear();
+		await repo.close();
+	}
+}

@@ -1,0 +1,159 @@
+/**
+ * The scriptable command line: argument parsing and dispatch, exit codes as restic's.
+ */
+import {Command, CommanderError, Option} from 'commander';
+import {CairnError} from '../engine/errors.js';
+import {StorageError} from '../adapters/storage.js';
+
+export const VERSION = '0.1.0';
+
+function collect(value: string, previous: string[] = []): string[] {
+	return [...previous, value];
+}
+
+type Action = (signal: AbortSignal, command: Command) => Promise<number>;
+
+/** Runs an action with Ctrl-C wired to cancellation; resolves with the exit code. */
+async function runAction(action: Action, command: Command): Promise<number> {
+	const controller = new AbortController();
+	let interrupts = 0;
+	const onSigint = (): void => {
+		interrupts++;
+		if (interrupts === 1) {
+			process.stderr.write('\ninterrupted: stopping cleanly (press Ctrl-C again to quit at once)\n');
+			controller.abort(new Error('interrupted'));
+		} else {
+			process.exit(130);
+		}
+	};
+	process.on('SIGINT', onSigint);
+	process.on('SIGTERM', onSigint);
+	try {
+		return await action(controller.signal, command);
+	} catch (error) {
+		return reportError(error, controller.signal.aborted);
+	} finally {
+		process.off('SIGINT', onSigint);
+		process.off('SIGTERM', onSigint);
+	}
+}
+
+/** Prints an error for a person and returns the exit code. */
+export function reportError(error: unknown, interrupted = false): number {
+	if (interrupted) {
+		process.stderr.write(`${error instanceof CairnError ? error.message : 'interrupted'}\n`);
+		return 130;
+	}
+	if (error instanceof CairnError) {
+		process.stderr.write(`Fatal: ${error.message}\n`);
+		return error.exitCode;
+	}
+	if (error instanceof StorageError) {
+		process.stderr.write(`Fatal: ${error.message}\n`);
+		return 1;
+	}
+	const message = error instanceof Error ? error.message : String(error);
+	process.stderr.write(`Fatal: ${message}\n`);
+	if (process.env.CAIRN_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+	return 1;
+}
+
+/** Builds the commander program. `setExit` receives each command's exit code. */
+export function buildProgram(setExit: (code: number) => void): Command {
+	const program = new Command();
+	program
+		.name('cairn')
+		.description('Encrypted, deduplicated backups in restic-compatible repositories. Run without arguments for the full-screen app.')
+		.version(VERSION)
+		.option('-r, --repo <location>', 'repository location (or CAIRN_REPOSITORY): a path, local:PATH, ...')
+		.option('--password-file <file>', 'read the password from a file (or CAIRN_PASSWORD_FILE)')
+		.option('--password-command <command>', 'run a command that prints the password (or CAIRN_PASSWORD_COMMAND)')
+		.option('-o, --option <key=value>', 'backend option, e.g. -o local.path=/srv (repeatable)', collect)
+		.option('--compression <mode>', 'compression of new data: off, auto or max (default auto)')
+		.option('--pack-size <MiB>', 'target pack size in MiB (default 16)')
+		.option('--json', 'print machine-readable JSON')
+		.option('-q, --quiet', 'print less')
+		.showHelpAfterError()
+		.exitOverride();
+
+	const register = (command: Command, action: (args: string[], flags: Record<string, unknown>, signal: AbortSignal) => Promise<number>): void => {
+		command.exitOverride().action(async (...params: unknown[]) => {
+			const cmd = params.at(-1) as Command;
+			const args = cmd.args;
+			const flags = cmd.optsWithGlobals();
+			setExit(await runAction((signal) => action(args, flags, signal), cmd));
+		});
+	};
+
+	register(program.command('init').description('create a new repository')
+		.option('--repository-version <version>', 'repository format version: 2 (default) or 1'),
+	async (_args, flags) => (await import('./commands/init.js')).runInit(flags));
+
+	register(program.command('backup').description('back up files and directories into a new snapshot')
+		.argument('[paths...]', 'files and directories to back up')
+		.option('-e, --exclude <glob>', 'exclude paths matching the pattern (repeatable)', collect)
+		.option('--exclude-file <file>', 'read exclude patterns from a file (repeatable)', collect)
+		.option('--tag <tag>', 'add a tag to the snapshot (repeatable, or comma separated)', collect)
+		.option('--host <hostname>', 'hostname recorded in the snapshot')
+		.option('--time <time>', 'snapshot time instead of now, as "YYYY-MM-DD HH:MM:SS"')
+		.option('--parent <snapshot>', 'compare against this snapshot instead of the latest one')
+		.option('-f, --force', 'read every file, ignoring the parent snapshot'),
+	async (args, flags, signal) => (await import('./commands/backup.js')).runBackupCommand(args, flags, signal));
+
+	register(program.command('snapshots').description('list snapshots')
+		.option('--host <host>', 'only snapshots of this host (repeatable)', collect)
+		.option('--tag <tags>', 'only snapshots with these tags (repeatable; a,b means both)', collect)
+		.option('--path <path>', 'only snapshots including this path (repeatable)', collect),
+	async (_args, flags, signal) => (await import('./commands/snapshots.js')).runSnapshots(flags, signal));
+
+	register(program.command('ls').description('list files in a snapshot')
+		.argument('<snapshot>', 'snapshot ID, unique prefix, or latest')
+		.argument('[path]', 'directory inside the snapshot to list')
+		.option('-l, --long', 'show mode, owner, size and time')
+		.option('--recursive', 'with PATH, list everything below it'),
+	async (args, flags, signal) => (await import('./commands/ls.js')).runLs(args[0]!, args[1], flags, signal));
+
+	register(program.command('restore').description('restore a snapshot into a directory')
+		.argument('<snapshot>', 'snapshot ID, unique prefix, or latest')
+		.option('-t, --target <dir>', 'directory to restore into')
+		.option('-i, --include <path>', 'restore only this path or pattern (repeatable)', collect)
+		.addOption(new Option('--overwrite <mode>', 'existing files: never (default), if-changed or always').choices(['never', 'if-changed', 'always'])),
+	async (args, flags, signal) => (await import('./commands/restore.js')).runRestoreCommand(args[0]!, flags, signal));
+
+	register(program.command('check').description('check the repository for errors')
+		.option('--read-data', 'read and verify all data')
+		.option('--read-data-subset <subset>', 'read and verify a part of the data: N/M or P%'),
+	async (_args, flags, signal) => (await import('./commands/check.js')).runCheckCommand(flags, signal));
+
+	register(program.command('key').description('manage the keys (passwords) of a repository')
+		.argument('<action>', 'list, add, remove or passwd')
+		.argument('[id]', 'key ID for remove')
+		.option('--new-password-file <file>', 'read the new password from a file (or CAIRN_NEW_PASSWORD)')
+		.option('--host <hostname>', 'hostname recorded in the new key')
+		.option('--user <username>', 'username recorded in the new key'),
+	async (args, flags, signal) => (await import('./commands/key.js')).runKey(args[0]!, args[1], flags, signal));
+
+	register(program.command('unlock').description('remove stale locks')
+		.option('--remove-all', 'remove every lock, even live ones'),
+	async (_args, flags, signal) => (await import('./commands/unlock.js')).runUnlock(flags, signal));
+
+	return program;
+}
+
+/** Parses argv and runs the command; resolves with the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+	let exitCode = 0;
+	const program = buildProgram((code) => {
+		exitCode = code;
+	});
+	try {
+		await program.parseAsync(argv, {from: 'user'});
+	} catch (error) {
+		if (error instanceof CommanderError) {
+			if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+			return 2;
+		}
+		return reportError(error);
+	}
+	return exitCode;
+}
