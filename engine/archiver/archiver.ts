@@ -6,11 +6,9 @@ import * as fs from 'node:fs/promises';
 import type {BigIntStats} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {createChunkerTables, Chunker, type ChunkerTables} from '../chunker/chunker.js';
 import {encodeTree, decodeTree, type Tree, type TreeNode} from '../format/tree.js';
 import {formatGoTime, nowNs, parseGoTime} from '../format/time.js';
 import {CancelledError, CairnError} from '../errors.js';
-import {hashHex} from '../util/hash.js';
 import {Semaphore} from '../util/concurrency.js';
 import {ProgressTracker, type ProgressListener} from '../progress.js';
 import type {Repository} from '../repository/repository.js';
@@ -19,6 +17,8 @@ import {acquireLock} from '../repository/lock.js';
 import {buildNode, isUnchanged} from './node-from-stat.js';
 import {compileExcludes, type ExcludeMatcher} from './excludes.js';
 import {scanTotals} from './scanner.js';
+import {ChunkWorkerPool} from './worker-pool.js';
+import {FileReadError} from './file-chunker.js';
 
 /** What to back up and how. */
 export interface BackupOptions {
@@ -37,6 +37,8 @@ export interface BackupOptions {
 	onWarning?: (path: string, message: string) => void;
 	/** Take no lock (the caller holds one). */
 	noLock?: boolean;
+	/** Number of chunk worker threads (default: one per core). */
+	workers?: number;
 }
 
 /** Counts in restic's summary shape. */
@@ -60,11 +62,8 @@ export interface BackupSummary {
 }
 
 const PROGRAM_VERSION = 'cairn 0.1.0';
-/** Files read at once. */
-const FILE_CONCURRENCY = 4;
-/** Blobs being compressed and encrypted at once. */
-const BLOB_CONCURRENCY = 6;
-const READ_SIZE = 1024 * 1024;
+/** Files handed to the chunk workers at once. */
+const FILE_CONCURRENCY = 8;
 
 interface VirtualDir {
 	/** Absolute path of this directory on disk. */
@@ -74,17 +73,13 @@ interface VirtualDir {
 
 interface Context {
 	repo: Repository;
-	tables: ChunkerTables;
 	exclude: ExcludeMatcher;
 	progress: ProgressTracker;
 	summary: BackupSummary;
 	fileSlots: Semaphore;
-	blobSlots: Semaphore;
-	blobSaves: Set<Promise<void>>;
-	blobFailure?: Error;
+	pool: ChunkWorkerPool;
 	signal?: AbortSignal;
 	warn: (path: string, message: string) => void;
-	buffers: Buffer[];
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -175,22 +170,23 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
+		const pool = new ChunkWorkerPool({polynomial: repo.config.chunker_polynomial, key: repo.key, compression: repo.compression}, options.workers);
 		const ctx: Context = {
-			repo, tables: createChunkerTables(repo.polynomial), exclude, progress, summary,
-			fileSlots: new Semaphore(FILE_CONCURRENCY), blobSlots: new Semaphore(BLOB_CONCURRENCY), blobSaves: new Set(),
-			signal: options.signal, warn, buffers: [],
+			repo, exclude, progress, summary, pool,
+			fileSlots: new Semaphore(FILE_CONCURRENCY),
+			signal: options.signal, warn,
 		};
 		let treeId: string;
 		try {
 			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
-			await drainBlobSaves(ctx);
 			await repo.flush(options.signal);
 		} catch (error) {
-			await drainBlobSaves(ctx).catch(() => undefined);
+			await pool.close();
 			await repo.salvage().catch(() => undefined);
 			if (options.signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved; uploaded data is indexed and the next backup reuses it', {cause: error});
 			throw error;
 		}
+		await pool.close();
 		await scan;
 		throwIfCancelled(options.signal);
 		const user = os.userInfo();
@@ -358,90 +354,26 @@ async function saveFile(ctx: Context, abs: string, node: TreeNode, previous: Tre
 	return true;
 }
 
-function takeBuffer(ctx: Context): Buffer {
-	return ctx.buffers.pop() ?? Buffer.allocUnsafe(9 * 1024 * 1024);
-}
-
-/** Reads a file through the chunker; returns the blob IDs in order, or undefined when it cannot be read. */
+/** Chunks a file in a worker and stores its new blobs; returns the blob IDs in order, or undefined when it cannot be read. */
 async function readFileChunks(ctx: Context, abs: string): Promise<{ids: string[]; size: number} | undefined> {
-	let handle: fs.FileHandle;
-	try {
-		handle = await fs.open(abs, 'r');
-	} catch (error) {
-		ctx.warn(abs, `cannot open file: ${(error as Error).message}`);
-		return undefined;
-	}
-	const buf = takeBuffer(ctx);
-	const chunker = new Chunker(ctx.tables);
 	const ids: string[] = [];
-	let size = 0;
 	try {
-		let start = 0;
-		let scan = 0;
-		let end = 0;
-		let eof = false;
-		while (true) {
-			if (scan === end) {
-				if (eof) break;
-				if (end + READ_SIZE > buf.length) {
-					buf.copyWithin(0, start, end);
-					end -= start;
-					scan -= start;
-					start = 0;
-				}
-				throwIfCancelled(ctx.signal);
-				const {bytesRead} = await handle.read(buf, end, Math.min(READ_SIZE, buf.length - end), null);
-				if (bytesRead === 0) eof = true;
-				end += bytesRead;
-				size += bytesRead;
-				ctx.progress.bytesDone += bytesRead;
-				continue;
+		const size = await ctx.pool.processFile(abs, async (chunk) => {
+			ids.push(chunk.id);
+			ctx.progress.bytesDone += chunk.length;
+			const result = await ctx.repo.storeSealedBlob('data', chunk.id, chunk.sealed, chunk.uncompressedLength, ctx.signal);
+			if (!result.known) {
+				ctx.summary.data_blobs++;
+				ctx.summary.data_added += result.storedSize;
 			}
-			const split = chunker.findSplitPoint(buf, scan, end);
-			if (split < 0) {
-				scan = end;
-				continue;
-			}
-			await storeChunk(ctx, buf.subarray(start, split), ids);
-			start = split;
-			scan = split;
-		}
-		if (end > start) await storeChunk(ctx, buf.subarray(start, end), ids);
+		});
+		return {ids, size};
 	} catch (error) {
-		if (error instanceof CancelledError) throw error;
-		if (ctx.blobFailure) throw ctx.blobFailure;
-		ctx.warn(abs, `cannot read file: ${(error as Error).message}`);
-		return undefined;
-	} finally {
-		ctx.buffers.push(buf);
-		await handle.close().catch(() => undefined);
-	}
-	return {ids, size};
-}
-
-/** Hashes a chunk and hands a copy to the repository; the save runs in the background with a bound. */
-async function storeChunk(ctx: Context, chunk: Buffer, ids: string[]): Promise<void> {
-	const id = hashHex(chunk);
-	ids.push(id);
-	if (ctx.blobFailure) throw ctx.blobFailure;
-	if (ctx.repo.index.has('data', id)) return;
-	const release = await ctx.blobSlots.acquire();
-	const copy = Buffer.from(chunk);
-	const save = ctx.repo.saveBlob('data', copy, id, ctx.signal).then((result) => {
-		if (!result.known) {
-			ctx.summary.data_blobs++;
-			ctx.summary.data_added += result.storedSize;
+		if (error instanceof FileReadError) {
+			ctx.warn(abs, error.message);
+			return undefined;
 		}
-	}, (error: Error) => {
-		ctx.blobFailure ??= error;
-	}).finally(() => {
-		release();
-		ctx.blobSaves.delete(save);
-	});
-	ctx.blobSaves.add(save);
+		throw error;
+	}
 }
 
-async function drainBlobSaves(ctx: Context): Promise<void> {
-	while (ctx.blobSaves.size > 0) await Promise.all([...ctx.blobSaves]);
-	if (ctx.blobFailure) throw ctx.blobFailure;
-}

@@ -17,6 +17,7 @@ import {CairnError, IntegrityError, RepositoryNotFoundError} from '../errors.js'
 import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
+import {decodeStoredBlob} from './blob-codec.js';
 import {PackUploader} from './pack-uploader.js';
 
 /** Options for opening or creating a repository. */
@@ -200,20 +201,13 @@ export class Repository {
 		return this.decodeBlob(type, id, raw, location.packId, location.uncompressedLength);
 	}
 
-	/** Verifies and decodes one encrypted blob read from a pack. */
+	/** Verifies and decodes one encrypted blob read from a pack; failures are IntegrityErrors naming pack and blob. */
 	async decodeBlob(type: BlobType, id: string, raw: Uint8Array, packId: string, uncompressedLength: number): Promise<Buffer> {
-		let plain: Buffer;
 		try {
-			plain = openBytes(this.key, raw);
-			if (uncompressedLength > 0) plain = await decompressZstd(plain);
+			return await decodeStoredBlob(this.key, type, id, raw, packId, uncompressedLength);
 		} catch (error) {
-			throw new IntegrityError(`pack ${packId}: ${type} blob ${id} is damaged: ${(error as Error).message}`, {cause: error});
+			throw new IntegrityError((error as Error).message, {cause: error});
 		}
-		if (uncompressedLength > 0 && plain.length !== uncompressedLength) {
-			throw new IntegrityError(`pack ${packId}: ${type} blob ${id} is damaged: decompressed to ${plain.length} bytes, the index says ${uncompressedLength}`);
-		}
-		if (hashHex(plain) !== id) throw new IntegrityError(`pack ${packId}: ${type} blob ${id} is damaged: content does not match its ID`);
-		return plain;
 	}
 
 	/**
@@ -234,6 +228,17 @@ export class Repository {
 		}
 		const sealed = sealBytes(this.key, body);
 		await this.uploader.add(type, id, sealed, uncompressedLength, signal);
+		return {id, known: false, storedSize: sealed.length};
+	}
+
+	/**
+	 * Stores a blob that was already compressed and sealed elsewhere (a chunk worker), unless the
+	 * repository has it. The caller vouches that `id` is the SHA-256 of the plaintext.
+	 */
+	async storeSealedBlob(type: BlobType, id: string, sealed: Uint8Array, uncompressedLength: number, signal?: AbortSignal): Promise<SaveBlobResult> {
+		if (this.index.has(type, id) || this.uploader.isPending(type, id)) return {id, known: true, storedSize: 0};
+		this.uploader.markPending(type, id);
+		await this.uploader.add(type, id, sealed, this.compression === 'off' ? 0 : uncompressedLength, signal);
 		return {id, known: false, storedSize: sealed.length};
 	}
 

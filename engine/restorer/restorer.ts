@@ -20,6 +20,8 @@ import type {BlobLocation} from '../repository/master-index.js';
 import {loadSnapshot} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
 import {walkTree} from './walk.js';
+import {BlobCodecPool} from '../repository/codec-pool.js';
+import {findDefaultWorkerCount} from '../archiver/worker-pool.js';
 
 /** What to do when a file to restore already exists at the target. */
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
@@ -136,13 +138,14 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			}
 		}
 		const inBadDir = (rel: string): boolean => [...badDirs].some((b) => rel.startsWith(b + '/'));
+		const codecs = new BlobCodecPool(repo.key, findDefaultWorkerCount());
 		await mapConcurrent(files, FILE_CONCURRENCY, async (item) => {
 			throwIfCancelled(options.signal);
 			if (inBadDir(item.rel)) return;
 			try {
 				const dest = resolveInside(root, item.rel);
 				progress.currentFile = item.rel;
-				const outcome = await restoreEntry(repo, item.node, dest, overwrite, progress, options.signal);
+				const outcome = await restoreEntry(repo, codecs, item.node, dest, overwrite, progress, options.signal);
 				if (outcome === 'skipped') summary.skipped.push(item.rel);
 				else if (item.node.type === 'file') {
 					summary.filesRestored++;
@@ -154,7 +157,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				if (error instanceof CancelledError) throw error;
 				fail(item.rel, describeRestoreError(error));
 			}
-		});
+		}).finally(() => codecs.close());
 		// Directory metadata last, deepest first, because writing into a directory changes its times.
 		for (const rel of [...dirOrder].reverse()) {
 			if (badDirs.has(rel) || inBadDir(rel)) continue;
@@ -235,7 +238,7 @@ async function mayReplace(dest: string, node: TreeNode, overwrite: OverwriteMode
 	return true;
 }
 
-async function restoreEntry(repo: Repository, node: TreeNode, dest: string, overwrite: OverwriteMode, progress: ProgressTracker, signal?: AbortSignal): Promise<'restored' | 'skipped' | 'ignored'> {
+async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeNode, dest: string, overwrite: OverwriteMode, progress: ProgressTracker, signal?: AbortSignal): Promise<'restored' | 'skipped' | 'ignored'> {
 	if (!(await mayReplace(dest, node, overwrite))) {
 		if (node.type === 'file') progress.bytesDone += node.size ?? 0;
 		return 'skipped';
@@ -244,7 +247,7 @@ async function restoreEntry(repo: Repository, node: TreeNode, dest: string, over
 	try {
 		switch (node.type) {
 			case 'file':
-				await writeFileContent(repo, node, temp, progress, signal);
+				await writeFileContent(repo, codecs, node, temp, progress, signal);
 				break;
 			case 'symlink':
 				await fs.symlink(node.linktarget ?? '', temp);
@@ -289,14 +292,7 @@ export function planReads(locations: ReadonlyArray<{id: string; location: BlobLo
 	return reads;
 }
 
-function isAllZero(data: Buffer): boolean {
-	const words = Math.floor(data.length / 8);
-	for (let i = 0; i < words; i++) if (data.readBigUInt64LE(i * 8) !== 0n) return false;
-	for (let i = words * 8; i < data.length; i++) if (data[i] !== 0) return false;
-	return true;
-}
-
-async function writeFileContent(repo: Repository, node: TreeNode, temp: string, progress: ProgressTracker, signal?: AbortSignal): Promise<void> {
+async function writeFileContent(repo: Repository, codecs: BlobCodecPool, node: TreeNode, temp: string, progress: ProgressTracker, signal?: AbortSignal): Promise<void> {
 	const content = node.content ?? [];
 	const located = content.map((id) => {
 		const location = repo.index.lookup('data', id);
@@ -315,17 +311,23 @@ async function writeFileContent(repo: Repository, node: TreeNode, temp: string, 
 			} catch (error) {
 				throw new Error(`cannot read pack ${read.packId}: ${(error as Error).message}`, {cause: error});
 			}
-			for (const blob of read.blobs) {
-				const start = blob.location.offset - read.offset;
-				const plain = await repo.decodeBlob('data', blob.id, raw.subarray(start, start + blob.location.length), read.packId, blob.location.uncompressedLength);
-				if (plain.length > 0 && isAllZero(plain)) {
+			const results = await codecs.decode(read.packId, raw, read.blobs.map((blob) => ({
+				type: 'data' as const, id: blob.id, start: blob.location.offset - read.offset, length: blob.location.length, uncompressedLength: blob.location.uncompressedLength,
+			})));
+			for (const [index, result] of results.entries()) {
+				if (!result.ok) throw new Error(result.message);
+				const size = repo.index.blobSize('data', read.blobs[index]!.id) ?? 0;
+				if (result.zero) {
 					wroteHole = true;
-				} else {
-					let written = 0;
-					while (written < plain.length) {
-						const {bytesWritten} = await handle.write(plain, written, plain.length - written, position + written);
-						written += bytesWritten;
-					}
+					position += size;
+					progress.bytesDone += size;
+					continue;
+				}
+				const plain = new Uint8Array(result.plain);
+				let written = 0;
+				while (written < plain.length) {
+					const {bytesWritten} = await handle.write(plain, written, plain.length - written, position + written);
+					written += bytesWritten;
 				}
 				position += plain.length;
 				progress.bytesDone += plain.length;

@@ -1,0 +1,102 @@
+/**
+ * A pool of worker threads that verify and decode blobs, so restore and check use every core.
+ */
+import {Worker} from 'node:worker_threads';
+import type {MasterKey} from '../crypto/cipher.js';
+import type {DecodedBlob, FromCodec, RangeBlob, ToCodec} from './codec-protocol.js';
+
+export type {RangeBlob, DecodedBlob} from './codec-protocol.js';
+
+interface Pending {
+	resolve: (results: DecodedBlob[]) => void;
+	reject: (error: Error) => void;
+	slot: Slot;
+}
+
+interface Slot {
+	worker: Worker;
+	busy: number;
+	dead?: Error;
+}
+
+function locateCodecScript(): {url: URL; execArgv: string[]} {
+	const here = import.meta.url;
+	if (here.endsWith('.ts')) return {url: new URL('./codec-worker.ts', here), execArgv: ['--import', 'tsx']};
+	return {url: new URL('./codec-worker.js', here), execArgv: []};
+}
+
+export class BlobCodecPool {
+	private readonly slots: Slot[] = [];
+	private readonly pending = new Map<number, Pending>();
+	private nextJob = 1;
+	private closed = false;
+
+	constructor(key: MasterKey, size: number) {
+		const {url, execArgv} = locateCodecScript();
+		for (let i = 0; i < size; i++) {
+			const worker = new Worker(url, {execArgv});
+			const slot: Slot = {worker, busy: 0};
+			worker.on('message', (message: FromCodec) => this.settle(message.jobId, message.results));
+			worker.on('error', (error) => this.failSlot(slot, error));
+			worker.on('exit', (code) => {
+				if (!this.closed) this.failSlot(slot, new Error(`a decoding worker stopped unexpectedly (exit ${code})`));
+			});
+			worker.unref();
+			const init: ToCodec = {type: 'init', key: {encrypt: key.encrypt, macK: key.macK, macR: key.macR}};
+			worker.postMessage(init);
+			this.slots.push(slot);
+		}
+	}
+
+	/**
+	 * Decodes the blobs found in one raw range of a pack. `raw` is transferred to the worker and
+	 * must not be used afterwards. Each result is the plaintext or the reason it failed.
+	 */
+	decode(packId: string, raw: Uint8Array, blobs: RangeBlob[]): Promise<DecodedBlob[]> {
+		const alive = this.slots.filter((s) => !s.dead);
+		if (this.closed || alive.length === 0) return Promise.reject(new Error('the decoding workers are not running'));
+		const slot = alive.reduce((a, b) => (b.busy < a.busy ? b : a));
+		const jobId = this.nextJob++;
+		let buffer: ArrayBuffer;
+		if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer) {
+			buffer = raw.buffer;
+		} else {
+			const copy = new Uint8Array(raw.byteLength);
+			copy.set(raw);
+			buffer = copy.buffer;
+		}
+		return new Promise((resolve, reject) => {
+			slot.busy++;
+			slot.worker.ref();
+			this.pending.set(jobId, {resolve, reject, slot});
+			const message: ToCodec = {type: 'decode', jobId, packId, raw: buffer, blobs};
+			slot.worker.postMessage(message, [buffer]);
+		});
+	}
+
+	private release(jobId: number): Pending | undefined {
+		const entry = this.pending.get(jobId);
+		if (!entry) return undefined;
+		this.pending.delete(jobId);
+		entry.slot.busy--;
+		if (entry.slot.busy === 0) entry.slot.worker.unref();
+		return entry;
+	}
+
+	private settle(jobId: number, results: DecodedBlob[]): void {
+		this.release(jobId)?.resolve(results);
+	}
+
+	private failSlot(slot: Slot, error: Error): void {
+		if (slot.dead) return;
+		slot.dead = error;
+		for (const [jobId, entry] of [...this.pending]) if (entry.slot === slot) this.release(jobId)?.reject(error);
+	}
+
+	/** Stops the workers; pending jobs are rejected. */
+	async close(): Promise<void> {
+		this.closed = true;
+		for (const jobId of [...this.pending.keys()]) this.release(jobId)?.reject(new Error('the decoding workers were stopped'));
+		await Promise.all(this.slots.map((s) => s.worker.terminate()));
+	}
+}
