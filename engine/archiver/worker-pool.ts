@@ -2,9 +2,10 @@
  * A pool of chunk workers (one per core) that process whole files in parallel with the main
  * thread. Each file job streams its chunks back in order, with backpressure.
  */
-import {Worker} from 'node:worker_threads';
 import * as os from 'node:os';
 import type {MasterKey} from '../crypto/cipher.js';
+import type {Worker} from 'node:worker_threads';
+import {startModuleWorker} from '../util/worker.js';
 import type {CompressionMode} from '../format/compression.js';
 import {FileReadError, type ProcessedChunk} from './file-chunker.js';
 import type {FromWorker, ToWorker} from './worker-protocol.js';
@@ -31,11 +32,6 @@ export interface PoolSetup {
 	compression: CompressionMode;
 }
 
-function locateWorkerScript(): {url: URL; execArgv: string[]} {
-	const here = import.meta.url;
-	if (here.endsWith('.ts')) return {url: new URL('./chunk-worker.ts', here), execArgv: ['--import', 'tsx']};
-	return {url: new URL('./chunk-worker.js', here), execArgv: []};
-}
 
 /** The default number of workers: the number of cores. */
 export function findDefaultWorkerCount(): number {
@@ -49,9 +45,8 @@ export class ChunkWorkerPool {
 	private closed = false;
 
 	constructor(setup: PoolSetup, size = findDefaultWorkerCount()) {
-		const {url, execArgv} = locateWorkerScript();
-		for (let i = 0; i < size; i++) {
-			const worker = new Worker(url, {execArgv});
+				for (let i = 0; i < size; i++) {
+			const worker = startModuleWorker(import.meta.url, 'chunk-worker');
 			const entry: PoolWorker = {worker, jobs: 0};
 			worker.on('message', (message: FromWorker) => this.handleMessage(entry, message));
 			worker.on('error', (error) => this.failWorker(entry, error));

@@ -1,8 +1,9 @@
 /**
  * A pool of worker threads that verify and decode blobs, so restore and check use every core.
  */
-import {Worker} from 'node:worker_threads';
 import type {MasterKey} from '../crypto/cipher.js';
+import type {Worker} from 'node:worker_threads';
+import {startModuleWorker} from '../util/worker.js';
 import type {DecodedBlob, FromCodec, RangeBlob, ToCodec} from './codec-protocol.js';
 
 export type {RangeBlob, DecodedBlob} from './codec-protocol.js';
@@ -19,11 +20,6 @@ interface Slot {
 	dead?: Error;
 }
 
-function locateCodecScript(): {url: URL; execArgv: string[]} {
-	const here = import.meta.url;
-	if (here.endsWith('.ts')) return {url: new URL('./codec-worker.ts', here), execArgv: ['--import', 'tsx']};
-	return {url: new URL('./codec-worker.js', here), execArgv: []};
-}
 
 export class BlobCodecPool {
 	private readonly slots: Slot[] = [];
@@ -32,9 +28,8 @@ export class BlobCodecPool {
 	private closed = false;
 
 	constructor(key: MasterKey, size: number) {
-		const {url, execArgv} = locateCodecScript();
-		for (let i = 0; i < size; i++) {
-			const worker = new Worker(url, {execArgv});
+				for (let i = 0; i < size; i++) {
+			const worker = startModuleWorker(import.meta.url, 'codec-worker');
 			const slot: Slot = {worker, busy: 0};
 			worker.on('message', (message: FromCodec) => this.settle(message.jobId, message.results));
 			worker.on('error', (error) => this.failSlot(slot, error));
