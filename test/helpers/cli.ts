@@ -385,8 +385,9 @@ export async function listFilesBelow(dir: string): Promise<string[]> {
 export async function listPacks(repo: string): Promise<Map<string, number>> {
 	const packs = new Map<string, number>();
 	for (const rel of await listFilesBelow(path.join(repo, 'data'))) {
-		const stats = await fs.stat(path.join(repo, 'data', rel));
-		if (/^[0-9a-f]{64}$/.test(path.basename(rel))) packs.set(path.basename(rel), stats.size);
+		if (!/^[0-9a-f]{64}$/.test(path.basename(rel))) continue; // temporary files of uploads in progress
+		const stats = await fs.stat(path.join(repo, 'data', rel)).catch(() => undefined);
+		if (stats) packs.set(path.basename(rel), stats.size);
 	}
 	return packs;
 }
