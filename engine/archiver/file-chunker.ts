@@ -30,7 +30,7 @@ export interface FileChunkerSetup {
 const READ_SIZE = 1024 * 1024;
 const BUFFER_SIZE = 9 * 1024 * 1024;
 /** Chunks being compressed at once per file. */
-const PARALLEL_CHUNKS = 3;
+const PARALLEL_CHUNKS = 2;
 
 /** Compresses (when worthwhile) and seals one chunk. */
 export async function sealChunk(setup: FileChunkerSetup, chunk: Uint8Array, id: string): Promise<ProcessedChunk> {

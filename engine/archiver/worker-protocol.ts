@@ -3,7 +3,7 @@
  */
 
 /** Unacknowledged chunks a worker may send per job before it waits. */
-export const CREDITS = 4;
+export const CREDITS = 3;
 
 export type ToWorker =
 	| {type: 'init'; polynomial: string; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}; compression: string}

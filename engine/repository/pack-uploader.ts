@@ -15,25 +15,49 @@ const PACKS_PER_INDEX = 24;
 /** ...or after this long since the last index write. */
 const INDEX_INTERVAL_MS = 60_000;
 /** Uploads in flight before `add` waits. */
-const MAX_UPLOADS = 3;
+const MAX_UPLOADS = 2;
 
 interface OpenPack {
-	parts: Uint8Array[];
+	/** Encrypted blobs back to back; grows by doubling. */
+	buffer: Buffer;
 	blobs: PackedBlob[];
 	size: number;
 }
 
 function newPack(): OpenPack {
-	return {parts: [], blobs: [], size: 0};
+	return {buffer: Buffer.alloc(0), blobs: [], size: 0};
 }
 
-/** Assembles a pack file from its encrypted blobs; returns the bytes and its ID. */
-export function assemblePack(key: MasterKey, parts: readonly Uint8Array[], blobs: readonly PackedBlob[]): {bytes: Buffer; id: string} {
-	const header = sealBytes(key, encodePackHeader(blobs));
+/** Appends bytes to a pack's buffer, growing it as needed (doubling, but never far past `limit`). */
+function appendToPack(pack: OpenPack, bytes: Uint8Array, limit = 0): void {
+	if (pack.size + bytes.length > pack.buffer.length) {
+		const needed = pack.size + bytes.length;
+		const doubled = Math.max(pack.buffer.length * 2, 256 * 1024);
+		const grown = Buffer.allocUnsafe(Math.max(needed, limit > 0 ? Math.min(doubled, limit) : doubled));
+		pack.buffer.copy(grown, 0, 0, pack.size);
+		pack.buffer = grown;
+	}
+	pack.buffer.set(bytes, pack.size);
+	pack.size += bytes.length;
+}
+
+/** Finishes a pack: appends the encrypted header and its length; returns the bytes and the pack ID. */
+function finishPack(key: MasterKey, pack: OpenPack): {bytes: Buffer; id: string} {
+	const header = sealBytes(key, encodePackHeader(pack.blobs));
 	const length = Buffer.alloc(4);
 	length.writeUInt32LE(header.length);
-	const bytes = Buffer.concat([...parts, header, length]);
+	appendToPack(pack, header);
+	appendToPack(pack, length);
+	const bytes = pack.buffer.subarray(0, pack.size);
 	return {bytes, id: hashHex(bytes)};
+}
+
+/** Assembles a pack file from encrypted blobs; returns the bytes and its ID. */
+export function assemblePack(key: MasterKey, parts: readonly Uint8Array[], blobs: readonly PackedBlob[]): {bytes: Buffer; id: string} {
+	const pack = newPack();
+	for (const part of parts) appendToPack(pack, part);
+	pack.blobs = [...blobs];
+	return finishPack(key, pack);
 }
 
 export class PackUploader {
@@ -68,8 +92,7 @@ export class PackUploader {
 		if (this.failure) throw this.failure;
 		const pack = this.open[type];
 		pack.blobs.push({type, id, offset: pack.size, length: sealed.length, uncompressedLength});
-		pack.parts.push(sealed);
-		pack.size += sealed.length;
+		appendToPack(pack, sealed, this.packSize + 64 * 1024);
 		if (pack.size >= this.packSize) {
 			this.open[type] = newPack();
 			await this.startUpload(type, pack, signal);
@@ -87,9 +110,9 @@ export class PackUploader {
 	}
 
 	private async upload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
-		const {bytes, id} = assemblePack(this.key, pack.parts, pack.blobs);
-		pack.parts.length = 0;
+		const {bytes, id} = finishPack(this.key, pack);
 		await this.storage.save({type: 'data', name: id}, bytes, {signal});
+		pack.buffer = Buffer.alloc(0);
 		this.uploadedBytes += bytes.length;
 		const entry: PackEntry = {packId: id, blobs: pack.blobs};
 		this.index.addPack(entry);
