@@ -24,7 +24,7 @@ export class MasterIndex {
 
 	/** Adds every blob of one pack. */
 	addPack(entry: PackEntry): void {
-		this.packs.set(entry.packId, (this.packs.get(entry.packId) ?? 0) + entry.blobs.length);
+		if (!this.packs.has(entry.packId)) this.packs.set(entry.packId, entry.blobs.length);
 		for (const blob of entry.blobs) this.addBlob(entry.packId, blob);
 	}
 
