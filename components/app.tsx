@@ -1,0 +1,219 @@
+/**
+ * The root of the full-screen app: global keys, the screen stack, the open repository,
+ * and a clean stop (running operations are cancelled and the repository closed before exit).
+ */
+import {useCallback, useEffect, useMemo, useReducer, useRef, useState} from 'react';
+import {Box, Text, useApp, useInput} from 'ink';
+import {AppContext, type AppContextValue, type TrackedOperation} from './ui/app-context.js';
+import {splitKeyPresses, type KeyHandler, type KeyPress} from './ui/keys.js';
+import {createNavigation, currentRoute, needsSession, reduceNavigation, type Route} from './state/navigation.js';
+import {findHomeDirectory, openProfileStore, type Profile, type ProfileStore} from './profiles.js';
+import {describeError, type Session} from './session.js';
+import {useTerminalSize} from './use-terminal-size.js';
+import {WelcomeScreen} from './screens/welcome.js';
+import {QuickStartScreen} from './screens/quick-start.js';
+import {AddRepositoryScreen} from './screens/add-repository.js';
+import {RepositoriesScreen} from './screens/repositories.js';
+import {UnlockScreen} from './screens/unlock.js';
+import {SnapshotsScreen} from './screens/snapshots.js';
+import {BrowserScreen} from './screens/browser.js';
+import {RestoreScreen} from './screens/restore.js';
+import {BackupScreen} from './screens/backup.js';
+
+/** Props of {@link App}. */
+export interface AppProps {
+	/** Environment: XDG paths, HOME, NO_COLOR. */
+	readonly env: Readonly<Record<string, string | undefined>>;
+	/** Directory relative paths are resolved against (restore targets, backup paths). */
+	readonly cwd: string;
+	/** Longest wait for running operations to stop when quitting, in ms. */
+	readonly stopTimeoutMs?: number;
+}
+
+/** Tells whether colours are allowed (https://no-color.org: any non-empty NO_COLOR turns them off). */
+export function isColorAllowed(env: Readonly<Record<string, string | undefined>>): boolean {
+	return !env.NO_COLOR;
+}
+
+/** The app. Opens the profile store from `env`; shows why when it cannot. */
+export function App({env, cwd, stopTimeoutMs = 15_000}: AppProps) {
+	const opened = useMemo((): {store: ProfileStore} | {error: string} => {
+		try {
+			return {store: openProfileStore(env)};
+		} catch (error) {
+			return {error: describeError(error)};
+		}
+	}, [env]);
+	if ('error' in opened) return <StoreError message={opened.error} />;
+	return <Main env={env} cwd={cwd} store={opened.store} stopTimeoutMs={stopTimeoutMs} />;
+}
+
+function StoreError({message}: {message: string}) {
+	const {exit} = useApp();
+	useInput((input, key) => {
+		if (input === 'q' || key.escape || key.return || (key.ctrl && input === 'c')) exit();
+	});
+	return (
+		<Box flexDirection="column">
+			<Text bold>cairn cannot read its settings:</Text>
+			<Text>{message}</Text>
+			<Text>Fix or remove the file, then start cairn again. Press q to quit.</Text>
+		</Box>
+	);
+}
+
+function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: ProfileStore}) {
+	const {exit} = useApp();
+	const {columns, rows} = useTerminalSize();
+	const [profiles, setProfiles] = useState<readonly Profile[]>(() => store.listProfiles());
+	const [navigation, navigate] = useReducer(reduceNavigation, profiles, createNavigation);
+	const [session, setSessionState] = useState<Session>();
+	const [helpOpen, setHelpOpen] = useState(false);
+	const [quitQuestion, setQuitQuestion] = useState(false);
+	const [quitting, setQuitting] = useState(false);
+	const textMode = useRef(false);
+	const operations = useRef(new Set<TrackedOperation>());
+	const memory = useRef(new Map<string, unknown>()).current;
+	const sessionRef = useRef<Session | undefined>(undefined);
+	sessionRef.current = session;
+	const keyHandler = useRef<KeyHandler | undefined>(undefined);
+	const keyQueue = useRef<KeyPress[]>([]);
+	const [keyTick, setKeyTick] = useState(0);
+
+	// Leaving every screen that needs the repository closes it.
+	useEffect(() => {
+		if (session !== undefined && !needsSession(navigation)) {
+			void session.close();
+			memory.clear();
+			setSessionState(undefined);
+		}
+	}, [navigation, session, memory]);
+
+	const setSession = useCallback((next: Session) => {
+		const previous = sessionRef.current;
+		if (previous !== undefined && previous !== next) void previous.close();
+		memory.clear();
+		sessionRef.current = next;
+		setSessionState(next);
+	}, [memory]);
+
+	const quit = useCallback(async () => {
+		setQuitting(true);
+		setQuitQuestion(false);
+		const running = [...operations.current];
+		for (const operation of running) operation.cancel();
+		if (running.length > 0) {
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([
+				Promise.allSettled(running.map((operation) => operation.done)),
+				new Promise((resolve) => {
+					timer = setTimeout(resolve, stopTimeoutMs);
+				}),
+			]);
+			clearTimeout(timer);
+		}
+		await sessionRef.current?.close();
+		exit();
+	}, [exit, stopTimeoutMs]);
+
+	// Keys are queued and handled one per render (see ui/keys.ts); Ctrl-C acts at once.
+	useInput((input, key) => {
+		if (key.ctrl && input === 'c') {
+			if (!quitting) void quit();
+			return;
+		}
+		keyQueue.current.push(...splitKeyPresses(input, key));
+		setKeyTick((tick) => tick + 1);
+	});
+
+	useEffect(() => {
+		const press = keyQueue.current.shift();
+		if (press === undefined) return;
+		if (keyQueue.current.length > 0) setKeyTick((tick) => tick + 1);
+		const {input, key} = press;
+		if (quitting) return;
+		if (quitQuestion) {
+			if (input === 'y' || input === 'Y') void quit();
+			else if (input === 'n' || input === 'N' || key.escape) setQuitQuestion(false);
+			return;
+		}
+		if (helpOpen) {
+			if (input === '?' || input === 'q' || key.escape || key.return) setHelpOpen(false);
+			return;
+		}
+		if (!textMode.current) {
+			if (input === '?') {
+				setHelpOpen(true);
+				return;
+			}
+			if (input === 'q') {
+				if (operations.current.size > 0) setQuitQuestion(true);
+				else void quit();
+				return;
+			}
+		}
+		keyHandler.current?.(input, key);
+	}, [keyTick]); // eslint-disable-line react-hooks/exhaustive-deps
+
+	const context = useMemo((): AppContextValue => ({
+		width: Math.max(20, columns - 1),
+		height: Math.max(6, rows - 1),
+		color: !env.NO_COLOR,
+		helpOpen,
+		modal: helpOpen || quitQuestion || quitting,
+		appStatus: quitting ? 'Stopping… (the repository is left consistent)' : quitQuestion ? 'An operation is running. Cancel it and quit? y = quit, n = keep going' : undefined,
+		env,
+		cwd,
+		home: findHomeDirectory(env),
+		store,
+		profiles,
+		reloadProfiles: () => setProfiles(store.listProfiles()),
+		session,
+		setSession,
+		navigate,
+		setTextMode: (on) => {
+			textMode.current = on;
+		},
+		trackOperation: (operation) => {
+			operations.current.add(operation);
+			return () => operations.current.delete(operation);
+		},
+		memory,
+		keyHandler,
+	}), [columns, rows, env, helpOpen, quitQuestion, quitting, cwd, store, profiles, session, setSession, memory]);
+
+	return (
+		<AppContext.Provider value={context}>
+			<RouteView route={currentRoute(navigation)} session={session} />
+		</AppContext.Provider>
+	);
+}
+
+/** The screen of a route. Routes that need a repository wait for it. */
+function RouteView({route, session}: {route: Route; session?: Session}) {
+	switch (route.name) {
+		case 'welcome':
+			return <WelcomeScreen />;
+		case 'quick-start':
+			return <QuickStartScreen />;
+		case 'add-repository':
+			return <AddRepositoryScreen />;
+		case 'repositories':
+			return <RepositoriesScreen />;
+		case 'unlock':
+			return <UnlockScreen key={route.profile.name + route.profile.location} profile={route.profile} saveProfile={route.saveProfile} />;
+		default:
+			break;
+	}
+	if (session === undefined) return null;
+	switch (route.name) {
+		case 'snapshots':
+			return <SnapshotsScreen session={session} />;
+		case 'browser':
+			return <BrowserScreen key={route.snapshot.id} session={session} snapshot={route.snapshot} />;
+		case 'restore':
+			return <RestoreScreen session={session} snapshot={route.snapshot} includes={route.includes} />;
+		case 'backup':
+			return <BackupScreen session={session} />;
+	}
+}

@@ -1,0 +1,86 @@
+/**
+ * First run: no profile yet. Offers the quick start (a local repository in the data directory)
+ * or adding an existing repository.
+ */
+import {useEffect, useState} from 'react';
+import {Box, Text} from 'ink';
+import {useAppContext} from '../ui/app-context.js';
+import {useScreenKeys} from '../ui/keys.js';
+import {ScreenFrame, useBodySize, type KeyHelp} from '../ui/screen-frame.js';
+import {chooseProfileName, findDefaultRepositoryPath} from '../profiles.js';
+import {describeError, probeRepository} from '../session.js';
+import {truncateStart} from '../format.js';
+
+const HELP: readonly KeyHelp[] = [
+	{keys: '↑↓', action: 'choose'},
+	{keys: 'Enter', action: 'continue'},
+	{keys: '1 2', action: 'choose by number', more: true},
+];
+
+/** The welcome screen. */
+export function WelcomeScreen() {
+	const {env, navigate, profiles, color} = useAppContext();
+	const {width} = useBodySize();
+	const path = findDefaultRepositoryPath(env);
+	const [exists, setExists] = useState<boolean | undefined>(undefined);
+	const [problem, setProblem] = useState<string>();
+	const [choice, setChoice] = useState(0);
+
+	useEffect(() => {
+		let live = true;
+		probeRepository(`local:${path}`).then(
+			(found) => live && setExists(found),
+			(error: unknown) => {
+				if (!live) return;
+				setExists(false);
+				setProblem(describeError(error));
+			},
+		);
+		return () => {
+			live = false;
+		};
+	}, [path]);
+
+	useScreenKeys((input, key) => {
+		if (key.escape) navigate({type: 'pop'});
+		else if (key.upArrow || input === 'k') setChoice(0);
+		else if (key.downArrow || input === 'j') setChoice(1);
+		else if (input === '1') setChoice(0);
+		else if (input === '2') setChoice(1);
+		else if (key.return) {
+			if (choice === 1) navigate({type: 'push', route: {name: 'add-repository'}});
+			else if (exists === true) {
+				const profile = {name: chooseProfileName(profiles, 'default'), location: `local:${path}`};
+				navigate({type: 'push', route: {name: 'unlock', profile, saveProfile: true}});
+			} else if (exists === false) navigate({type: 'push', route: {name: 'quick-start'}});
+		}
+	});
+
+	const first = exists === true ? 'Open the repository found at' : exists === false ? 'Quick start: create a new repository at' : 'Looking for a repository at';
+	const options = [
+		{title: first, detail: truncateStart(path, width - 6)},
+		{title: 'Add an existing repository', detail: 'a directory or location you already back up to'},
+	];
+	return (
+		<ScreenFrame title="Welcome" help={profiles.length === 0 ? HELP : [...HELP, {keys: 'Esc', action: 'back'}]} status={problem === undefined ? undefined : {text: problem, tone: 'error'}}>
+			<Box flexDirection="column" paddingX={1}>
+				<Text bold>{profiles.length === 0 ? 'Welcome to cairn.' : 'A new repository'}</Text>
+				<Text>
+					{profiles.length === 0
+						? 'Backups are kept, encrypted, in a repository (restic compatible). You have none set up yet.'
+						: 'Create the quick start repository, or add one that exists already.'}
+				</Text>
+				<Text> </Text>
+				{options.map((option, index) => (
+					<Box key={index} flexDirection="column" marginBottom={1}>
+						<Text inverse={index === choice} bold={index === choice}>
+							{`${index === choice ? '›' : ' '} ${index + 1}. ${option.title}`}
+						</Text>
+						<Text color={color ? 'cyan' : undefined}>{'     ' + option.detail}</Text>
+					</Box>
+				))}
+				<Text dimColor>Press Enter to continue. The password is asked next and is never saved.</Text>
+			</Box>
+		</ScreenFrame>
+	);
+}

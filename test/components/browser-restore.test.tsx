@@ -1,0 +1,110 @@
+import {readFile, readdir} from 'node:fs/promises';
+import {join} from 'node:path';
+import {randomBytes} from 'node:crypto';
+import {afterEach, describe, expect, it} from 'vitest';
+import {createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+
+let environment: TestEnvironment | undefined;
+let cleanup: (() => void) | undefined;
+afterEach(async () => {
+	cleanup?.();
+	cleanup = undefined;
+	await environment?.dispose();
+	environment = undefined;
+});
+
+async function openBrowser(): Promise<{app: ReturnType<typeof renderApp>; id: string; source: string; binary: Buffer}> {
+	environment = await createTestEnvironment();
+	const source = join(environment.root, 'home', 'me', 'project');
+	const binary = randomBytes(200_000);
+	await writeTree(source, {'README.md': '# project\n', 'src/main.ts': 'console.log(1);\n', 'src/util.ts': 'export {};\n', 'data.bin': binary});
+	const repo = join(environment.root, 'repo');
+	const [summary] = await createRepository(repo, 'pw', [{paths: [source]}]);
+	saveProfile(environment.env, {name: 'main', location: `local:${repo}`});
+	const app = renderApp(environment);
+	cleanup = app.cleanup;
+	await waitForFrame(app.lastFrame, 'main › Password');
+	await press(app.stdin, 'pw', KEYS.enter);
+	await waitForFrame(app.lastFrame, '1 snapshot');
+	await press(app.stdin, KEYS.enter);
+	await waitForFrame(app.lastFrame, 'project/');
+	return {app, id: summary!.snapshot_id, source, binary};
+}
+
+describe('snapshot browser', () => {
+	it('starts in the folder holding the backed-up path, enters and leaves directories, shows details', async () => {
+		const {app, source} = await openBrowser();
+		const start = app.lastFrame() ?? '';
+		expect(start).toContain(`${join(source, '..')}  ·  1 entry`);
+		expect(start).toMatch(/drwx/);
+		await press(app.stdin, KEYS.enter);
+		const inside = await waitForFrame(app.lastFrame, 'README.md');
+		expect(inside).toContain('3 entries');
+		// Directories come first.
+		const names = inside.split('\n').filter((line) => /^[ *+·] \S/.test(line)).map((line) => line.slice(2).split(/\s+/)[0]);
+		expect(names).toEqual(['src/', 'README.md', 'data.bin']);
+		await press(app.stdin, KEYS.down, KEYS.down);
+		const details = await waitForFrame(app.lastFrame, '200000 bytes');
+		expect(details).toMatch(/-rw-r--r--|-rw-------|-rw-rw-r--/);
+		await press(app.stdin, KEYS.home, KEYS.right);
+		await waitForFrame(app.lastFrame, 'main.ts');
+		await press(app.stdin, KEYS.backspace);
+		await waitForFrame(app.lastFrame, 'README.md');
+		await press(app.stdin, KEYS.left);
+		const up = await waitForFrame(app.lastFrame, '1 entry');
+		expect(up).toContain('project/');
+	});
+
+	it('marks a file, restores it into a new directory and shows what was restored', async () => {
+		const {app, id, source, binary} = await openBrowser();
+		await press(app.stdin, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'README.md');
+		await press(app.stdin, KEYS.end, KEYS.space);
+		const marked = await waitForFrame(app.lastFrame, '1 marked');
+		expect(marked).toMatch(/^\* data\.bin/m);
+		await press(app.stdin, 'r');
+		const confirm = await waitForFrame(app.lastFrame, 'Restore 1 marked item');
+		expect(confirm).toContain(`./cairn-restore-${id.slice(0, 8)}`);
+		expect(confirm).toContain(join(environment!.cwd, `cairn-restore-${id.slice(0, 8)}`));
+		expect(confirm).toContain('data.bin');
+		// The target can be edited before starting.
+		await press(app.stdin, KEYS.ctrlU, 'restored-here', KEYS.enter);
+		const done = await waitForFrame(app.lastFrame, 'Restore finished.');
+		expect(done).toContain('Restored 1 file');
+		expect(done).toContain('What was restored:');
+		expect(done).toContain('data.bin');
+		const restored = await readFile(join(environment!.cwd, 'restored-here', source, 'data.bin'));
+		expect(restored.equals(binary)).toBe(true);
+		expect(await readdir(join(environment!.cwd, 'restored-here', source))).toEqual(['data.bin']);
+		// Back to the files, the mark is still there; a non-empty target is refused.
+		await press(app.stdin, KEYS.enter);
+		await waitForFrame(app.lastFrame, '1 marked');
+		await press(app.stdin, 'r', KEYS.ctrlU, 'restored-here', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'already exists and is not empty');
+	});
+
+	it('restores the whole snapshot when nothing is marked', async () => {
+		const {app, id, source} = await openBrowser();
+		await press(app.stdin, 'r');
+		await waitForFrame(app.lastFrame, `Restore the whole snapshot ${id.slice(0, 8)}`);
+		await press(app.stdin, KEYS.enter);
+		const done = await waitForFrame(app.lastFrame, 'Restore finished.');
+		expect(done).toContain('Restored 4 files');
+		const target = join(environment!.cwd, `cairn-restore-${id.slice(0, 8)}`);
+		expect(await readFile(join(target, source, 'src', 'main.ts'), 'utf8')).toBe('console.log(1);\n');
+	});
+
+	it('marks a whole directory and everything in it', async () => {
+		const {app} = await openBrowser();
+		await press(app.stdin, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'README.md');
+		await press(app.stdin, KEYS.space, 'a');
+		const all = await waitForFrame(app.lastFrame, '3 marked');
+		expect(all).toMatch(/^\* src\//m);
+		await press(app.stdin, 'u');
+		await waitForFrame(app.lastFrame, (frame) => !/entries {2}· {2}\d+ marked/.test(frame));
+		await press(app.stdin, KEYS.home, KEYS.space, KEYS.up, KEYS.right);
+		const inside = await waitForFrame(app.lastFrame, 'main.ts');
+		expect(inside).toMatch(/^\+ main\.ts/m);
+	});
+});

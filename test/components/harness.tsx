@@ -1,0 +1,105 @@
+/**
+ * Shared helpers of the component tests: temporary environments, real local repositories,
+ * key codes and waiting for a frame.
+ */
+import {mkdtemp, mkdir, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {render} from 'ink-testing-library';
+import {createLocalStorage} from '../../adapters/local.js';
+import {Repository} from '../../engine/repository/repository.js';
+import {runBackup, type BackupSummary} from '../../engine/archiver/archiver.js';
+import {App} from '../../components/app.js';
+import {findDefaultRepositoryPath, openProfileStore, type Profile} from '../../components/profiles.js';
+
+/** Key sequences as a terminal sends them. */
+export const KEYS = {
+	enter: '\r',
+	escape: '\u001B',
+	up: '\u001B[A',
+	down: '\u001B[B',
+	right: '\u001B[C',
+	left: '\u001B[D',
+	tab: '\t',
+	backspace: '\u007F',
+	space: ' ',
+	pageDown: '\u001B[6~',
+	end: '\u001B[F',
+	home: '\u001B[H',
+	ctrlU: '\u0015',
+} as const;
+
+/** A temporary home with XDG directories, removed by `dispose`. */
+export interface TestEnvironment {
+	readonly root: string;
+	readonly env: Record<string, string>;
+	readonly cwd: string;
+	dispose(): Promise<void>;
+}
+
+/** Creates a temporary environment: HOME, XDG_CONFIG_HOME and XDG_DATA_HOME under one directory. */
+export async function createTestEnvironment(extra: Record<string, string> = {}): Promise<TestEnvironment> {
+	const root = await mkdtemp(join(tmpdir(), 'cairn-tui-'));
+	const home = join(root, 'home');
+	const cwd = join(root, 'work');
+	await mkdir(home, {recursive: true});
+	await mkdir(cwd, {recursive: true});
+	const env = {HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), NO_COLOR: '1', ...extra};
+	return {root, env, cwd, dispose: () => rm(root, {recursive: true, force: true})};
+}
+
+/** Writes files (paths relative to `dir`, content strings or buffers). */
+export async function writeTree(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+	for (const [name, content] of Object.entries(files)) {
+		const path = join(dir, name);
+		await mkdir(join(path, '..'), {recursive: true});
+		await writeFile(path, content);
+	}
+}
+
+/** Creates a repository at `path` and backs up each list of paths into a snapshot. */
+export async function createRepository(path: string, password: string, backups: Array<{paths: string[]; tags?: string[]}> = []): Promise<BackupSummary[]> {
+	const repo = await Repository.init(createLocalStorage(path), password);
+	const summaries: BackupSummary[] = [];
+	try {
+		for (const backup of backups) summaries.push(await runBackup(repo, {paths: backup.paths, tags: backup.tags, noLock: true}));
+	} finally {
+		await repo.close();
+	}
+	return summaries;
+}
+
+/** Saves a profile in the environment's store. */
+export function saveProfile(env: Record<string, string>, profile: Profile): void {
+	openProfileStore(env).saveProfile(profile);
+}
+
+/** The quick start repository path of an environment. */
+export function quickStartPath(env: Record<string, string>): string {
+	return findDefaultRepositoryPath(env);
+}
+
+/** Renders the app in an environment. */
+export function renderApp(environment: TestEnvironment) {
+	return render(<App env={environment.env} cwd={environment.cwd} stopTimeoutMs={2000} />);
+}
+
+/** Waits until the last frame matches (text, pattern or predicate); returns it. Fails with the frame after `timeoutMs`. */
+export async function waitForFrame(lastFrame: () => string | undefined, match: string | RegExp | ((frame: string) => boolean), timeoutMs = 15_000): Promise<string> {
+	const test = typeof match === 'string' ? (f: string) => f.includes(match) : match instanceof RegExp ? (f: string) => match.test(f) : match;
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const frame = lastFrame() ?? '';
+		if (test(frame)) return frame;
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(match)}; last frame:\n${frame}`);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+	}
+}
+
+/** Writes keys one after another, letting the app take each. */
+export async function press(stdin: {write(data: string): void}, ...keys: string[]): Promise<void> {
+	for (const key of keys) {
+		stdin.write(key);
+		await new Promise((resolve) => setTimeout(resolve, 30));
+	}
+}

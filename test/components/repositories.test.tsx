@@ -1,0 +1,90 @@
+import {join} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {openProfileStore} from '../../components/profiles.js';
+import {createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, waitForFrame, type TestEnvironment} from './harness.js';
+
+let environment: TestEnvironment | undefined;
+let cleanup: (() => void) | undefined;
+afterEach(async () => {
+	cleanup?.();
+	cleanup = undefined;
+	await environment?.dispose();
+	environment = undefined;
+});
+
+describe('repositories and passwords', () => {
+	it('lists the profiles; a wrong password shows the engine message and allows another try', async () => {
+		environment = await createTestEnvironment();
+		const first = join(environment.root, 'repo-one');
+		const second = join(environment.root, 'repo-two');
+		await createRepository(first, 'right');
+		await createRepository(second, 'other');
+		saveProfile(environment.env, {name: 'laptop', location: `local:${first}`});
+		saveProfile(environment.env, {name: 'usb-disk', location: `local:${second}`});
+		const app = renderApp(environment);
+		cleanup = app.cleanup;
+		const list = await waitForFrame(app.lastFrame, 'usb-disk');
+		expect(list).toContain('laptop');
+		expect(list).toContain('Local directory');
+		expect(list).toContain('repo-two');
+		expect(list).toContain('2 saved repositories');
+
+		await press(app.stdin, KEYS.down, KEYS.up, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'laptop › Password');
+		await press(app.stdin, 'wrong', KEYS.enter);
+		const refused = await waitForFrame(app.lastFrame, 'wrong password or no key found');
+		expect(refused).toContain('Could not open the repository');
+		expect(refused).toMatch(/Password\s*\n/);
+		await press(app.stdin, 'right', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'laptop › Snapshots');
+		// Esc closes the repository and goes back to the list.
+		await press(app.stdin, KEYS.escape);
+		await waitForFrame(app.lastFrame, '2 saved repositories');
+	});
+
+	it('forgets a profile after asking, leaving the repository alone', async () => {
+		environment = await createTestEnvironment();
+		saveProfile(environment.env, {name: 'a', location: 'local:/nowhere/a'});
+		saveProfile(environment.env, {name: 'b', location: 'local:/nowhere/b'});
+		const app = renderApp(environment);
+		cleanup = app.cleanup;
+		await waitForFrame(app.lastFrame, '2 saved repositories');
+		await press(app.stdin, 'd');
+		await waitForFrame(app.lastFrame, 'Forget "a"?');
+		await press(app.stdin, 'n');
+		await waitForFrame(app.lastFrame, '2 saved repositories');
+		await press(app.stdin, 'd', 'y');
+		await waitForFrame(app.lastFrame, 'Forgot a.');
+		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['b']);
+	});
+
+	it('adds an existing repository: the location is checked, then the password, then it is saved', async () => {
+		environment = await createTestEnvironment();
+		const path = join(environment.cwd, 'backups', 'repo');
+		await createRepository(path, 'pw');
+		const app = renderApp(environment);
+		cleanup = app.cleanup;
+		await waitForFrame(app.lastFrame, 'Add an existing repository');
+		await press(app.stdin, KEYS.down, KEYS.enter);
+		const form = await waitForFrame(app.lastFrame, 'Add a repository');
+		expect(form).toContain('Location');
+
+		await press(app.stdin, 'nope:thing', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'unknown repository type "nope"');
+		await press(app.stdin, KEYS.ctrlU, 'missing', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'No repository at local:');
+
+		// A relative path, completed with Tab.
+		await press(app.stdin, KEYS.ctrlU, 'back', KEYS.tab);
+		await waitForFrame(app.lastFrame, 'backups/');
+		await press(app.stdin, 'r', KEYS.tab);
+		await waitForFrame(app.lastFrame, 'backups/repo/');
+		await press(app.stdin, KEYS.up, KEYS.ctrlU, 'archive', KEYS.enter, KEYS.enter);
+		const unlock = await waitForFrame(app.lastFrame, 'archive › Password');
+		expect(unlock).toContain(path);
+		expect(openProfileStore(environment.env).listProfiles()).toEqual([]);
+		await press(app.stdin, 'pw', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'archive › Snapshots');
+		expect(openProfileStore(environment.env).listProfiles()).toEqual([{name: 'archive', location: `local:${path}`}]);
+	});
+});
