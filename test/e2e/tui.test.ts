@@ -1,0 +1,187 @@
+/**
+ * End to end: the built program in a real terminal (tmux, 80×24). Quick start a repository,
+ * back up a folder, open the snapshot, mark one file, restore it, compare it byte for byte,
+ * and check that quitting gives the shell back.
+ */
+import {execFile} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {mkdir, mkdtemp, readFile, readdir, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {promisify} from 'node:util';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'source', 'cli.js');
+const TMUX = existsSync('/usr/bin/tmux') ? '/usr/bin/tmux' : 'tmux';
+const SOCKET = `cairn-e2e-${process.pid}`;
+const SESSION = 'cairn';
+const PROMPT = 'E2E-SHELL$ ';
+
+let dir = '';
+
+async function tmux(...args: string[]): Promise<string> {
+	const {stdout} = await run(TMUX, ['-L', SOCKET, ...args]);
+	return stdout;
+}
+
+/** The visible pane as text. */
+function capture(): Promise<string> {
+	return tmux('capture-pane', '-p', '-t', SESSION);
+}
+
+/** Polls the pane until it matches; fails with the pane's content after `timeoutMs`. */
+async function waitForPane(match: string | RegExp | ((pane: string) => boolean), timeoutMs = 30_000): Promise<string> {
+	const test = typeof match === 'string' ? (p: string) => p.includes(match) : match instanceof RegExp ? (p: string) => match.test(p) : match;
+	const deadline = Date.now() + timeoutMs;
+	let pane = '';
+	while (Date.now() < deadline) {
+		pane = await capture();
+		if (test(pane)) return pane;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	throw new Error(`timed out waiting for ${String(match)}; the pane shows:\n${pane}`);
+}
+
+/** Types text literally. */
+async function type(text: string): Promise<void> {
+	await tmux('send-keys', '-t', SESSION, '-l', text);
+}
+
+/** Presses named keys (Enter, Escape, Down, Space…), one at a time. */
+async function keys(...names: string[]): Promise<void> {
+	for (const name of names) {
+		await tmux('send-keys', '-t', SESSION, name);
+		await new Promise((r) => setTimeout(r, 60));
+	}
+}
+
+beforeAll(async () => {
+	// Build the program. Other parts of the tree may have type errors of their own; tsc still emits.
+	await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {cwd: ROOT}).catch(() => undefined);
+	expect(existsSync(CLI)).toBe(true);
+	dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));
+}, 180_000);
+
+afterAll(async () => {
+	await tmux('kill-server').catch(() => undefined);
+	// The shells may still write their history while they end.
+	await new Promise((r) => setTimeout(r, 300));
+	if (dir !== '') await rm(dir, {recursive: true, force: true, maxRetries: 10, retryDelay: 200});
+});
+
+describe('cairn in a terminal', () => {
+	it('quick starts, backs up, browses, restores one file exactly, and gives the terminal back', async () => {
+		const home = join(dir, 'home');
+		const work = join(dir, 'work');
+		const source = join(dir, 'source', 'docs');
+		await mkdir(home, {recursive: true});
+		await mkdir(work, {recursive: true});
+		await mkdir(join(source, 'sub'), {recursive: true});
+		const photo = randomBytes(100_000);
+		await writeFile(join(source, 'notes.txt'), 'remember the milk\n');
+		await writeFile(join(source, 'photo.bin'), photo);
+		await writeFile(join(source, 'sub', 'deep.txt'), 'deep\n');
+
+		const env = [
+			`HOME=${home}`,
+			`XDG_CONFIG_HOME=${join(home, '.config')}`,
+			`XDG_DATA_HOME=${join(home, '.local', 'share')}`,
+			`PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
+			'TERM=xterm-256color',
+			`PS1=${PROMPT}`,
+		];
+		await tmux('new-session', '-d', '-s', SESSION, '-x', '80', '-y', '24', '-c', work, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
+		await waitForPane(PROMPT.trimEnd());
+		await type(`node ${CLI}; echo "CAIRN-EXIT=$?"`);
+		await keys('Enter');
+
+		// First run: the quick start, one confirmation, the password twice.
+		const welcome = await waitForPane('Quick start: create a new repository at');
+		expect(welcome).toContain('? help');
+		await keys('Enter');
+		await waitForPane('Repeat password');
+		await type('correct horse');
+		await keys('Enter');
+		await type('correct horse');
+		await keys('Enter');
+		await waitForPane('No snapshots yet');
+
+		// Back up the folder.
+		await keys('b');
+		await waitForPane('Back up a folder');
+		await type(source);
+		await keys('Enter');
+		const summary = await waitForPane('Backup finished.');
+		expect(summary).toMatch(/Files\s+3 new/);
+		await keys('Enter');
+		await waitForPane('1 snapshot');
+
+		// Open the snapshot: it starts beside the backed-up folder.
+		await keys('Enter');
+		await waitForPane(/docs\/\s/);
+		await keys('Enter');
+		await waitForPane('photo.bin');
+		await keys('Down', 'Down');
+		await waitForPane('(100000 bytes)');
+		await keys('Space');
+		const marked = await waitForPane('1 marked');
+		expect(marked).toMatch(/^\* photo\.bin/m);
+
+		// Restore it into the suggested new directory.
+		await keys('r');
+		const confirm = await waitForPane('Restore 1 marked item');
+		expect(confirm).toContain('./cairn-restore-');
+		await keys('Enter');
+		const done = await waitForPane('Restore finished.');
+		expect(done).toContain('Restored 1 file');
+		const targets = (await readdir(work)).filter((name) => name.startsWith('cairn-restore-'));
+		expect(targets).toHaveLength(1);
+		const restored = await readFile(join(work, targets[0]!, source, 'photo.bin'));
+		expect(restored.equals(photo)).toBe(true);
+		expect(existsSync(join(work, targets[0]!, source, 'notes.txt'))).toBe(false);
+
+		// Quit: the shell is back, the app's screen is gone.
+		await keys('q');
+		const after = await waitForPane('CAIRN-EXIT=0');
+		expect(after).toContain(PROMPT.trimEnd());
+		expect(after).not.toContain('cairn ›');
+		expect(after).not.toContain('Restore finished.');
+		expect(after).toContain(`node ${CLI}`.slice(0, 40));
+	}, 180_000);
+
+	it('follows resizes and gives the terminal back on Ctrl-C', async () => {
+		const home = join(dir, 'home-2');
+		await mkdir(home, {recursive: true});
+		const env = [`HOME=${home}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'TERM=xterm-256color', `PS1=${PROMPT}`];
+		await tmux('new-session', '-d', '-s', 'second', '-x', '80', '-y', '24', '-c', home, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
+		const pane = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'second');
+		const waitFor = async (test: (text: string) => boolean): Promise<string> => {
+			const deadline = Date.now() + 30_000;
+			let text = '';
+			while (Date.now() < deadline) {
+				text = await pane();
+				if (test(text)) return text;
+				await new Promise((r) => setTimeout(r, 100));
+			}
+			throw new Error(`timed out; the pane shows:\n${text}`);
+		};
+		await waitFor((text) => text.includes(PROMPT.trimEnd()));
+		await tmux('send-keys', '-t', 'second', '-l', `node ${CLI}; echo "CAIRN-EXIT=$?"`);
+		await tmux('send-keys', '-t', 'second', 'Enter');
+		const first = await waitFor((text) => text.includes('Quick start: create'));
+		expect(first).toContain(join(home, '.local', 'share', 'cairn', 'repository'));
+		await tmux('resize-window', '-t', 'second', '-x', '100', '-y', '30');
+		const wide = await waitFor((text) => /\? help\s*$/m.test(text.split('\n')[0] ?? '') && (text.split('\n')[0] ?? '').length > 90);
+		expect(wide.split('\n')[0]).toContain('cairn › Welcome');
+		await tmux('resize-window', '-t', 'second', '-x', '60', '-y', '20');
+		const narrow = await waitFor((text) => (text.split('\n')[0] ?? '').trimEnd().length <= 60 && text.includes('Quick start'));
+		expect(narrow.split('\n').filter((line) => line.includes('cairn › Welcome'))).toHaveLength(1);
+		await tmux('send-keys', '-t', 'second', 'C-c');
+		const after = await waitFor((text) => text.includes('CAIRN-EXIT='));
+		expect(after).toContain('CAIRN-EXIT=0');
+		expect(after).not.toContain('Quick start');
+	}, 120_000);
+});
