@@ -138,7 +138,12 @@ function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: Pro
 			return;
 		}
 		if (helpOpen) {
-			if (input === '?' || input === 'q' || key.escape || key.return) setHelpOpen(false);
+			if (input === '?' || input === 'q' || key.escape || key.return || (key.ctrl && input === 'g')) setHelpOpen(false);
+			return;
+		}
+		// Ctrl-G opens the help everywhere, also while typing (where ? is text), as in nano.
+		if (key.ctrl && input === 'g') {
+			setHelpOpen(true);
 			return;
 		}
 		if (!textMode.current) {
@@ -153,7 +158,7 @@ function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: Pro
 			}
 		}
 		keyHandler.current?.(input, key);
-	}, [keyTick]); // eslint-disable-line react-hooks/exhaustive-deps
+	}, [keyTick]);
 
 	const context = useMemo((): AppContextValue => ({
 		width: Math.max(20, columns - 1),

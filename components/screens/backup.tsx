@@ -135,7 +135,7 @@ export function BackupScreen({session}: {session: Session}) {
 	}
 	if (state.phase === 'running') {
 		const status = state.confirmCancel
-			? {text: 'Cancel the backup? No snapshot is saved; data sent so far is reused next time. y = cancel, n = keep going', tone: 'warning' as const}
+			? {text: 'Cancel the backup? y = cancel (no snapshot is saved), n = keep going', tone: 'warning' as const}
 			: state.cancelling
 				? {text: 'Cancelling…', tone: 'warning' as const}
 				: {text: `Backing up ${source}`};

@@ -60,7 +60,7 @@ export function RepositoriesScreen() {
 	const backendWidth = 18;
 	const locationWidth = Math.max(10, width - nameWidth - backendWidth - 3);
 	const status = confirmForget && selected !== undefined
-		? {text: `Forget "${selected.name}"? Only the saved entry is removed, not the backups. y = forget, any other key = keep`, tone: 'warning' as const}
+		? {text: `Forget "${selected.name}"? Its backups stay. y = forget, other keys = keep`, tone: 'warning' as const}
 		: message !== undefined ? {text: message} : {text: `${profiles.length} saved ${profiles.length === 1 ? 'repository' : 'repositories'}`};
 	return (
 		<ScreenFrame title="Repositories" help={HELP} status={status}>

@@ -58,10 +58,7 @@ const EDIT_HELP: readonly KeyHelp[] = [
 	{keys: 'Ctrl-U', action: 'clear the field', more: true},
 ];
 const RUN_HELP: readonly KeyHelp[] = [{keys: 'Esc', action: 'cancel (asks first)'}];
-const DONE_HELP: readonly KeyHelp[] = [
-	{keys: 'Enter', action: 'back to the files'},
-	{keys: 'Esc', action: 'back'},
-];
+const DONE_HELP: readonly KeyHelp[] = [{keys: 'Enter Esc', action: 'back'}];
 const FAILED_HELP: readonly KeyHelp[] = [
 	{keys: 'Enter', action: 'try again'},
 	{keys: 'Esc', action: 'back'},
@@ -73,7 +70,6 @@ export function RestoreScreen({session, snapshot, includes}: RestoreScreenProps)
 	const {width, height} = useBodySize();
 	const [target, setTarget] = useState(() => suggestRestoreTarget(snapshot.id));
 	const [candidates, setCandidates] = useState<readonly string[]>([]);
-	const [startedAt, setStartedAt] = useState(0);
 	const [targetUsed, setTargetUsed] = useState('');
 	const operation = useOperation<RestoreSummary>();
 	const {state} = operation;
@@ -90,7 +86,6 @@ export function RestoreScreen({session, snapshot, includes}: RestoreScreenProps)
 			operation.dispatch({type: 'invalid', error: problem});
 			return;
 		}
-		setStartedAt(Date.now());
 		setTargetUsed(absolute);
 		operation.start(({signal, onProgress, onIssue}) =>
 			runRestore(session.repo, snapshot.id, absolute, {includes: [...includes], overwrite: 'never', signal, onProgress, onError: onIssue}),
@@ -158,7 +153,7 @@ export function RestoreScreen({session, snapshot, includes}: RestoreScreenProps)
 	}
 	if (state.phase === 'running') {
 		const status = state.confirmCancel
-			? {text: 'Cancel the restore? Files finished so far stay. y = cancel, n = keep going', tone: 'warning' as const}
+			? {text: 'Cancel the restore? y = cancel (finished files stay), n = keep going', tone: 'warning' as const}
 			: state.cancelling
 				? {text: 'Cancelling…', tone: 'warning' as const}
 				: {text: `Restoring into ${targetUsed}`};
@@ -190,7 +185,7 @@ export function RestoreScreen({session, snapshot, includes}: RestoreScreenProps)
 	const items = describeRestoredItems(targetUsed, includes, snapshot);
 	const errors = summary.errors.map((error) => ({path: error.path, message: error.message}));
 	const itemRows = Math.max(1, Math.min(items.length, height - 9 - Math.min(errors.length, 4)));
-	const seconds = (Date.now() - startedAt) / 1000;
+	const seconds = state.progress?.elapsed ?? 0;
 	return (
 		<ScreenFrame title={title} help={DONE_HELP} status={errors.length > 0 ? {text: `Restore finished with ${errors.length} error${errors.length === 1 ? '' : 's'}.`, tone: 'warning'} : {text: 'Restore finished.', tone: 'success'}}>
 			<Box flexDirection="column" paddingX={1}>

@@ -55,6 +55,7 @@ export interface AppContextValue {
 	readonly keyHandler: MutableRefObject<KeyHandler | undefined>;
 }
 
+/** Provided by the app root; read it with {@link useAppContext}. */
 export const AppContext = createContext<AppContextValue | undefined>(undefined);
 
 /** The app context; throws outside the app. */

@@ -18,7 +18,7 @@ export interface KeyHelp {
 
 /** Keys the app handles on every screen. */
 const GLOBAL_KEYS: readonly KeyHelp[] = [
-	{keys: '?', action: 'show or hide this help'},
+	{keys: '?', action: 'show or hide this help (Ctrl-G while typing in a field)'},
 	{keys: 'Esc', action: 'go back, or cancel what is being typed'},
 	{keys: 'q', action: 'quit (asks first while a backup or restore runs)'},
 	{keys: 'Ctrl-C', action: 'quit at once (a running operation is cancelled cleanly)'},
@@ -69,10 +69,10 @@ export function StatusText({message, width}: {message: StatusMessage; width: num
 
 /**
  * The one-line key help: the screen's main keys that fit in `width` columns, always followed
- * by `? help` (and `q quit` unless a text field has the keys).
+ * by `? help  q quit`, or `Ctrl-G help` while a text field has the keys.
  */
 export function formatHelpLine(help: readonly KeyHelp[], textMode: boolean, width: number): Array<{keys: string; action: string}> {
-	const globals = [{keys: '?', action: 'help'}, ...(textMode ? [] : [{keys: 'q', action: 'quit'}])];
+	const globals = textMode ? [{keys: 'Ctrl-G', action: 'help'}] : [{keys: '?', action: 'help'}, {keys: 'q', action: 'quit'}];
 	const size = (item: {keys: string; action: string}): number => item.keys.length + item.action.length + 3;
 	let room = width - globals.reduce((sum, item) => sum + size(item), 0);
 	const shown: Array<{keys: string; action: string}> = [];
@@ -100,7 +100,7 @@ export function ScreenFrame({title, help, status, textMode = false, children}: S
 				<Text inverse bold>
 					{fitText(` cairn › ${title}`, width - 8)}
 				</Text>
-				<Text inverse>{'  ? help'.padEnd(8)}</Text>
+				<Text inverse>{(textMode ? ' ^G help' : '  ? help').padEnd(8)}</Text>
 			</Box>
 			<Box flexDirection="column" height={bodyHeight} overflow="hidden">
 				{helpOpen ? <HelpOverlay title={title} help={help} width={width} height={bodyHeight} /> : children}
@@ -143,7 +143,7 @@ function HelpOverlay({title, help, width, height}: {title: string; help: readonl
 					{truncateEnd(row.action, width - keyWidth - 3)}
 				</Text>
 			))}
-			<Text dimColor>{truncateEnd('Press ? or Esc to close this help.', width)}</Text>
+			<Text dimColor>{truncateEnd('Press Esc to close this help.', width)}</Text>
 		</Box>
 	);
 }

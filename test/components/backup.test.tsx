@@ -68,6 +68,11 @@ describe('backup screen', () => {
 		const running = await waitForFrame(app.lastFrame, /Speed\s+\S+/);
 		expect(running).toMatch(/Files\s+\d+/);
 		expect(running).toContain('Esc cancel (asks first)');
+		// q while an operation runs asks first.
+		await press(app.stdin, 'q');
+		await waitForFrame(app.lastFrame, 'An operation is running. Cancel it and quit?');
+		await press(app.stdin, 'n');
+		await waitForFrame(app.lastFrame, (frame) => !frame.includes('An operation is running'));
 		await press(app.stdin, KEYS.escape);
 		await waitForFrame(app.lastFrame, 'Cancel the backup?');
 		await press(app.stdin, 'n');

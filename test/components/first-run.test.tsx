@@ -67,7 +67,16 @@ describe('first run', () => {
 		openProfileStore(environment.env).saveProfile({name: 'default', location: `local:${quickStartPath(environment.env)}`});
 		const app = renderApp(environment);
 		cleanup = app.cleanup;
-		await waitForFrame(app.lastFrame, 'default › Password');
+		const unlock = await waitForFrame(app.lastFrame, 'default › Password');
+		expect(unlock).toMatch(/Enter open.*Ctrl-G help/);
+		// While typing, ? and q are characters of the password; Ctrl-G shows the keys.
+		await press(app.stdin, '?', 'q');
+		await waitForFrame(app.lastFrame, 'Password  **');
+		await press(app.stdin, '\u0007');
+		const help = await waitForFrame(app.lastFrame, 'Keys of default › Password');
+		expect(help).toContain('clear the field');
+		await press(app.stdin, KEYS.escape);
+		await waitForFrame(app.lastFrame, 'Password  **');
 		await press(app.stdin, KEYS.escape);
 		const list = await waitForFrame(app.lastFrame, 'Repositories');
 		expect(list).toContain('default');

@@ -57,10 +57,10 @@ describe('formatting', () => {
 		expect(lines).toMatchObject({Files: '2 of 4', Data: '1.00 KiB of 2.00 KiB', Speed: '512 B/s', Left: 'about 0:02', Errors: '1'});
 	});
 
-	it('always ends the help line with ? help, and q quit unless typing', () => {
+	it('always ends the help line with ? help and q quit, or Ctrl-G help while typing', () => {
 		const help = [{keys: 'Enter', action: 'open'}, {keys: 'x', action: 'hidden', more: true}, {keys: 'b', action: 'back up'}];
 		expect(formatHelpLine(help, false, 80).map((item) => item.keys)).toEqual(['Enter', 'b', '?', 'q']);
-		expect(formatHelpLine(help, true, 80).map((item) => item.keys)).toEqual(['Enter', 'b', '?']);
+		expect(formatHelpLine(help, true, 80).map((item) => item.keys)).toEqual(['Enter', 'b', 'Ctrl-G']);
 		expect(formatHelpLine(help, false, 30).map((item) => item.keys)).toEqual(['Enter', '?', 'q']);
 	});
 
