@@ -152,10 +152,10 @@ describe('cairn in a terminal', () => {
 		expect(after).toContain(`node ${CLI}`.slice(0, 40));
 	}, 180_000);
 
-	it('follows resizes and gives the terminal back on Ctrl-C', async () => {
+	it('respects NO_COLOR, follows resizes and gives the terminal back on Ctrl-C', async () => {
 		const home = join(dir, 'home-2');
 		await mkdir(home, {recursive: true});
-		const env = [`HOME=${home}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'TERM=xterm-256color', `PS1=${PROMPT}`];
+		const env = [`HOME=${home}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'TERM=xterm-256color', 'NO_COLOR=1', `PS1=${PROMPT}`];
 		await tmux('new-session', '-d', '-s', 'second', '-x', '80', '-y', '24', '-c', home, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
 		const pane = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'second');
 		const waitFor = async (test: (text: string) => boolean): Promise<string> => {
@@ -173,6 +173,10 @@ describe('cairn in a terminal', () => {
 		await tmux('send-keys', '-t', 'second', 'Enter');
 		const first = await waitFor((text) => text.includes('Quick start: create'));
 		expect(first).toContain(join(home, '.local', 'share', 'cairn', 'repository'));
+		// NO_COLOR: bold and inverse only, no colour codes.
+		const styled = await tmux('capture-pane', '-p', '-e', '-t', 'second');
+		expect(styled).toContain('\u001B[');
+		expect(styled).not.toMatch(/(\u001B\[|;)(3[0-7]|9[0-7]|38;)[0-9;]*m/);
 		await tmux('resize-window', '-t', 'second', '-x', '100', '-y', '30');
 		const wide = await waitFor((text) => /\? help\s*$/m.test(text.split('\n')[0] ?? '') && (text.split('\n')[0] ?? '').length > 90);
 		expect(wide.split('\n')[0]).toContain('cairn › Welcome');
