@@ -1,0 +1,94 @@
+/**
+ * How each tool is invoked. Both get the same settings: repository format version 2, their
+ * default compression (`auto`: zstd at its default speed), default pack size (16 MiB), the
+ * password from the environment, and JSON output where the command has it.
+ *
+ * restic keeps a local metadata cache; it gets a private one per repository (--cache-dir in the
+ * work dir) so that runs do not share it and the user's cache is left alone. cairn has no cache.
+ */
+import {spawnSync} from 'node:child_process';
+import type {ToolName} from './options.js';
+
+/** A command line. */
+export interface Invocation {
+	command: string;
+	args: string[];
+}
+
+/** The paths one run of a tool uses. */
+export interface RunPaths {
+	repo: string;
+	/** restic's cache directory (unused by cairn). */
+	cache: string;
+}
+
+/** One tool's command lines and environment. */
+export interface Tool {
+	name: ToolName;
+	env: NodeJS.ProcessEnv;
+	version(): string;
+	init(paths: RunPaths): Invocation;
+	backup(paths: RunPaths, source: string): Invocation;
+	restore(paths: RunPaths, target: string): Invocation;
+}
+
+const PASSWORD = 'cairn-bench-password';
+
+/** The environment without any repository, password or cache settings of either tool. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {};
+	for (const [key, value] of Object.entries(process.env)) {
+		if (!key.startsWith('CAIRN_') && !key.startsWith('RESTIC_')) env[key] = value;
+	}
+	return {...env, ...extra};
+}
+
+function readVersion(command: string, args: string[]): string {
+	const result = spawnSync(command, args, {encoding: 'utf8'});
+	if (result.error || result.status !== 0) throw new Error(`cannot run ${command} ${args.join(' ')}: ${result.error?.message ?? result.stderr.trim()}`);
+	return result.stdout.trim();
+}
+
+/** cairn, run from the built CLI with the node running the benchmark. */
+export function createCairn(cliPath: string): Tool {
+	const node = process.execPath;
+	const cli = (args: string[]): Invocation => ({command: node, args: [cliPath, ...args]});
+	return {
+		name: 'cairn',
+		env: cleanEnv({CAIRN_PASSWORD: PASSWORD}),
+		version: () => `cairn ${readVersion(node, [cliPath, '--version'])} (node ${process.version})`,
+		init: ({repo}) => cli(['init', '--repo', repo, '--repository-version', '2', '--quiet']),
+		backup: ({repo}, source) => cli(['backup', '--repo', repo, '--json', source]),
+		restore: ({repo}, target) => cli(['restore', 'latest', '--repo', repo, '--target', target, '--json']),
+	};
+}
+
+/** restic from PATH. */
+export function createRestic(): Tool {
+	const restic = (paths: RunPaths, args: string[]): Invocation => ({command: 'restic', args: ['--repo', paths.repo, '--cache-dir', paths.cache, ...args]});
+	return {
+		name: 'restic',
+		env: cleanEnv({RESTIC_PASSWORD: PASSWORD}),
+		version: () => readVersion('restic', ['version']),
+		init: (paths) => restic(paths, ['init', '--repository-version', '2', '--quiet']),
+		backup: (paths, source) => restic(paths, ['backup', '--json', source]),
+		// restic 0.14 restore prints no JSON.
+		restore: (paths, target) => restic(paths, ['restore', 'latest', '--target', target]),
+	};
+}
+
+/** The last JSON line of a tool's stdout with `message_type: "summary"`, if any. */
+export function findSummary(stdout: string): Record<string, unknown> | undefined {
+	const lines = stdout.trim().split('\n');
+	for (let i = lines.length - 1; i >= 0; i--) {
+		const line = lines[i]!.trim();
+		if (!line.startsWith('{')) continue;
+		try {
+			const value = JSON.parse(line) as Record<string, unknown>;
+			if (value.message_type === 'summary') return value;
+		} catch {
+			// not JSON
+		}
+	}
+	return undefined;
+}
