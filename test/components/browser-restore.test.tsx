@@ -13,11 +13,11 @@ afterEach(async () => {
 	environment = undefined;
 });
 
-async function openBrowser(): Promise<{app: ReturnType<typeof renderApp>; id: string; source: string; binary: Buffer}> {
+async function openBrowser(extra: Record<string, Buffer> = {}): Promise<{app: ReturnType<typeof renderApp>; id: string; source: string; binary: Buffer}> {
 	environment = await createTestEnvironment();
 	const source = join(environment.root, 'home', 'me', 'project');
 	const binary = randomBytes(200_000);
-	await writeTree(source, {'README.md': '# project\n', 'src/main.ts': 'console.log(1);\n', 'src/util.ts': 'export {};\n', 'data.bin': binary});
+	await writeTree(source, {'README.md': '# project\n', 'src/main.ts': 'console.log(1);\n', 'src/util.ts': 'export {};\n', 'data.bin': binary, ...extra});
 	const repo = join(environment.root, 'repo');
 	const [summary] = await createRepository(repo, 'pw', [{paths: [source]}]);
 	saveProfile(environment.env, {name: 'main', location: `local:${repo}`});
@@ -106,5 +106,22 @@ describe('snapshot browser', () => {
 		await press(app.stdin, KEYS.home, KEYS.space, KEYS.up, KEYS.right);
 		const inside = await waitForFrame(app.lastFrame, 'main.ts');
 		expect(inside).toMatch(/^\+ main\.ts/m);
+	});
+
+	it('asks before cancelling a running restore and reports what happened', async () => {
+		const big: Record<string, Buffer> = {};
+		for (let i = 0; i < 40; i++) big[`big/part-${i}.bin`] = randomBytes(2 * 1024 * 1024);
+		const {app} = await openBrowser(big);
+		await press(app.stdin, 'r', KEYS.enter);
+		const running = await waitForFrame(app.lastFrame, /Speed\s+\S+/);
+		expect(running).toContain('Restoring the whole snapshot');
+		expect(running).toMatch(/Current\s+\S+/);
+		await press(app.stdin, KEYS.escape);
+		await waitForFrame(app.lastFrame, 'Cancel the restore? y = cancel');
+		await press(app.stdin, 'y');
+		const cancelled = await waitForFrame(app.lastFrame, 'The restore was cancelled.');
+		expect(cancelled.replace(/\s+/g, ' ')).toContain('no partial file was left');
+		await press(app.stdin, KEYS.escape);
+		await waitForFrame(app.lastFrame, 'project/');
 	});
 });
