@@ -3,8 +3,10 @@
  * unreadable sources, a full target disk, Ctrl-C, usage errors and overwrite rules. Every case
  * checks the exit code and that the message names what went wrong and says what to do next.
  */
+import {execFile} from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../adapters/local.js';
 import {openBytes, sealBytes} from '../../engine/crypto/cipher.js';
@@ -16,6 +18,8 @@ import {
 
 const PASSWORD = 'bad input password';
 const env = {CAIRN_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD};
+
+const run = promisify(execFile);
 
 let base: string;
 let counter = 0;
@@ -266,7 +270,7 @@ describe('bad sources', () => {
 		await fs.chmod(source, 0o755);
 		await fs.chmod(path.join(source, 'readable.txt'), 0o644);
 		await fs.chmod(path.join(source, 'secret.txt'), 0o000);
-		await runChmodRecursive(repo);
+		await run('chmod', ['-R', 'a+rwX', repo]);
 
 		const result = await runCairn(['backup', '--repo', repo, source], {env, asNobody: true});
 		expect(result.code, describeRun(result)).toBe(3);
@@ -314,20 +318,11 @@ describe('bad sources', () => {
 	});
 });
 
-/** chmod -R a+rwX */
-async function runChmodRecursive(dir: string): Promise<void> {
-	const {execFile} = await import('node:child_process');
-	await new Promise<void>((resolve, reject) => execFile('chmod', ['-R', 'a+rwX', dir], (error) => (error ? reject(error) : resolve())));
-}
-
 describe('a full disk at the restore target', () => {
 	let mountPoint: string | undefined;
 
 	afterAll(async () => {
-		if (mountPoint) {
-			const {execFile} = await import('node:child_process');
-			await new Promise<void>((resolve) => execFile('umount', [mountPoint!], () => resolve()));
-		}
+		if (mountPoint) await run('umount', [mountPoint]).catch(() => undefined);
 	});
 
 	it('exits non-zero, says there is no space, names the files, and leaves no partial files', async () => {
@@ -344,8 +339,7 @@ describe('a full disk at the restore target', () => {
 
 		mountPoint = fresh('tmpfs');
 		await fs.mkdir(mountPoint);
-		const {execFile} = await import('node:child_process');
-		await new Promise<void>((resolve, reject) => execFile('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint!], (error) => (error ? reject(error) : resolve())));
+		await run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint]);
 		const target = path.join(mountPoint, 'target');
 
 		const result = await runCairn(['restore', 'latest', '--repo', repo, '--target', target], {env});
