@@ -1,6 +1,6 @@
 /**
  * Starts the full-screen app on the terminal and gives the terminal back afterwards, on quit,
- * Ctrl-C, SIGTERM/SIGHUP, and crashes alike.
+ * Ctrl-C, SIGTERM, and crashes alike (SIGHUP is ignored, as restic does).
  */
 import {render} from 'ink';
 import {App} from './app.js';
@@ -27,7 +27,11 @@ export async function runApp(): Promise<number> {
 	process.on('uncaughtException', crash);
 	process.on('unhandledRejection', crash);
 	process.on('SIGTERM', onSignal);
-	process.on('SIGHUP', onSignal);
+	// restic sends SIGHUP to probe whether a lock holder on this host is alive, and ignores it
+	// itself; so does cairn. A terminal that really hung up makes the next write fail, which ends
+	// the app through the crash handler.
+	const onHangup = (): void => undefined;
+	process.on('SIGHUP', onHangup);
 	process.on('SIGINT', onSignal);
 	process.on('exit', onExit);
 
@@ -59,7 +63,7 @@ export async function runApp(): Promise<number> {
 		process.off('uncaughtException', crash);
 		process.off('unhandledRejection', crash);
 		process.off('SIGTERM', onSignal);
-		process.off('SIGHUP', onSignal);
+		process.off('SIGHUP', onHangup);
 		process.off('SIGINT', onSignal);
 		process.off('exit', onExit);
 		// Ink keeps stdin referenced in raw mode; let the process end.

@@ -2,7 +2,7 @@
  * The scriptable command line: argument parsing and dispatch, exit codes as restic's.
  */
 import {Command, CommanderError, Option} from 'commander';
-import {CairnError} from '../engine/errors.js';
+import {CairnError, IntegrityError} from '../engine/errors.js';
 import {StorageError} from '../adapters/storage.js';
 
 export const VERSION = '0.1.0';
@@ -26,8 +26,11 @@ async function runAction(action: Action, command: Command): Promise<number> {
 			process.exit(130);
 		}
 	};
+	// restic probes the holder of a lock on the same host with SIGHUP; like restic, keep running.
+	const onSighup = (): void => undefined;
 	process.on('SIGINT', onSigint);
 	process.on('SIGTERM', onSigint);
+	process.on('SIGHUP', onSighup);
 	try {
 		return await action(controller.signal, command);
 	} catch (error) {
@@ -35,6 +38,7 @@ async function runAction(action: Action, command: Command): Promise<number> {
 	} finally {
 		process.off('SIGINT', onSigint);
 		process.off('SIGTERM', onSigint);
+		process.off('SIGHUP', onSighup);
 	}
 }
 
@@ -43,6 +47,10 @@ export function reportError(error: unknown, interrupted = false): number {
 	if (interrupted) {
 		process.stderr.write(`${error instanceof CairnError ? error.message : 'interrupted'}\n`);
 		return 130;
+	}
+	if (error instanceof IntegrityError) {
+		process.stderr.write(`Fatal: ${error.message}\nThe repository is damaged: run \`cairn check --read-data\` for a full report of what is affected.\n`);
+		return error.exitCode;
 	}
 	if (error instanceof CairnError) {
 		process.stderr.write(`Fatal: ${error.message}\n`);

@@ -61,6 +61,8 @@ interface PlanItem {
 /** Largest single read when blobs of a file sit next to each other in a pack. */
 const MAX_MERGED_READ = 8 * 1024 * 1024;
 const FILE_CONCURRENCY = 6;
+/** Two mtimes closer than this count as equal for `if-changed`. */
+const MTIME_TOLERANCE_NS = 2000n;
 const execFileAsync = promisify(execFile);
 
 function nsToSeconds(text: string): number {
@@ -229,7 +231,9 @@ async function mayReplace(dest: string, node: TreeNode, overwrite: OverwriteMode
 		const sameSize = Number(stats.size) === (node.size ?? 0);
 		let sameTime = false;
 		try {
-			sameTime = stats.mtimeNs / 1000n === parseGoTime(node.mtime) / 1000n;
+			// Node sets file times from a double, which can be off by up to a microsecond.
+			const delta = stats.mtimeNs - parseGoTime(node.mtime);
+			sameTime = delta > -MTIME_TOLERANCE_NS && delta < MTIME_TOLERANCE_NS;
 		} catch {
 			sameTime = false;
 		}

@@ -46,10 +46,11 @@ export async function runRestoreCommand(snapshotRef: string, flags: RestoreFlags
 		}
 		if (summary.skipped.length > 0) {
 			const shown = summary.skipped.slice(0, 5).join(', ');
-			process.stderr.write(`${summary.skipped.length} existing file${summary.skipped.length === 1 ? ' was' : 's were'} left untouched (${shown}${summary.skipped.length > 5 ? ', …' : ''}); use --overwrite if-changed or --overwrite always to replace them\n`);
+			const advice = overwrite === 'if-changed' ? 'they already match the snapshot' : 'use --overwrite if-changed or --overwrite always to replace them';
+			process.stderr.write(`${summary.skipped.length} existing file${summary.skipped.length === 1 ? ' was' : 's were'} left untouched (${shown}${summary.skipped.length > 5 ? ', …' : ''}); ${advice}\n`);
 		}
 		if (summary.errors.length > 0) {
-			process.stderr.write(`${summary.errors.length} entr${summary.errors.length === 1 ? 'y' : 'ies'} could not be restored (listed above)\n`);
+			process.stderr.write(`${summary.errors.length} entr${summary.errors.length === 1 ? 'y' : 'ies'} could not be restored (listed above); everything else was restored. If the repository is damaged, run \`cairn check --read-data\` for a full report\n`);
 			return 1;
 		}
 		if (flags.include?.length && summary.matched === 0) return 1;

@@ -43,6 +43,7 @@ export async function runSnapshots(flags: SnapshotsFlags, signal: AbortSignal): 
 			failed++;
 			process.stderr.write(`error: snapshot ${id.slice(0, 8)} cannot be read: ${error.message}\n`);
 		}}), flags);
+		if (failed) process.stderr.write(`${failed} snapshot file${failed === 1 ? '' : 's'} could not be read and ${failed === 1 ? 'is' : 'are'} not listed; run \`cairn check\` for a full report of the damage\n`);
 		if (flags.json) {
 			process.stdout.write(JSON.stringify(snapshots.map(toSnapshotJson)) + '\n');
 			return failed ? 1 : 0;
