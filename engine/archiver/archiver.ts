@@ -18,6 +18,7 @@ import {buildNode, isUnchanged} from './node-from-stat.js';
 import {compileExcludes, type ExcludeMatcher} from './excludes.js';
 import {scanTotals} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
+import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
 
 /** What to back up and how. */
@@ -268,15 +269,16 @@ async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: strin
 }
 
 /** Saves one file system entry; returns its node, or undefined when it was excluded or unreadable. */
-async function saveEntry(ctx: Context, abs: string, name: string, previous: TreeNode | undefined, known?: BigIntStats): Promise<TreeNode | undefined> {
+async function saveEntry(ctx: Context, abs: FsPath, name: string, previous: TreeNode | undefined, known?: BigIntStats): Promise<TreeNode | undefined> {
 	throwIfCancelled(ctx.signal);
-	if (ctx.exclude(abs)) return undefined;
+	const shown = displayPath(abs);
+	if (ctx.exclude(shown)) return undefined;
 	let stats = known;
 	if (!stats) {
 		try {
 			stats = await fs.lstat(abs, {bigint: true});
 		} catch (error) {
-			ctx.warn(abs, `cannot read: ${(error as Error).message}`);
+			ctx.warn(shown, `cannot read: ${(error as Error).message}`);
 			return undefined;
 		}
 	}
@@ -288,9 +290,11 @@ async function saveEntry(ctx: Context, abs: string, name: string, previous: Tree
 			return (await saveDirectory(ctx, abs, node, previous)) ? node : undefined;
 		case 'symlink':
 			try {
-				node.linktarget = await fs.readlink(abs);
+				const target = await fs.readlink(abs, {encoding: 'buffer'});
+				node.linktarget = target.toString('utf8');
+				if (!isUtf8(target)) node.linktarget_raw = target.toString('base64');
 			} catch (error) {
-				ctx.warn(abs, `cannot read symlink: ${(error as Error).message}`);
+				ctx.warn(shown, `cannot read symlink: ${(error as Error).message}`);
 				return undefined;
 			}
 			return node;
@@ -299,29 +303,36 @@ async function saveEntry(ctx: Context, abs: string, name: string, previous: Tree
 	}
 }
 
-async function saveDirectory(ctx: Context, abs: string, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
-	let names: string[];
+async function saveDirectory(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
+	let names: Buffer[];
 	try {
-		names = await fs.readdir(abs);
+		names = await fs.readdir(abs, {encoding: 'buffer'});
 	} catch (error) {
-		ctx.warn(abs, `cannot read directory: ${(error as Error).message}`);
+		ctx.warn(displayPath(abs), `cannot read directory: ${(error as Error).message}`);
 		return false;
 	}
 	const previousNodes = await loadParentTree(ctx, previous?.type === 'dir' ? previous.subtree : undefined);
-	const children: TreeNode[] = [];
-	await Promise.all(names.map(async (name) => {
-		const child = await saveEntry(ctx, path.posix.join(abs, name), name, previousNodes?.get(name));
-		if (child) children.push(child);
+	const children = new Map<string, TreeNode>();
+	await Promise.all(names.map(async (raw) => {
+		const child = joinPath(abs, raw);
+		const saved = await saveEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
+		if (!saved) return;
+		if (children.has(saved.name)) {
+			// Two names that are not valid UTF-8 can decode to the same text; a tree holds each name once.
+			ctx.warn(displayPath(child.path), 'left out: its name is not valid UTF-8 and collides with another entry once decoded');
+			return;
+		}
+		children.set(saved.name, saved);
 	}));
 	throwIfCancelled(ctx.signal);
-	node.subtree = await saveTree(ctx, children);
+	node.subtree = await saveTree(ctx, [...children.values()]);
 	if (!previous) ctx.summary.dirs_new++;
 	else if (previous.subtree === node.subtree) ctx.summary.dirs_unmodified++;
 	else ctx.summary.dirs_changed++;
 	return true;
 }
 
-async function saveFile(ctx: Context, abs: string, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
+async function saveFile(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
 	const size = node.size ?? 0;
 	if (previous && isUnchanged(previous, node) && sameTime(previous.mtime, node.mtime)
 		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
@@ -337,7 +348,7 @@ async function saveFile(ctx: Context, abs: string, node: TreeNode, previous: Tre
 	const release = await ctx.fileSlots.acquire();
 	try {
 		throwIfCancelled(ctx.signal);
-		ctx.progress.currentFile = abs;
+		ctx.progress.currentFile = displayPath(abs);
 		const read = await readFileChunks(ctx, abs);
 		if (!read) return false;
 		node.content = read.ids;
@@ -355,7 +366,7 @@ async function saveFile(ctx: Context, abs: string, node: TreeNode, previous: Tre
 }
 
 /** Chunks a file in a worker and stores its new blobs; returns the blob IDs in order, or undefined when it cannot be read. */
-async function readFileChunks(ctx: Context, abs: string): Promise<{ids: string[]; size: number} | undefined> {
+async function readFileChunks(ctx: Context, abs: FsPath): Promise<{ids: string[]; size: number} | undefined> {
 	const ids: string[] = [];
 	try {
 		const size = await ctx.pool.processFile(abs, async (chunk) => {
@@ -370,7 +381,7 @@ async function readFileChunks(ctx: Context, abs: string): Promise<{ids: string[]
 		return {ids, size};
 	} catch (error) {
 		if (error instanceof FileReadError) {
-			ctx.warn(abs, error.message);
+			ctx.warn(displayPath(abs), error.message);
 			return undefined;
 		}
 		throw error;

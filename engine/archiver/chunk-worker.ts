@@ -14,7 +14,7 @@ if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
 let setup: FileChunkerSetup | undefined;
-const queue: Array<{jobId: number; path: string}> = [];
+const queue: Array<{jobId: number; path: string | Buffer}> = [];
 const waiting = new Map<number, {credits: number; wake?: () => void}>();
 let running = false;
 const buffer = Buffer.allocUnsafe(9 * 1024 * 1024);
@@ -30,7 +30,7 @@ function toTransferable(bytes: Uint8Array): ArrayBuffer {
 	return copy.buffer;
 }
 
-async function runJob(jobId: number, path: string): Promise<void> {
+async function runJob(jobId: number, path: string | Buffer): Promise<void> {
 	const state = {credits: CREDITS} as {credits: number; wake?: () => void};
 	waiting.set(jobId, state);
 	try {
@@ -68,7 +68,7 @@ port.on('message', (message: ToWorker) => {
 			};
 			break;
 		case 'file':
-			queue.push({jobId: message.jobId, path: message.path});
+			queue.push({jobId: message.jobId, path: typeof message.path === 'string' ? message.path : Buffer.from(message.path)});
 			void drain();
 			break;
 		case 'ack': {

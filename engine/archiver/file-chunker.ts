@@ -59,7 +59,7 @@ export class FileReadError extends Error {
  * backpressure by returning a promise. Resolves with the number of bytes read.
  * Failures to open or read the file reject with FileReadError.
  */
-export async function chunkFile(path: string, setup: FileChunkerSetup, emit: (chunk: ProcessedChunk) => Promise<void> | void, buffer?: Buffer, onBytes?: (n: number) => void): Promise<number> {
+export async function chunkFile(path: string | Buffer, setup: FileChunkerSetup, emit: (chunk: ProcessedChunk) => Promise<void> | void, buffer?: Buffer, onBytes?: (n: number) => void): Promise<number> {
 	let handle: fs.FileHandle;
 	try {
 		handle = await fs.open(path, 'r');

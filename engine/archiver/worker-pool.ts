@@ -65,7 +65,7 @@ export class ChunkWorkerPool {
 	 * file order, one at a time. Resolves with the bytes read; rejects with FileReadError when the
 	 * file cannot be read.
 	 */
-	processFile(path: string, onChunk: (chunk: ProcessedChunk) => Promise<void> | void): Promise<number> {
+	processFile(path: string | Buffer, onChunk: (chunk: ProcessedChunk) => Promise<void> | void): Promise<number> {
 		const alive = this.workers.filter((w) => !w.dead);
 		if (this.closed || alive.length === 0) return Promise.reject(new Error('the chunk workers are not running'));
 		const target = alive.reduce((a, b) => (b.jobs < a.jobs ? b : a));

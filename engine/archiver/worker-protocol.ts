@@ -7,7 +7,7 @@ export const CREDITS = 3;
 
 export type ToWorker =
 	| {type: 'init'; polynomial: string; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}; compression: string}
-	| {type: 'file'; jobId: number; path: string}
+	| {type: 'file'; jobId: number; path: string | Uint8Array}
 	| {type: 'ack'; jobId: number};
 
 export type FromWorker =

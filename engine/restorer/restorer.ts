@@ -254,7 +254,7 @@ async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeN
 				await writeFileContent(repo, codecs, node, temp, progress, signal);
 				break;
 			case 'symlink':
-				await fs.symlink(node.linktarget ?? '', temp);
+				await fs.symlink(node.linktarget_raw ? Buffer.from(node.linktarget_raw, 'base64') : node.linktarget ?? '', temp);
 				break;
 			case 'fifo':
 				await execFileAsync('mkfifo', ['-m', '600', temp]);

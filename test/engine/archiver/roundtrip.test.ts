@@ -93,3 +93,23 @@ describe('backup and restore through the engine', () => {
 		expect((await fs.readFile(restored)).equals(await fs.readFile(path.join(include, 'random.bin')))).toBe(true);
 	});
 });
+
+describe('names that are not valid UTF-8', () => {
+	it('backs up their contents under the lossy name restic records, and restores them', async () => {
+		const dir = path.join(work, 'latin1');
+		await fs.mkdir(dir);
+		const raw = Buffer.concat([Buffer.from(dir + '/caf'), Buffer.from([0xe9]), Buffer.from('.txt')]);
+		await fs.writeFile(raw, 'latin-1 name');
+		await fs.symlink(Buffer.from([0x74, 0xff]), Buffer.from(dir + '/link'));
+		const repo = await Repository.init(createMemoryStorage(), 'secret');
+		const warnings: string[] = [];
+		const summary = await runBackup(repo, {paths: [dir], onWarning: (p, m) => warnings.push(`${p}: ${m}`)});
+		expect(warnings).toEqual([]);
+		expect(summary.files_new).toBe(1);
+		const target = path.join(work, 'latin1-restore');
+		const restored = await runRestore(repo, summary.snapshot_id, target);
+		expect(restored.errors).toEqual([]);
+		expect(await fs.readFile(path.join(target, dir, 'caf\uFFFD.txt'), 'utf8')).toBe('latin-1 name');
+		expect((await fs.readlink(path.join(target, dir, 'link'), {encoding: 'buffer'})).equals(Buffer.from([0x74, 0xff]))).toBe(true);
+	});
+});
