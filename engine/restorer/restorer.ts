@@ -141,15 +141,30 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		}
 		const inBadDir = (rel: string): boolean => [...badDirs].some((b) => rel.startsWith(b + '/'));
 		const codecs = new BlobCodecPool(repo.key, findDefaultWorkerCount());
-		await mapConcurrent(files, FILE_CONCURRENCY, async (item) => {
+		// Hard links: the first entry of each (device, inode) is written, the others link to it.
+		const linkTargets = new Map<string, string>();
+		const firsts: PlanItem[] = [];
+		const links: Array<{item: PlanItem; key: string}> = [];
+		for (const item of files) {
+			const key = findHardLinkKey(item.node);
+			if (key && linkTargets.has(key)) links.push({item, key});
+			else {
+				if (key) linkTargets.set(key, item.rel);
+				firsts.push(item);
+			}
+		}
+		const written = new Set<string>();
+		const restoreOne = async (item: PlanItem, linkTo?: string): Promise<void> => {
 			throwIfCancelled(options.signal);
 			if (inBadDir(item.rel)) return;
 			try {
 				const dest = resolveInside(root, item.rel);
 				progress.currentFile = item.rel;
-				const outcome = await restoreEntry(repo, codecs, item.node, dest, overwrite, progress, options.signal);
+				const source = linkTo && written.has(linkTo) ? resolveInside(root, linkTo) : undefined;
+				const outcome = await restoreEntry(repo, codecs, item.node, dest, overwrite, progress, options.signal, source);
 				if (outcome === 'skipped') summary.skipped.push(item.rel);
 				else if (item.node.type === 'file') {
+					written.add(item.rel);
 					summary.filesRestored++;
 					summary.bytesRestored += item.node.size ?? 0;
 				}
@@ -159,7 +174,13 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				if (error instanceof CancelledError) throw error;
 				fail(item.rel, describeRestoreError(error));
 			}
-		}).finally(() => codecs.close());
+		};
+		try {
+			await mapConcurrent(firsts, FILE_CONCURRENCY, (item) => restoreOne(item));
+			await mapConcurrent(links, FILE_CONCURRENCY, ({item, key}) => restoreOne(item, linkTargets.get(key)));
+		} finally {
+			await codecs.close();
+		}
 		// Directory metadata last, deepest first, because writing into a directory changes its times.
 		for (const rel of [...dirOrder].reverse()) {
 			if (badDirs.has(rel) || inBadDir(rel)) continue;
@@ -188,6 +209,12 @@ function describeRestoreError(error: unknown): string {
 	if (e.code === 'EROFS') return 'the target file system is read-only';
 	if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied: ${e.message}`;
 	return e.message ?? String(error);
+}
+
+/** The identity shared by hard links of one file, or undefined when the node has a single link. */
+function findHardLinkKey(node: TreeNode): string | undefined {
+	if (node.type !== 'file' || (node.links ?? 1) < 2 || !node.inode) return undefined;
+	return `${node.device_id ?? 0}:${node.inode}`;
 }
 
 /** Joins a snapshot-relative path onto the target and proves the result stays inside it. */
@@ -242,7 +269,7 @@ async function mayReplace(dest: string, node: TreeNode, overwrite: OverwriteMode
 	return true;
 }
 
-async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeNode, dest: string, overwrite: OverwriteMode, progress: ProgressTracker, signal?: AbortSignal): Promise<'restored' | 'skipped' | 'ignored'> {
+async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeNode, dest: string, overwrite: OverwriteMode, progress: ProgressTracker, signal?: AbortSignal, hardLinkSource?: string): Promise<'restored' | 'skipped' | 'ignored'> {
 	if (!(await mayReplace(dest, node, overwrite))) {
 		if (node.type === 'file') progress.bytesDone += node.size ?? 0;
 		return 'skipped';
@@ -251,6 +278,12 @@ async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeN
 	try {
 		switch (node.type) {
 			case 'file':
+				if (hardLinkSource) {
+					await fs.link(hardLinkSource, temp);
+					progress.bytesDone += node.size ?? 0;
+					await fs.rename(temp, dest);
+					return 'restored';
+				}
 				await writeFileContent(repo, codecs, node, temp, progress, signal);
 				break;
 			case 'symlink':

@@ -113,3 +113,22 @@ describe('names that are not valid UTF-8', () => {
 		expect((await fs.readlink(path.join(target, dir, 'link'), {encoding: 'buffer'})).equals(Buffer.from([0x74, 0xff]))).toBe(true);
 	});
 });
+
+describe('hard links', () => {
+	it('restores files that shared an inode as hard links of one file', async () => {
+		const dir = path.join(work, 'links');
+		await fs.mkdir(path.join(dir, 'sub'), {recursive: true});
+		await fs.writeFile(path.join(dir, 'a'), 'shared');
+		await fs.link(path.join(dir, 'a'), path.join(dir, 'sub', 'b'));
+		const repo = await Repository.init(createMemoryStorage(), 'secret');
+		const {snapshot_id: id} = await runBackup(repo, {paths: [dir]});
+		const target = path.join(work, 'links-restore');
+		const summary = await runRestore(repo, id, target);
+		expect(summary.errors).toEqual([]);
+		const a = await fs.stat(path.join(target, dir, 'a'));
+		const b = await fs.stat(path.join(target, dir, 'sub', 'b'));
+		expect(a.ino).toBe(b.ino);
+		expect(a.nlink).toBe(2);
+		expect(await fs.readFile(path.join(target, dir, 'sub', 'b'), 'utf8')).toBe('shared');
+	});
+});
