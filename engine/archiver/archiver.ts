@@ -52,7 +52,10 @@ export interface BackupSummary {
 	dirs_unmodified: number;
 	data_blobs: number;
 	tree_blobs: number;
+	/** Plaintext bytes of the blobs this backup added (restic's meaning). */
 	data_added: number;
+	/** Bytes those blobs take in the repository, compressed and encrypted. */
+	data_added_packed: number;
 	total_files_processed: number;
 	total_bytes_processed: number;
 	total_duration: number;
@@ -151,7 +154,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	}
 	const summary: BackupSummary = {
 		files_new: 0, files_changed: 0, files_unmodified: 0, dirs_new: 0, dirs_changed: 0, dirs_unmodified: 0,
-		data_blobs: 0, tree_blobs: 0, data_added: 0, total_files_processed: 0, total_bytes_processed: 0, total_duration: 0,
+		data_blobs: 0, tree_blobs: 0, data_added: 0, data_added_packed: 0, total_files_processed: 0, total_bytes_processed: 0, total_duration: 0,
 		snapshot_id: '', errors: 0,
 	};
 	const progress = new ProgressTracker('backup', options.onProgress);
@@ -238,7 +241,8 @@ async function saveTree(ctx: Context, nodes: TreeNode[]): Promise<string> {
 	const result = await ctx.repo.saveBlob('tree', bytes, undefined, ctx.signal);
 	if (!result.known) {
 		ctx.summary.tree_blobs++;
-		ctx.summary.data_added += result.storedSize;
+		ctx.summary.data_added += bytes.length;
+		ctx.summary.data_added_packed += result.storedSize;
 	}
 	return result.id;
 }
@@ -375,7 +379,8 @@ async function readFileChunks(ctx: Context, abs: FsPath): Promise<{ids: string[]
 			const result = await ctx.repo.storeSealedBlob('data', chunk.id, chunk.sealed, chunk.uncompressedLength, ctx.signal);
 			if (!result.known) {
 				ctx.summary.data_blobs++;
-				ctx.summary.data_added += result.storedSize;
+				ctx.summary.data_added += chunk.length;
+				ctx.summary.data_added_packed += result.storedSize;
 			}
 		});
 		return {ids, size};

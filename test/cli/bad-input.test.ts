@@ -402,13 +402,13 @@ describe('Ctrl-C during a backup', () => {
 		const next = await cairn(['backup', '--json', '--pack-size', '4', '--repo', repo, source]);
 		const summary = jsonLines(next.stdout).at(-1)!;
 		expect(summary.message_type).toBe('summary');
-		const dataAdded = summary.data_added as number;
+		const dataAdded = summary.data_added_packed as number;
 		// The total the snapshot needs: every blob stored in the repository now.
 		const blobs = new Map<string, number>();
 		for (const pack of await readIndexWithRestic(repo, PASSWORD)) for (const blob of pack.blobs) blobs.set(`${blob.type}:${blob.id}`, blob.length);
 		const total = [...blobs.values()].reduce((a, b) => a + b, 0);
 		const packHeaders = interruptedPackBytes - interruptedBlobBytes;
-		console.log(`Ctrl-C figures: source ${sourceBytes} B; ${packsAfterInterrupt.size} packs (${interruptedPackBytes} B, of which ${interruptedBlobBytes} B blobs) uploaded before the interrupt; next backup data_added ${dataAdded} B; repository blobs total ${total} B`);
+		console.log(`Ctrl-C figures: source ${sourceBytes} B; ${packsAfterInterrupt.size} packs (${interruptedPackBytes} B, of which ${interruptedBlobBytes} B blobs) uploaded before the interrupt; next backup data_added_packed ${dataAdded} B; repository blobs total ${total} B`);
 		expect(dataAdded).toBeLessThanOrEqual(total - interruptedBlobBytes);
 		expect(dataAdded).toBeLessThanOrEqual(total - interruptedPackBytes + packHeaders);
 		expect(dataAdded).toBeLessThan(sourceBytes);
