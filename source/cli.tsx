@@ -4,6 +4,10 @@
  */
 import {runCli} from './program.js';
 
+// File reads and zstd jobs share libuv's thread pool (4 threads by default); give reads room.
+// This must happen before the first asynchronous file operation starts the pool.
+process.env.UV_THREADPOOL_SIZE ??= '8';
+
 async function main(): Promise<void> {
 	const args = process.argv.slice(2);
 	if (args.length === 0) {

@@ -81,7 +81,8 @@ interface Context {
 	progress: ProgressTracker;
 	summary: BackupSummary;
 	fileSlots: Semaphore;
-	pool: ChunkWorkerPool;
+	/** The chunk workers, started when the first file has to be read. */
+	pool: LazyPool;
 	signal?: AbortSignal;
 	warn: (path: string, message: string) => void;
 }
@@ -96,6 +97,22 @@ function sameTime(a: string, b: string): boolean {
 		return parseGoTime(a) === parseGoTime(b);
 	} catch {
 		return false;
+	}
+}
+
+/** Starts the chunk workers on first use, so a backup with nothing to read starts none. */
+class LazyPool {
+	private pool: ChunkWorkerPool | undefined;
+
+	constructor(private readonly start: () => ChunkWorkerPool) {}
+
+	get(): ChunkWorkerPool {
+		this.pool ??= this.start();
+		return this.pool;
+	}
+
+	async close(): Promise<void> {
+		await this.pool?.close();
 	}
 }
 
@@ -174,7 +191,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
-		const pool = new ChunkWorkerPool({polynomial: repo.config.chunker_polynomial, key: repo.key, compression: repo.compression}, options.workers);
+		const pool = new LazyPool(() => new ChunkWorkerPool({polynomial: repo.config.chunker_polynomial, key: repo.key, compression: repo.compression}, options.workers));
 		const ctx: Context = {
 			repo, exclude, progress, summary, pool,
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
@@ -373,7 +390,7 @@ async function saveFile(ctx: Context, abs: FsPath, node: TreeNode, previous: Tre
 async function readFileChunks(ctx: Context, abs: FsPath): Promise<{ids: string[]; size: number} | undefined> {
 	const ids: string[] = [];
 	try {
-		const size = await ctx.pool.processFile(abs, async (chunk) => {
+		const size = await ctx.pool.get().processFile(abs, async (chunk) => {
 			ids.push(chunk.id);
 			ctx.progress.bytesDone += chunk.length;
 			const result = await ctx.repo.storeSealedBlob('data', chunk.id, chunk.sealed, chunk.uncompressedLength, ctx.signal);
