@@ -145,6 +145,38 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--remove-all', 'remove every lock, even live ones'),
 	async (_args, flags, signal) => (await import('./commands/unlock.js')).runUnlock(flags, signal));
 
+	register(program.command('prune').description('remove data that no snapshot needs (repacking partly used packs)')
+		.option('-n, --dry-run', 'only report what would be removed and how much space that frees')
+		.option('--max-unused <percent>', 'unused space to tolerate after the prune, in percent (default 5)'),
+	async (_args, flags, signal) => (await import('./commands/prune.js')).runPruneCommand(flags, signal));
+
+	register(program.command('forget').description('remove snapshots by a retention policy (or by ID); their data stays until `cairn prune`')
+		.argument('[snapshots...]', 'remove these snapshots (ID or unique prefix) instead of applying a policy')
+		.option('--keep-latest <n>', 'keep the last n snapshots (alias --keep-last; "unlimited" keeps all)')
+		.option('--keep-last <n>', 'same as --keep-latest')
+		.option('--keep-hourly <n>', 'keep the newest snapshot of each of the last n hours with snapshots')
+		.option('--keep-daily <n>', 'keep the newest snapshot of each of the last n days with snapshots')
+		.option('--keep-weekly <n>', 'keep the newest snapshot of each of the last n ISO weeks with snapshots')
+		.option('--keep-monthly <n>', 'keep the newest snapshot of each of the last n months with snapshots')
+		.option('--keep-annual <n>', 'keep the newest snapshot of each of the last n years with snapshots (alias --keep-yearly)')
+		.option('--keep-yearly <n>', 'same as --keep-annual')
+		.option('--keep-within <duration>', 'keep every snapshot newer than the duration (e.g. 30d, 1y2m, 2y5m7d3h) before the newest one')
+		.option('--keep-within-hourly <duration>', 'keep the newest snapshot of each hour within the duration')
+		.option('--keep-within-daily <duration>', 'keep the newest snapshot of each day within the duration')
+		.option('--keep-within-weekly <duration>', 'keep the newest snapshot of each ISO week within the duration')
+		.option('--keep-within-monthly <duration>', 'keep the newest snapshot of each month within the duration')
+		.option('--keep-within-annual <duration>', 'keep the newest snapshot of each year within the duration (alias --keep-within-yearly)')
+		.option('--keep-within-yearly <duration>', 'same as --keep-within-annual')
+		.option('--keep-tag <tags>', 'keep snapshots with all of these tags, a,b (repeatable: any of the lists)', collect)
+		.option('--group-by <fields>', 'apply the policy per group of host, paths and/or tags (comma separated; \'\' for one group)', 'host,paths')
+		.option('--host <host>', 'only consider snapshots of this host (repeatable)', collect)
+		.option('--tag <tags>', 'only consider snapshots with these tags (repeatable; a,b means both)', collect)
+		.option('--path <path>', 'only consider snapshots including this path (repeatable)', collect)
+		.option('-n, --dry-run', 'show what would be removed, change nothing')
+		.option('--prune', 'prune the repository afterwards when snapshots were removed')
+		.option('--max-unused <percent>', 'with --prune: unused space to tolerate in packs (default 5%)'),
+	async (args, flags, signal) => (await import('./commands/forget.js')).runForgetCommand(args, flags, signal));
+
 	return program;
 }
 
