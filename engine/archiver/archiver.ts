@@ -14,6 +14,7 @@ import {ProgressTracker, type ProgressListener} from '../progress.js';
 import type {Repository} from '../repository/repository.js';
 import {findSnapshotId, loadSnapshot, saveSnapshot, samePaths, listSnapshots} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
+import {indexUnindexedPacks} from '../repository/unindexed-packs.js';
 import {buildNode, isUnchanged} from './node-from-stat.js';
 import {compileExcludes, type ExcludeMatcher} from './excludes.js';
 import {scanTotals} from './scanner.js';
@@ -183,6 +184,8 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
 	try {
 		await repo.loadIndex({signal: options.signal});
+		// Packs a killed backup uploaded but never indexed: index them so their blobs are reused.
+		await indexUnindexedPacks(repo, {signal: options.signal}).catch(() => undefined);
 		const hostname = options.host ?? os.hostname();
 		const parentId = await findParent(repo, options, hostname, targets);
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;

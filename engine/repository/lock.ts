@@ -89,9 +89,23 @@ function findConflict(locks: LockInfo[], exclusive: boolean, ownId?: string): Lo
 
 /** A held lock. Call `release` when the operation ends. */
 export interface HeldLock {
+	/** The lock file's ID; it changes at each refresh. */
 	readonly id: string;
+	readonly exclusive: boolean;
 	/** Stops refreshing and removes the lock file. */
 	release(): Promise<void>;
+}
+
+/** Locks this process holds, per open repository (so nested operations can reuse them). */
+const heldLocks = new WeakMap<Repository, Set<HeldLock>>();
+
+/**
+ * The locks this process holds on a repository through this Repository object and has not released.
+ * An operation that needs an exclusive lock (prune) uses one found here instead of taking a second,
+ * which would conflict with the first.
+ */
+export function findHeldLocks(repo: Repository): HeldLock[] {
+	return [...(heldLocks.get(repo) ?? [])];
 }
 
 /**
@@ -122,18 +136,24 @@ export async function acquireLock(repo: Repository, options: {exclusive: boolean
 		})().catch(() => undefined);
 	}, REFRESH_EVERY_MS);
 	timer.unref();
-	return {
+	const held: HeldLock = {
 		get id() {
 			return id;
 		},
+		exclusive: options.exclusive,
 		async release() {
 			if (released) return;
 			released = true;
+			heldLocks.get(repo)?.delete(held);
 			clearInterval(timer);
 			await refreshing;
 			await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
 		},
 	};
+	let set = heldLocks.get(repo);
+	if (!set) heldLocks.set(repo, set = new Set());
+	set.add(held);
+	return held;
 }
 
 function lockErrorFor(lock: LockInfo, repo: Repository): LockError {
