@@ -4,8 +4,12 @@
 
 import {localAdapter} from './local.js';
 import {registerAdapter} from './registry.js';
+import {s3Adapter} from './s3/index.js';
+import {gcsAdapter} from './gcs/adapter.js';
 
 registerAdapter(localAdapter);
+registerAdapter(s3Adapter);
+registerAdapter(gcsAdapter);
 
 export * from './storage.js';
 export {createLocalStorage, getDefaultLocalConcurrency, localAdapter, DIRECTORY_MODE, FILE_MODE, type LocalStorageOptions} from './local.js';
