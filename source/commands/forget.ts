@@ -4,7 +4,8 @@
  */
 import {UsageError} from '../../engine/errors.js';
 import {encodeSnapshot, type Snapshot} from '../../engine/format/snapshot.js';
-import type {Repository} from '../../engine/repository/repository.js';
+import {acquireLock} from '../../engine/repository/lock.js';
+import {runPrune, type PruneReport} from '../../engine/prune/prune.js';
 import {findSnapshotId} from '../../engine/repository/snapshots.js';
 import {runForget, type ForgetResult} from '../../engine/retention/forget.js';
 import {compareStrings, describeGroupKey, GroupByError, parseGroupBy, type GroupBy} from '../../engine/retention/group.js';
@@ -12,6 +13,8 @@ import type {RetentionPlanGroup} from '../../engine/retention/plan.js';
 import {describePolicy, isEmptyPolicy, parseTagList, PolicyError, POLICY_OPTION_NAMES, readPolicyOptions, type RetentionPolicy} from '../../engine/retention/policy.js';
 import type {SnapshotDecision} from '../../engine/retention/apply.js';
 import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
+import {formatBytes} from '../cli/format.js';
+import {parseMaxUnused, printReport, toJson as toPruneJson} from './prune.js';
 import {formatLocalTime} from './snapshots.js';
 
 /** Flags of `cairn forget` (commander's camelCase names). */
@@ -118,23 +121,24 @@ function describeGroup(group: RetentionPlanGroup<Snapshot>, groupBy: GroupBy): s
 	return text + '\n';
 }
 
-interface PruneModule {
-	runPrune(repo: Repository, options: {dryRun?: boolean; maxUnused?: unknown; signal?: AbortSignal; onProgress?: (event: unknown) => void}): Promise<unknown>;
-}
-
-/** Loads the prune engine, or undefined when this build has none. */
-async function loadPrune(): Promise<PruneModule | undefined> {
-	const specifier = '../../engine/prune/prune.js';
-	try {
-		const module = await import(specifier) as Partial<PruneModule>;
-		return typeof module.runPrune === 'function' ? module as PruneModule : undefined;
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-		throw error;
+/** Prints what a prune after forget did (the same report as `cairn prune`). */
+function printPruneReport(report: PruneReport, flags: ForgetFlags): void {
+	if (flags.json) {
+		printJson(toPruneJson(report));
+		return;
+	}
+	if (flags.quiet) return;
+	printReport(report);
+	process.stdout.write(`done: deleted ${report.packs.removeTotal - report.deleteFailures.length} pack files and wrote ${report.packsWritten} (${formatBytes(report.bytesWritten)}); freed about ${formatBytes(report.bytes.removeTotal)}.\n`);
+	if (report.deleteFailures.length > 0) {
+		process.stderr.write(`warning: ${report.deleteFailures.length} pack files could not be deleted; they are unreferenced now, which is harmless. Check that deleting files in the repository is allowed, then run \`cairn prune\` again\n`);
 	}
 }
 
-/** `cairn forget [ID...]`. */
+/**
+ * `cairn forget [ID...]`: under one exclusive lock (as restic), removes the snapshots the policy
+ * (or the ID list) names and, with --prune, prunes.
+ */
 export async function runForgetCommand(ids: string[], flags: ForgetFlags, signal: AbortSignal): Promise<number> {
 	const policy = readPolicyFlags(flags);
 	const groupBy = readGroupBy(flags.groupBy);
@@ -143,38 +147,43 @@ export async function runForgetCommand(ids: string[], flags: ForgetFlags, signal
 	if (!ids.length && isEmptyPolicy(policy)) {
 		throw new UsageError('no policy given, so no snapshot would be removed: give at least one --keep-* option, e.g. --keep-daily 7 --keep-weekly 4 (see `cairn forget --help`)');
 	}
-	const prune = flags.prune ? await loadPrune() : undefined;
-	if (flags.prune && !prune) {
-		throw new UsageError('--prune is not available in this build of cairn: run `cairn forget` without --prune, then run `cairn prune` afterwards to free the space');
-	}
+	if (flags.maxUnused !== undefined && !flags.prune) throw new UsageError('--max-unused only applies with --prune: add --prune, or run `cairn prune --max-unused ...` later');
+	const maxUnused = parseMaxUnused(flags.maxUnused);
 	const repo = await openRepository(flags, signal);
 	try {
-		const fullIds = [];
+		const fullIds: string[] = [];
 		for (const id of ids) fullIds.push(await findSnapshotId(repo, id, {}, signal));
 		const print = (text: string): void => {
 			if (!flags.json && !flags.quiet) process.stdout.write(text);
 		};
-		if (!ids.length) print(`Applying policy: ${describePolicy(policy)}\n`);
-		const result: ForgetResult = await runForget(repo, {
-			policy, ids: fullIds, groupBy, filter, dryRun: flags.dryRun, signal,
-			onUnreadable: (id, error) => process.stderr.write(`error: snapshot ${id.slice(0, 8)} cannot be read and is left alone: ${error.message}\n`),
-		});
-		if (flags.json) printJson(result.groups.map((g) => toForgetGroupJson(g, groupBy)));
-		else for (const group of result.groups) print(describeGroup(group, groupBy));
-		for (const failure of result.failed) process.stderr.write(`error: snapshot ${failure.id.slice(0, 8)} could not be removed: ${failure.error.message}\n`);
-		const count = (n: number): string => `${n} snapshot${n === 1 ? '' : 's'}`;
-		if (flags.dryRun) print(result.remove.length ? `would remove ${count(result.remove.length)}: ${result.remove.map((s) => s.id.slice(0, 8)).join(', ')} (dry run: nothing was changed)\n` : 'no snapshot would be removed (dry run)\n');
-		else if (result.removed.length) print(`removed ${count(result.removed.length)}${flags.prune ? '' : '; run `cairn prune` to free the space only they used'}\n`);
-		else print('no snapshot removed\n');
-		if (result.failed.length) {
-			process.stderr.write(`${count(result.failed.length)} could not be removed (see above): check the repository's storage and run \`cairn forget\` again\n`);
-			return 1;
+		const lock = await acquireLock(repo, {exclusive: true, signal});
+		try {
+			if (!ids.length) print(`Applying policy: ${describePolicy(policy)}\n`);
+			const result: ForgetResult = await runForget(repo, {
+				policy, ids: fullIds, groupBy, filter, dryRun: flags.dryRun, signal, noLock: true,
+				onUnreadable: (id, error) => process.stderr.write(`error: snapshot ${id.slice(0, 8)} cannot be read and is left alone: ${error.message}\n`),
+			});
+			if (flags.json) printJson(result.groups.map((g) => toForgetGroupJson(g, groupBy)));
+			else for (const group of result.groups) print(describeGroup(group, groupBy));
+			for (const failure of result.failed) process.stderr.write(`error: snapshot ${failure.id.slice(0, 8)} could not be removed: ${failure.error.message}\n`);
+			const count = (n: number): string => `${n} snapshot${n === 1 ? '' : 's'}`;
+			if (flags.dryRun) print(result.remove.length ? `would remove ${count(result.remove.length)}: ${result.remove.map((s) => s.id.slice(0, 8)).join(', ')} (dry run: nothing was changed)\n` : 'no snapshot would be removed (dry run)\n');
+			else if (result.removed.length) print(`removed ${count(result.removed.length)}${flags.prune ? '' : '; run `cairn prune` to free the space only they used'}\n`);
+			else print('no snapshot removed\n');
+			if (result.failed.length) {
+				process.stderr.write(`${count(result.failed.length)} could not be removed (see above): check the repository's storage and run \`cairn forget\` again${flags.prune ? '; prune was not run' : ''}\n`);
+				return 1;
+			}
+			if (flags.prune && flags.dryRun && result.remove.length) {
+				print('--prune with --dry-run: the prune is not simulated, as its estimate would still count the snapshots above; after a real forget, `cairn prune --dry-run` shows what it would free\n');
+			} else if (flags.prune && result.removed.length) {
+				print('pruning the repository\n');
+				printPruneReport(await runPrune(repo, {maxUnused, signal}), flags);
+			}
+			return result.unreadable.length ? 1 : 0;
+		} finally {
+			await lock.release();
 		}
-		if (prune && (result.removed.length > 0 || (flags.dryRun && result.remove.length > 0))) {
-			print(`${flags.dryRun ? 'would prune' : 'pruning'} the repository\n`);
-			await prune.runPrune(repo, {dryRun: flags.dryRun, maxUnused: flags.maxUnused, signal});
-		}
-		return result.unreadable.length ? 1 : 0;
 	} finally {
 		await repo.close();
 	}

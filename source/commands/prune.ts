@@ -33,7 +33,8 @@ function percent(part: number, whole: number): string {
 	return whole > 0 ? `${((part / whole) * 100).toFixed(2)}%` : '0.00%';
 }
 
-function printReport(report: PruneReport): void {
+/** Prints a prune report for people (restic's layout). */
+export function printReport(report: PruneReport): void {
 	const {blobs, bytes, packs} = report;
 	const out = (line = ''): void => {
 		process.stdout.write(`${line}\n`);
@@ -67,7 +68,7 @@ function printReport(report: PruneReport): void {
 }
 
 /** The JSON summary, with restic's field names where restic has them. */
-function toJson(report: PruneReport): Record<string, unknown> {
+export function toJson(report: PruneReport): Record<string, unknown> {
 	const {blobs, bytes, packs} = report;
 	return {
 		message_type: 'summary',
