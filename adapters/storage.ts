@@ -48,6 +48,48 @@ export interface StorageCapabilities {
 	readonly mayRefuseDelete: boolean;
 	/** Suggested number of requests to run at once. */
 	readonly concurrency: number;
+	/**
+	 * Optional; absent means false. Some files may sit in a storage class that cannot be read
+	 * directly (S3 GLACIER and DEEP_ARCHIVE, Azure Archive): loading one rejects with a
+	 * {@link PermanentError} whose `code` is `'cold-storage'` (`ColdStorageError` in
+	 * adapters/shared/storage-errors.ts) until {@link Storage.thaw} has made it readable.
+	 */
+	readonly coldStorage?: boolean;
+}
+
+/** What {@link Storage.thaw} reports for one file. */
+export type ThawState =
+	/** Readable now (never cold, or a thawed copy is available). */
+	| 'ready'
+	/** A thaw was requested earlier and is still running. */
+	| 'pending'
+	/** This call requested the thaw; it is now running. */
+	| 'started'
+	/** Cold and no thaw running; only reported when {@link ThawOptions.checkOnly} is set. */
+	| 'frozen';
+
+/** Options of {@link Storage.thaw}. */
+export interface ThawOptions extends OperationOptions {
+	/** Only report the state: never request a thaw (which costs money). */
+	readonly checkOnly?: boolean;
+}
+
+/**
+ * Optional access to the `.storageconfig` file at the repository root (Kopia's format, parsed by
+ * adapters/shared/storage-config.ts), for stores whose objects have storage classes or tiers.
+ */
+export interface StorageConfigFile {
+	/** Storage classes (tiers) the store knows, e.g. `STANDARD`, `GLACIER` or `Hot`, `Archive`. */
+	readonly classes: readonly string[];
+	/** Those of {@link classes} that cannot be read without a thaw. */
+	readonly coldClasses: readonly string[];
+	/** The file's bytes, or undefined when there is none. */
+	read(options?: OperationOptions): Promise<Uint8Array | undefined>;
+	/**
+	 * Replaces the file (undefined removes it). The caller validates the content first; the store
+	 * applies it to every later upload made through this Storage.
+	 */
+	write(data: Uint8Array | undefined, options?: OperationOptions): Promise<void>;
 }
 
 /**
@@ -84,6 +126,27 @@ export interface Storage {
 	list(type: FileType, options?: OperationOptions): AsyncIterable<FileInfo>;
 	remove(handle: FileHandle, options?: OperationOptions): Promise<void>;
 	close(): Promise<void>;
+
+	/**
+	 * Optional, present when `capabilities.coldStorage` is set: makes a file held in a cold storage
+	 * class readable. Reports `ready` when it already is, `pending` while an earlier request runs,
+	 * and otherwise requests a thaw (S3 RestoreObject, Azure rehydration, with the tier and
+	 * duration of the adapter's options) and reports `started`; with `checkOnly` it reports
+	 * `frozen` instead of requesting. Idempotent: calling it again while a thaw runs costs nothing.
+	 * A missing file rejects with {@link NotFoundError}.
+	 */
+	thaw?(handle: FileHandle, options?: ThawOptions): Promise<ThawState>;
+
+	/**
+	 * Optional, present when the store can hold files under a retention lock (S3 object lock):
+	 * makes sure the file cannot be deleted or overwritten before `until`, extending an existing
+	 * lock but never shortening it. Resolves with the retain-until date now in force. Rejects with
+	 * {@link PermanentError} when the adapter has no retention mode configured.
+	 */
+	extendRetention?(handle: FileHandle, until: Date, options?: OperationOptions): Promise<Date>;
+
+	/** Optional: the `.storageconfig` file of stores with storage classes (see {@link StorageConfigFile}). */
+	readonly storageConfig?: StorageConfigFile;
 }
 
 /** The class of a storage failure, which decides whether a retry can help. */

@@ -125,7 +125,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.argument('<snapshot>', 'snapshot ID, unique prefix, or latest')
 		.option('-t, --target <dir>', 'directory to restore into')
 		.option('-i, --include <path>', 'restore only this path or pattern (repeatable)', collect)
-		.addOption(new Option('--overwrite <mode>', 'existing files: never (default), if-changed or always').choices(['never', 'if-changed', 'always'])),
+		.addOption(new Option('--overwrite <mode>', 'existing files: never (default), if-changed or always').choices(['never', 'if-changed', 'always']))
+		.option('--thaw', 'first thaw the packs held in cold storage (S3 Glacier, Azure Archive) and wait until they are readable')
+		.option('--thaw-poll <seconds>', 'with --thaw: seconds between status checks (default 600)')
+		.option('--no-wait', 'with --thaw: request the thaws, show their status and exit instead of waiting'),
 	async (args, flags, signal) => (await import('./commands/restore.js')).runRestoreCommand(args[0]!, flags, signal));
 
 	register(program.command('check').description('check the repository for errors')
@@ -176,6 +179,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--prune', 'prune the repository afterwards when snapshots were removed')
 		.option('--max-unused <percent>', 'with --prune: unused space to tolerate in packs (default 5%)'),
 	async (args, flags, signal) => (await import('./commands/forget.js')).runForgetCommand(args, flags, signal));
+
+	register(program.command('storageconfig').description('show or set the storage class of each kind of file (.storageconfig; S3, Azure, GCS)')
+		.argument('<action>', 'show or set')
+		.argument('[json]', 'for set: the file\'s JSON, e.g. \'{"blobOptions":[{"prefix":"data/","storageClass":"STANDARD_IA"}]}\'')
+		.option('--file <file>', 'for set: read the JSON from a file')
+		.option('--data <class>', 'for set: class of data/ (the packs)')
+		.option('--index <class>', 'for set: class of index/')
+		.option('--snapshots <class>', 'for set: class of snapshots/')
+		.option('--default <class>', 'for set: class of everything no other rule covers')
+		.option('--clear', 'for set: remove the file (new objects get the store\'s default class)')
+		.option('--force', 'for set: accept rules that put files other than data/ into a class that needs a thaw'),
+	async (args, flags, signal) => (await import('./commands/storageconfig.js')).runStorageConfig(args[0]!, args[1], flags, signal));
+
+	register(program.command('retention').description('object lock: extend the retention of every file the snapshots still need')
+		.argument('<action>', 'extend')
+		.option('--period <duration>', 'lock for this long from now, e.g. 30d, 12w, 1y (default: -o s3.retention-period)')
+		.option('--until <date>', 'lock until this date, e.g. 2030-01-31'),
+	async (args, flags, signal) => (await import('./commands/retention.js')).runRetention(args[0]!, flags, signal));
 
 	return program;
 }

@@ -104,5 +104,9 @@ export function withRetry(storage: Storage, options: RetryOptions = {}): Storage
 			}
 		},
 		close: () => storage.close(),
+		// Optional abilities (see Storage) pass through unchanged.
+		...(storage.thaw === undefined ? {} : {thaw: storage.thaw.bind(storage)}),
+		...(storage.extendRetention === undefined ? {} : {extendRetention: storage.extendRetention.bind(storage)}),
+		...(storage.storageConfig === undefined ? {} : {storageConfig: storage.storageConfig}),
 	};
 }

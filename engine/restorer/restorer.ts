@@ -73,7 +73,8 @@ function nsToSeconds(text: string): number {
 	}
 }
 
-function compileIncludes(includes: readonly string[]): ((p: string) => boolean) | undefined {
+/** Turns include paths and globs into a matcher of snapshot-relative paths; undefined when there are none. */
+export function compileIncludes(includes: readonly string[]): ((p: string) => boolean) | undefined {
 	const cleaned = includes.map((i) => i.replace(/^\/+/, '').replace(/\/+$/, '')).filter(Boolean);
 	if (cleaned.length === 0) return undefined;
 	const globs = cleaned.filter((i) => /[*?[\]{}]/.test(i)).map((g) => picomatch(g, {dot: true}));

@@ -9,6 +9,10 @@ export interface RestoreFlags extends GlobalFlags {
 	target?: string;
 	include?: string[];
 	overwrite?: string;
+	/** Thaw packs held in cold storage first (see ./thaw.ts). */
+	thaw?: boolean;
+	thawPoll?: string;
+	wait?: boolean;
 }
 
 /** `cairn restore SNAPSHOT --target DIR`: returns 0, or 1 when some entries could not be restored. */
@@ -20,6 +24,7 @@ export async function runRestoreCommand(snapshotRef: string, flags: RestoreFlags
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	try {
 		const id = await findSnapshotId(repo, snapshotRef, {}, signal);
+		if (flags.thaw && !(await (await import('./thaw.js')).runThawStep(repo, id, flags, signal))) return 1;
 		if (!flags.json && !flags.quiet) process.stderr.write(`restoring snapshot ${id.slice(0, 8)} to ${flags.target}\n`);
 		const started = performance.now();
 		const summary = await runRestore(repo, id, flags.target, {
