@@ -86,20 +86,32 @@ export function computeTargetPackSize(sizes: readonly number[]): number {
 	return Math.floor((Math.max(MIN_PACK_SIZE, percentile) * 4) / 5);
 }
 
-/** Counts the index's copies of each needed blob; throws when a needed blob has none. */
+/**
+ * Counts the stored copies of each needed blob (copies in packs missing from storage do not count);
+ * throws when a needed blob has none.
+ */
 function countCopies(input: PlanInput, packIds: readonly string[]): Map<string, number> {
 	const counts = new Map<string, number>();
+	const inMissingPacks = new Map<string, string>();
 	for (const key of input.used) counts.set(key, 0);
 	for (const packId of packIds) {
+		const stored = input.stored.has(packId);
 		for (const blob of input.index.packs.get(packId)!.blobs) {
 			const key = blobKey(blob.type, blob.id);
 			const count = counts.get(key);
-			if (count !== undefined) counts.set(key, count + 1);
+			if (count === undefined) continue;
+			if (stored) counts.set(key, count + 1);
+			else inMissingPacks.set(key, packId);
 		}
 	}
-	const missing = [...counts].filter(([, count]) => count === 0).map(([key]) => key.replace(':', ' blob '));
-	if (missing.length > 0) {
-		throw new PruneRefusedError(`${missing.length} blobs that snapshots need are not in the index (${listSome(missing)}): data seems to be missing, so prune will not start, to prevent further loss. Run \`cairn check --read-data\` to see what is damaged`);
+	const lost = [...counts].filter(([, count]) => count === 0).map(([key]) => key);
+	const inMissing = lost.filter((key) => inMissingPacks.has(key));
+	if (inMissing.length > 0) {
+		const packs = [...new Set(inMissing.map((key) => inMissingPacks.get(key)!))].sort();
+		throw new PruneRefusedError(`${inMissing.length} blobs that snapshots need are only in pack files missing from storage (${listSome(packs)}); prune stopped before changing anything. Run \`cairn check\` to see which snapshots are affected`);
+	}
+	if (lost.length > 0) {
+		throw new PruneRefusedError(`${lost.length} blobs that snapshots need are not in the index (${listSome(lost.map((key) => key.replace(':', ' blob ')))}): data seems to be missing, so prune will not start, to prevent further loss. Run \`cairn check --read-data\` to see what is damaged`);
 	}
 	return counts;
 }
@@ -112,9 +124,11 @@ function describePacks(input: PlanInput, packIds: readonly string[], stats: Plan
 	for (const packId of packIds) {
 		const blobs = input.index.packs.get(packId)!.blobs;
 		const info: PackInfo = {usedBlobs: 0, unusedBlobs: 0, duplicateBlobs: 0, usedSize: computeHeaderSize(blobs) + HEADER_LENGTH_FIELD, unusedSize: 0, type: undefined};
+		const stored = input.stored.has(packId);
 		for (const blob of blobs) {
 			info.type = info.type === undefined || info.type === blob.type ? blob.type : 'mixed';
-			const count = counts.get(blobKey(blob.type, blob.id)) ?? 0;
+			// A copy in a pack missing from storage cannot be read: it counts as unused.
+			const count = stored ? counts.get(blobKey(blob.type, blob.id)) ?? 0 : 0;
 			if (count >= 2) {
 				hasDuplicates = true;
 				info.unusedSize += blob.length;
@@ -139,6 +153,7 @@ function describePacks(input: PlanInput, packIds: readonly string[], stats: Plan
 	if (!hasDuplicates) return infos;
 	// Each duplicated blob now becomes used in exactly one pack. A count of 0 marks "the last copy".
 	for (const packId of packIds) {
+		if (!input.stored.has(packId)) continue;
 		const info = infos.get(packId)!;
 		for (const blob of input.index.packs.get(packId)!.blobs) {
 			const key = blobKey(blob.type, blob.id);
