@@ -12,7 +12,7 @@ import {listSnapshots} from '../repository/snapshots.js';
 import {describeGroupKey, DEFAULT_GROUP_BY, type GroupBy} from './group.js';
 import {filterSnapshots, planRetention, type RetentionPlanGroup, type SnapshotFilter} from './plan.js';
 import {describePolicy, isEmptyPolicy, PolicyError, validatePolicy, type RetentionPolicy} from './policy.js';
-import type {TimeZone} from './calendar.js';
+import {parseRecordedTime, type TimeZone} from './calendar.js';
 
 /** Options of {@link runForget}. */
 export interface ForgetOptions {
@@ -76,10 +76,20 @@ export async function runForget(repo: Repository, options: ForgetOptions): Promi
 	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: true, signal});
 	try {
 		const unreadable: ForgetResult['unreadable'] = [];
-		const all = await listSnapshots(repo, {signal, onError: (id, error) => {
+		const reportUnreadable = (id: string, error: Error): void => {
 			unreadable.push({id, error});
 			options.onUnreadable?.(id, error);
-		}});
+		};
+		// A time that cannot be read makes the snapshot unreadable, as it is for restic.
+		const all = (await listSnapshots(repo, {signal, onError: reportUnreadable})).filter((s) => {
+			try {
+				parseRecordedTime(s.time);
+				return true;
+			} catch (error) {
+				reportUnreadable(s.id, error as Error);
+				return false;
+			}
+		});
 		let groups: RetentionPlanGroup<Snapshot>[] = [];
 		let remove: Snapshot[];
 		if (options.ids?.length) {

@@ -247,6 +247,14 @@ describe('locks and damage', () => {
 		// The readable ones were still handled: alpha and beta keep one each.
 		expect(remaining).toHaveLength(3);
 	});
+
+	it('treats a snapshot whose time cannot be read as unreadable', async () => {
+		const {repo, snapshots} = await makeRepo([...TIMELINE, {time: 'yesterday at noon'}]);
+		const odd = snapshots.find((s) => s.time === 'yesterday at noon')!;
+		const result = await cairn(['forget', '--repo', repo, '--keep-last', '1'], 1);
+		expect(result.stderr).toContain(`error: snapshot ${odd.id.slice(0, 8)} cannot be read and is left alone: invalid snapshot time "yesterday at noon"`);
+		expect(await listRepoFiles(repo, 'snapshots')).toContain(odd.id);
+	});
 });
 
 describe('--prune', () => {
