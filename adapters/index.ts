@@ -5,11 +5,15 @@
 import {localAdapter} from './local.js';
 import {registerAdapter} from './registry.js';
 import {s3Adapter} from './s3/index.js';
+import {azureAdapter} from './azure/index.js';
 import {gcsAdapter} from './gcs/adapter.js';
+import {b2Adapter} from './b2/adapter.js';
 
 registerAdapter(localAdapter);
 registerAdapter(s3Adapter);
+registerAdapter(azureAdapter);
 registerAdapter(gcsAdapter);
+registerAdapter(b2Adapter);
 
 export * from './storage.js';
 export {createLocalStorage, getDefaultLocalConcurrency, localAdapter, DIRECTORY_MODE, FILE_MODE, type LocalStorageOptions} from './local.js';
