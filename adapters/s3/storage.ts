@@ -6,8 +6,9 @@
  *   above it (aborted on any failure), so an object appears whole or not at all.
  * - Every PUT and part carries Content-MD5 (S3 verifies it; object lock requires a checksum).
  * - Each object gets the storage class of the first matching `.storageconfig` rule, else the
- *   `storageClass` option; with a retention mode and period, every object cairn writes gets
- *   `x-amz-object-lock-mode` and `x-amz-object-lock-retain-until-date`.
+ *   `storageClass` option; with a retention mode and period, every object cairn writes except
+ *   lock files (`locks/`, which cairn deletes when a command ends) gets `x-amz-object-lock-mode`
+ *   and `x-amz-object-lock-retain-until-date`.
  * - Loads are ranged GETs. An object in GLACIER or DEEP_ARCHIVE rejects with ColdStorageError
  *   until {@link S3Storage.thaw} has restored a readable copy.
  * - A refused delete (object lock, missing permission) rejects with DeleteRefusedError.
@@ -171,7 +172,8 @@ export class S3Storage implements Storage {
 			Key: key,
 			ContentType: 'application/octet-stream',
 			...(storageClass === undefined ? {} : {StorageClass: storageClass as StorageClass}),
-			...this.lockParameters(),
+			// Lock files must stay deletable: cairn removes them when a command ends.
+			...(handle.type === 'locks' ? {} : this.lockParameters()),
 		};
 		const context = this.context('save', key);
 		if (data.byteLength <= this.threshold) {
