@@ -130,7 +130,7 @@ export async function runPrune(repo: Repository, options: PruneOptions = {}): Pr
 			throw new CairnError(`${(error as Error).message}; prune stopped before changing anything, because the data of that snapshot would look unused. Run \`cairn check\` to see what is damaged`, {cause: error});
 		});
 		progress('trees', 0);
-		const usage = await findUsedBlobs(repo, snapshots.map((s) => s.tree), copies, {signal, concurrency, onTree: (done) => progress('trees', done)});
+		const usage = await findUsedBlobs(repo, snapshots.map((s) => s.tree), copies, {signal, concurrency, stored, onTree: (done) => progress('trees', done)});
 		throwIfCancelled(signal);
 
 		progress('plan');

@@ -23,10 +23,15 @@ export interface UsedBlobs {
 	readonly trees: number;
 }
 
-/** Loads one tree from the first copy that verifies; throws a CairnError when none does. */
-async function loadTree(repo: Repository, id: string, copies: BlobCopies, signal?: AbortSignal): Promise<Buffer> {
+/** Loads one tree from the first stored copy that verifies; throws a CairnError when none does. */
+async function loadTree(repo: Repository, id: string, copies: BlobCopies, stored: ReadonlyMap<string, number> | undefined, signal?: AbortSignal): Promise<Buffer> {
 	const failures: string[] = [];
-	for (const {packId, blob} of copies.get(blobKey('tree', id)) ?? []) {
+	const all = copies.get(blobKey('tree', id)) ?? [];
+	const present = stored ? all.filter((copy) => stored.has(copy.packId)) : all;
+	if (present.length === 0) {
+		throw new CairnError(`tree ${id} is only in pack files missing from storage (${all.map((c) => c.packId).join(', ')}); prune stopped before changing anything, because the data below that tree would look unused. Run \`cairn check\` to see which snapshots are affected`);
+	}
+	for (const {packId, blob} of present) {
 		try {
 			const raw = await repo.storage.load({type: 'data', name: packId}, {offset: blob.offset, length: blob.length, signal});
 			return await repo.decodeBlob('tree', id, raw, packId, blob.uncompressedLength);
@@ -41,9 +46,10 @@ async function loadTree(repo: Repository, id: string, copies: BlobCopies, signal
 /**
  * Walks the trees of the given snapshot roots breadth-first (each tree once) and collects the
  * keys of every tree and data blob they need. Trees missing from the index are recorded in
- * `missing` (their contents cannot be known); a tree that is indexed but unreadable throws.
+ * `missing` (their contents cannot be known); a tree that is indexed but unreadable throws, as does
+ * one whose packs are all absent from `stored` (the pack files in storage), when given.
  */
-export async function findUsedBlobs(repo: Repository, rootTrees: readonly string[], copies: BlobCopies, options: {signal?: AbortSignal; concurrency?: number; onTree?: (done: number) => void} = {}): Promise<UsedBlobs> {
+export async function findUsedBlobs(repo: Repository, rootTrees: readonly string[], copies: BlobCopies, options: {signal?: AbortSignal; concurrency?: number; onTree?: (done: number) => void; stored?: ReadonlyMap<string, number>} = {}): Promise<UsedBlobs> {
 	const used = new Set<string>();
 	const missing = new Set<string>();
 	let trees = 0;
@@ -60,7 +66,7 @@ export async function findUsedBlobs(repo: Repository, rootTrees: readonly string
 		const current = level;
 		level = [];
 		const decoded = await mapConcurrent(current, options.concurrency ?? 8, async (id) => {
-			const bytes = await loadTree(repo, id, copies, options.signal);
+			const bytes = await loadTree(repo, id, copies, options.stored, options.signal);
 			try {
 				return decodeTree(bytes, id).nodes;
 			} catch (error) {
