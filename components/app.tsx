@@ -202,7 +202,7 @@ function RouteView({route, session}: {route: Route; session?: Session}) {
 		case 'quick-start':
 			return <QuickStartScreen />;
 		case 'add-repository':
-			return <AddRepositoryScreen />;
+			return <AddRepositoryScreen key={`${route.intent ?? 'connect'}:${route.edit?.name ?? ''}`} intent={route.intent} edit={route.edit} />;
 		case 'repositories':
 			return <RepositoriesScreen />;
 		case 'unlock':

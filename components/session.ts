@@ -5,28 +5,36 @@
  */
 import {join, resolve} from 'node:path';
 import '../adapters/index.js';
-import {openRepositoryStorage, parseRepositoryLocation} from '../adapters/registry.js';
+import {findAdapter, openRepositoryStorage, parseRepositoryLocation, redactLocation} from '../adapters/registry.js';
+import type {Environment} from '../adapters/options.js';
 import {isStorageError, type Storage} from '../adapters/storage.js';
 import {withRetry} from '../adapters/wrappers/retry.js';
-import {Repository} from '../engine/repository/repository.js';
+import {Repository, type RepositoryOptions} from '../engine/repository/repository.js';
 import {listSnapshots} from '../engine/repository/snapshots.js';
+import {WrongPasswordError} from '../engine/errors.js';
 import type {Snapshot} from '../engine/format/snapshot.js';
 import type {Profile} from './profiles.js';
+import {PLANNED_BACKENDS} from './backends.js';
+import {readLocationScheme, toOptionFlags} from './connection.js';
 
 /** What a location is, for people: the backend's label and the location without secrets. */
 export interface LocationDescription {
 	readonly backend: string;
 	readonly location: string;
+	/** False when no adapter of this build handles the location's scheme. */
+	readonly available: boolean;
 }
 
-/** Describes a saved location; unknown ones say so instead of throwing. */
+/** Describes a saved location without checking its values; unknown schemes say so instead of throwing. */
 export function describeLocation(location: string): LocationDescription {
-	try {
-		const {adapter, values} = parseRepositoryLocation(location, {}, {});
-		return {backend: adapter.label, location: adapter.scheme === 'local' ? values['path'] ?? location : location};
-	} catch {
-		return {backend: 'unknown', location};
+	const scheme = readLocationScheme(location);
+	const adapter = findAdapter(scheme);
+	if (adapter === undefined) {
+		const planned = PLANNED_BACKENDS.find((plan) => plan.scheme === scheme);
+		return {backend: planned === undefined ? `unknown (${scheme})` : planned.label, location: redactLocation(location), available: false};
 	}
+	const rest = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(location.trim()) ? location.trim().slice(scheme.length + 1) : location.trim();
+	return {backend: adapter.label, location: scheme === 'local' ? rest : redactLocation(location), available: true};
 }
 
 /**
@@ -56,8 +64,29 @@ export async function probeRepository(location: string): Promise<boolean> {
 	}
 }
 
-async function openStorage(location: string): Promise<Storage> {
-	return withRetry(await openRepositoryStorage(location), {retries: 3});
+/** How a profile's repository is reached: its options, and secrets typed for this session only. */
+export interface OpenSettings {
+	/** Secret option values typed when opening (not saved), by option name. */
+	readonly secrets?: Readonly<Record<string, string>>;
+	/** Environment for option fallbacks (default process.env). */
+	readonly env?: Environment;
+}
+
+/** The `-o` style options of a profile (its saved values and the session's secrets). */
+export function readProfileOptions(profile: Profile, secrets: Readonly<Record<string, string>> = {}): Record<string, string> {
+	return toOptionFlags(readLocationScheme(profile.location), {...(profile.options ?? {}), ...secrets});
+}
+
+/** Repository settings of a profile: compression and pack size. */
+export function readProfileRepositoryOptions(profile: Profile): RepositoryOptions {
+	const options: RepositoryOptions = {};
+	if (profile.compression !== undefined) options.compression = profile.compression;
+	if (profile.packSizeMiB !== undefined) options.packSize = profile.packSizeMiB * 1024 * 1024;
+	return options;
+}
+
+async function openStorage(profile: Profile, settings: OpenSettings): Promise<Storage> {
+	return withRetry(await openRepositoryStorage(profile.location, readProfileOptions(profile, settings.secrets), settings.env ?? process.env), {retries: 3});
 }
 
 /** An open repository and what the screens share about it. */
@@ -67,7 +96,7 @@ export class Session {
 	/** The last snapshot list loaded, for screens to show at once when they come back. */
 	cachedSnapshots?: SnapshotList;
 
-	constructor(readonly profile: Profile, readonly repo: Repository) {}
+	constructor(readonly profile: Profile, readonly repo: Repository, readonly settings: OpenSettings = {}) {}
 
 	/** Loads the index once; trees and blobs need it. */
 	ensureIndex(): Promise<void> {
@@ -118,10 +147,10 @@ async function loadSnapshotList(repo: Repository): Promise<SnapshotList> {
 }
 
 /** Opens the repository of a profile. Rejects with the engine's errors (RepositoryNotFoundError, WrongPasswordError, …). */
-export async function openSession(profile: Profile, password: string): Promise<Session> {
-	const storage = await openStorage(profile.location);
+export async function openSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
+	const storage = await openStorage(profile, settings);
 	try {
-		return new Session(profile, await Repository.open(storage, password));
+		return new Session(profile, await Repository.open(storage, password, readProfileRepositoryOptions(profile)), settings);
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;
@@ -129,14 +158,20 @@ export async function openSession(profile: Profile, password: string): Promise<S
 }
 
 /** Creates a new repository at the profile's location and opens it. */
-export async function createSession(profile: Profile, password: string): Promise<Session> {
-	const storage = await openStorage(profile.location);
+export async function createSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
+	const storage = await openStorage(profile, settings);
 	try {
-		return new Session(profile, await Repository.init(storage, password));
+		return new Session(profile, await Repository.init(storage, password, readProfileRepositoryOptions(profile)), settings);
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;
 	}
+}
+
+/** The message of an error from opening a repository, in the app's words (a wrong password is not a CLI matter here). */
+export function describeOpenError(error: unknown): string {
+	if (error instanceof WrongPasswordError) return 'Wrong password: no key of this repository opens with it.';
+	return describeError(error);
 }
 
 /** The message of an error, for the status line. */

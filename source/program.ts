@@ -77,6 +77,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--password-file <file>', 'read the password from a file (or CAIRN_PASSWORD_FILE)')
 		.option('--password-command <command>', 'run a command that prints the password (or CAIRN_PASSWORD_COMMAND)')
 		.option('-o, --option <key=value>', 'backend option, e.g. -o local.path=/srv (repeatable)', collect)
+		.option('--profile <name>', 'use a repository profile saved by the app (location, options, password file or command)')
 		.option('--compression <mode>', 'compression of new data: off, auto or max (default auto)')
 		.option('--pack-size <MiB>', 'target pack size in MiB (default 16)')
 		.option('--json', 'print machine-readable JSON')

@@ -14,7 +14,7 @@ import {truncateStart} from '../format.js';
 const HELP: readonly KeyHelp[] = [
 	{keys: '↑↓', action: 'choose'},
 	{keys: 'Enter', action: 'continue'},
-	{keys: '1 2', action: 'choose by number', more: true},
+	{keys: '1 2 3', action: 'choose by number', more: true},
 ];
 
 /** The welcome screen. */
@@ -43,12 +43,12 @@ export function WelcomeScreen() {
 
 	useScreenKeys((input, key) => {
 		if (key.escape) navigate({type: 'pop'});
-		else if (key.upArrow || input === 'k') setChoice(0);
-		else if (key.downArrow || input === 'j') setChoice(1);
-		else if (input === '1') setChoice(0);
-		else if (input === '2') setChoice(1);
+		else if (key.upArrow || input === 'k') setChoice(Math.max(0, choice - 1));
+		else if (key.downArrow || input === 'j') setChoice(Math.min(2, choice + 1));
+		else if (input === '1' || input === '2' || input === '3') setChoice(Number(input) - 1);
 		else if (key.return) {
-			if (choice === 1) navigate({type: 'push', route: {name: 'add-repository'}});
+			if (choice === 1) navigate({type: 'push', route: {name: 'add-repository', intent: 'connect'}});
+			else if (choice === 2) navigate({type: 'push', route: {name: 'add-repository', intent: 'create'}});
 			else if (exists === true) {
 				const profile = {name: chooseProfileName(profiles, 'default'), location: `local:${path}`};
 				navigate({type: 'push', route: {name: 'unlock', profile, saveProfile: true}});
@@ -59,7 +59,8 @@ export function WelcomeScreen() {
 	const first = exists === true ? 'Open the repository found at' : exists === false ? 'Quick start: create a new repository at' : 'Looking for a repository at';
 	const options = [
 		{title: first, detail: truncateStart(path, width - 6)},
-		{title: 'Add an existing repository', detail: 'a directory or location you already back up to'},
+		{title: 'Add an existing repository', detail: 'a directory, server or cloud location you already back up to'},
+		{title: 'Create a repository elsewhere', detail: 'another directory or disk, a server (SFTP, WebDAV, REST) or a cloud'},
 	];
 	return (
 		<ScreenFrame title="Welcome" help={profiles.length === 0 ? HELP : [...HELP, {keys: 'Esc', action: 'back'}]} status={problem === undefined ? undefined : {text: problem, tone: 'error'}}>

@@ -3,12 +3,13 @@
  */
 import type {Snapshot} from '../../engine/format/snapshot.js';
 import type {Profile} from '../profiles.js';
+import type {WizardIntent} from './wizard.js';
 
 /** One screen and what it shows. */
 export type Route =
 	| {readonly name: 'welcome'}
 	| {readonly name: 'quick-start'}
-	| {readonly name: 'add-repository'}
+	| {readonly name: 'add-repository'; readonly intent?: WizardIntent; readonly edit?: Profile}
 	| {readonly name: 'repositories'}
 	| {readonly name: 'unlock'; readonly profile: Profile; readonly saveProfile: boolean}
 	| {readonly name: 'snapshots'}

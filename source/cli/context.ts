@@ -9,6 +9,7 @@ import {Repository, type RepositoryOptions} from '../../engine/repository/reposi
 import {COMPRESSION_MODES, type CompressionMode} from '../../engine/format/compression.js';
 import {UsageError} from '../../engine/errors.js';
 import {resolvePassword, type PasswordFlags} from './password.js';
+import {openProfileStore} from '../../components/profiles.js';
 
 /** Flags accepted by every command. */
 export interface GlobalFlags extends PasswordFlags {
@@ -18,6 +19,39 @@ export interface GlobalFlags extends PasswordFlags {
 	quiet?: boolean;
 	compression?: string;
 	packSize?: string;
+	/** A profile saved by the app (`--profile NAME`); see {@link applyProfile}. */
+	profile?: string;
+	/** The password the profile saved, when the user let it save one (set by applyProfile). */
+	profilePassword?: string;
+	/** Set once the profile has been applied. */
+	profileApplied?: boolean;
+}
+
+/**
+ * Fills the flags from the saved profile named by `--profile` (once): the location (unless --repo
+ * is given), its options before any -o (which win), its password file or command (unless one is
+ * given), its saved password, compression and pack size. Throws a UsageError for an unknown name.
+ */
+export function applyProfile(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): GlobalFlags {
+	if (flags.profile === undefined || flags.profileApplied) return flags;
+	const store = openProfileStore(env);
+	const profile = store.findProfile(flags.profile);
+	if (profile === undefined) {
+		const names = store.listProfiles().map((p) => p.name);
+		throw new UsageError(`no profile named ${JSON.stringify(flags.profile)} in ${store.path}; ${names.length > 0 ? `saved profiles: ${names.join(', ')}` : 'no profile is saved yet: add one in the app (run cairn without arguments)'}`);
+	}
+	flags.profileApplied = true;
+	flags.repo ??= profile.location;
+	const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(profile.location)?.[1]?.toLowerCase() ?? 'local';
+	flags.option = [...Object.entries(profile.options ?? {}).map(([name, value]) => `${scheme}.${name}=${value}`), ...(flags.option ?? [])];
+	if (flags.passwordFile === undefined && flags.passwordCommand === undefined) {
+		flags.passwordFile = profile.passwordFile;
+		flags.passwordCommand = profile.passwordCommand;
+		flags.profilePassword = profile.password;
+	}
+	flags.compression ??= profile.compression;
+	if (flags.packSize === undefined && profile.packSizeMiB !== undefined) flags.packSize = String(profile.packSizeMiB);
+	return flags;
 }
 
 /** The repository location from --repo, CAIRN_REPOSITORY or RESTIC_REPOSITORY. */
@@ -40,6 +74,7 @@ export function parseOptionFlags(list: readonly string[] = []): Record<string, s
 
 /** Opens the storage named by the flags (with retries around it). */
 export async function openStorage(flags: GlobalFlags): Promise<Storage> {
+	applyProfile(flags);
 	const location = findRepositoryLocation(flags);
 	try {
 		const storage = await openRepositoryStorage(location, parseOptionFlags(flags.option));
@@ -71,7 +106,8 @@ export function readRepositoryOptions(flags: GlobalFlags): RepositoryOptions {
 export async function openRepository(flags: GlobalFlags, signal?: AbortSignal): Promise<Repository> {
 	const storage = await openStorage(flags);
 	try {
-		const password = await resolvePassword(flags);
+		const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
+		const password = saved ?? (await resolvePassword(flags));
 		return await Repository.open(storage, password, {...readRepositoryOptions(flags), signal});
 	} catch (error) {
 		await storage.close().catch(() => undefined);

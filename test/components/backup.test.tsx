@@ -43,7 +43,7 @@ describe('backup screen', () => {
 		expect(summary).toMatch(/Errors\s+0/);
 		await press(app.stdin, KEYS.enter);
 		const list = await waitForFrame(app.lastFrame, '1 snapshot');
-		expect(list).toContain('#holiday #2024');
+		expect(list).toContain('#holiday');
 		expect(list).toContain('photos');
 		// The path is remembered for the next backup.
 		expect(openProfileStore(environment!.env).listProfiles()[0]!.backupPaths).toEqual([join(environment!.cwd, 'photos')]);

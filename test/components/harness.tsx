@@ -5,7 +5,9 @@
 import {mkdtemp, mkdir, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {render} from 'ink-testing-library';
+import {EventEmitter} from 'node:events';
+import type {ReactElement} from 'react';
+import {render as renderInk} from 'ink';
 import {createLocalStorage} from '../../adapters/local.js';
 import {Repository} from '../../engine/repository/repository.js';
 import {runBackup, type BackupSummary} from '../../engine/archiver/archiver.js';
@@ -27,6 +29,8 @@ export const KEYS = {
 	end: '\u001B[F',
 	home: '\u001B[H',
 	ctrlU: '\u0015',
+	ctrlG: '\u0007',
+	shiftTab: '\u001B[Z',
 } as const;
 
 /** A temporary home with XDG directories, removed by `dispose`. */
@@ -79,9 +83,105 @@ export function quickStartPath(env: Record<string, string>): string {
 	return findDefaultRepositoryPath(env);
 }
 
-/** Renders the app in an environment. */
-export function renderApp(environment: TestEnvironment) {
-	return render(<App env={environment.env} cwd={environment.cwd} stopTimeoutMs={2000} />);
+/** A terminal size for rendering. */
+export interface TerminalSize {
+	readonly columns: number;
+	readonly rows: number;
+}
+
+/** The standard small terminal every screen must fit. */
+export const SMALL: TerminalSize = {columns: 80, rows: 24};
+/** A wide terminal. */
+export const WIDE: TerminalSize = {columns: 132, rows: 40};
+
+class FakeStdout extends EventEmitter {
+	frames: string[] = [];
+	private last: string | undefined;
+	constructor(public columns: number, public rows: number) {
+		super();
+	}
+	readonly isTTY = true;
+	write = (frame: string): boolean => {
+		this.frames.push(frame);
+		this.last = frame;
+		return true;
+	};
+	lastFrame = (): string | undefined => this.last;
+	/** Changes the size and tells the app, as a terminal resize does. */
+	resize(size: TerminalSize): void {
+		this.columns = size.columns;
+		this.rows = size.rows;
+		this.emit('resize');
+	}
+}
+
+class FakeStdin extends EventEmitter {
+	isTTY = true;
+	private data: string | null = null;
+	write = (data: string): void => {
+		this.data = data;
+		this.emit('readable');
+		this.emit('data', data);
+	};
+	read = (): string | null => {
+		const {data} = this;
+		this.data = null;
+		return data;
+	};
+	setEncoding(): void {}
+	setRawMode(): void {}
+	resume(): void {}
+	pause(): void {}
+	ref(): void {}
+	unref(): void {}
+}
+
+/** What {@link renderSized} returns: as ink-testing-library's render, plus resizing. */
+export interface RenderedApp {
+	lastFrame(): string | undefined;
+	readonly stdin: {write(data: string): void};
+	resize(size: TerminalSize): void;
+	cleanup(): void;
+	unmount(): void;
+}
+
+/** Renders a tree on a fake terminal of the given size (80×24 unless told). */
+export function renderSized(tree: ReactElement, size: TerminalSize = SMALL): RenderedApp {
+	const stdout = new FakeStdout(size.columns, size.rows);
+	const stderr = new FakeStdout(size.columns, size.rows);
+	const stdin = new FakeStdin();
+	const instance = renderInk(tree, {
+		stdout: stdout as unknown as NodeJS.WriteStream,
+		stderr: stderr as unknown as NodeJS.WriteStream,
+		stdin: stdin as unknown as NodeJS.ReadStream,
+		debug: true,
+		exitOnCtrlC: false,
+		patchConsole: false,
+	});
+	return {
+		lastFrame: stdout.lastFrame,
+		stdin,
+		resize: (next) => stdout.resize(next),
+		cleanup: () => {
+			instance.unmount();
+			instance.cleanup();
+		},
+		unmount: () => instance.unmount(),
+	};
+}
+
+/** Renders the app in an environment, on a terminal of the given size (80×24 unless told). */
+export function renderApp(environment: TestEnvironment, size: TerminalSize = SMALL): RenderedApp {
+	return renderSized(<App env={environment.env} cwd={environment.cwd} stopTimeoutMs={2000} />, size);
+}
+
+/** The lines of a frame; fails when the frame would not fit the terminal (one row is kept free). */
+export function checkFrameFits(frame: string, size: TerminalSize): string[] {
+	const lines = frame.split('\n');
+	if (lines.length > size.rows - 1) throw new Error(`the frame has ${lines.length} lines, more than ${size.rows - 1}:\n${frame}`);
+	const wide = lines.find((line) => [...line].length > size.columns);
+	if (wide !== undefined) throw new Error(`a line is wider than ${size.columns} columns: ${JSON.stringify(wide)}`);
+	return lines;
 }
 
 /** Waits until the last frame matches (text, pattern or predicate); returns it. Fails with the frame after `timeoutMs`. */

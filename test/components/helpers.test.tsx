@@ -136,8 +136,9 @@ describe('paths and profiles', () => {
 		expect(normalizeLocation('local:/srv/r', '/work', '/home/me')).toBe('local:/srv/r');
 		expect(() => normalizeLocation('nope:thing', '/work', '/home/me')).toThrow(/unknown repository type "nope"/);
 		expect(() => normalizeLocation('  ', '/work', '/home/me')).toThrow(/no repository location/);
-		expect(describeLocation('local:/srv/r')).toEqual({backend: 'Local directory', location: '/srv/r'});
-		expect(describeLocation('nope:x').backend).toBe('unknown');
+		expect(describeLocation('local:/srv/r')).toEqual({backend: 'Local directory', location: '/srv/r', available: true});
+		expect(describeLocation('/srv/r')).toEqual({backend: 'Local directory', location: '/srv/r', available: true});
+		expect(describeLocation('nope:x')).toEqual({backend: 'unknown (nope)', location: 'nope:x', available: false});
 		const path = join(environment.root, 'repo');
 		expect(await probeRepository(`local:${path}`)).toBe(false);
 		await createRepository(path, 'pw');

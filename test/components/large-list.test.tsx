@@ -21,7 +21,7 @@ function Harness({session}: {session: Session}) {
 	useInput((input, key) => keyHandler.current?.(input, key));
 	const context: AppContextValue = {
 		width: 99, height: 23, color: false, helpOpen: false, modal: false, env: {}, cwd: '/', home: '/',
-		store: {path: '', listProfiles: () => [], saveProfile: () => undefined, removeProfile: () => undefined},
+		store: {path: '', listProfiles: () => [], findProfile: () => undefined, saveProfile: () => undefined, replaceProfile: () => undefined, removeProfile: () => undefined},
 		profiles: [], reloadProfiles: () => undefined, session, setSession: () => undefined, navigate: () => undefined,
 		setTextMode: () => undefined, trackOperation: () => () => undefined, memory, keyHandler,
 	};

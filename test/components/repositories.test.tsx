@@ -32,7 +32,7 @@ describe('repositories and passwords', () => {
 		await press(app.stdin, KEYS.down, KEYS.up, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'laptop › Password');
 		await press(app.stdin, 'wrong', KEYS.enter);
-		const refused = await waitForFrame(app.lastFrame, 'wrong password or no key found');
+		const refused = await waitForFrame(app.lastFrame, 'Wrong password: no key of this repository opens with it');
 		expect(refused).toContain('Could not open the repository');
 		expect(refused).toMatch(/Password\s*\n/);
 		await press(app.stdin, 'right', KEYS.enter);
@@ -42,7 +42,7 @@ describe('repositories and passwords', () => {
 		await waitForFrame(app.lastFrame, '2 saved repositories');
 	});
 
-	it('forgets a profile after asking, leaving the repository alone', async () => {
+	it('removes a profile after asking, leaving the repository alone', async () => {
 		environment = await createTestEnvironment();
 		saveProfile(environment.env, {name: 'a', location: 'local:/nowhere/a'});
 		saveProfile(environment.env, {name: 'b', location: 'local:/nowhere/b'});
@@ -50,15 +50,15 @@ describe('repositories and passwords', () => {
 		cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, '2 saved repositories');
 		await press(app.stdin, 'd');
-		await waitForFrame(app.lastFrame, 'Forget "a"?');
+		await waitForFrame(app.lastFrame, 'Remove "a" from the list?');
 		await press(app.stdin, 'n');
 		await waitForFrame(app.lastFrame, '2 saved repositories');
 		await press(app.stdin, 'd', 'y');
-		await waitForFrame(app.lastFrame, 'Forgot a.');
+		await waitForFrame(app.lastFrame, 'Removed a from the list');
 		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['b']);
 	});
 
-	it('adds an existing repository: the location is checked, then the password, then it is saved', async () => {
+	it('adds an existing repository: the path completes with Tab, the password is checked, then the profile is saved', async () => {
 		environment = await createTestEnvironment();
 		const path = join(environment.cwd, 'backups', 'repo');
 		await createRepository(path, 'pw');
@@ -66,25 +66,44 @@ describe('repositories and passwords', () => {
 		cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'Add an existing repository');
 		await press(app.stdin, KEYS.down, KEYS.enter);
-		const form = await waitForFrame(app.lastFrame, 'Add a repository');
-		expect(form).toContain('Location');
-
-		await press(app.stdin, 'nope:thing', KEYS.enter);
-		await waitForFrame(app.lastFrame, 'unknown repository type "nope"');
-		await press(app.stdin, KEYS.ctrlU, 'missing', KEYS.enter);
-		await waitForFrame(app.lastFrame, 'No repository at local:');
-
+		await waitForFrame(app.lastFrame, '› Local directory');
+		await press(app.stdin, KEYS.enter);
+		const form = await waitForFrame(app.lastFrame, 'Path');
+		expect(form).toContain('Local directory: connect to an existing repository');
 		// A relative path, completed with Tab.
-		await press(app.stdin, KEYS.ctrlU, 'back', KEYS.tab);
+		await press(app.stdin, 'back', KEYS.tab);
 		await waitForFrame(app.lastFrame, 'backups/');
 		await press(app.stdin, 'r', KEYS.tab);
 		await waitForFrame(app.lastFrame, 'backups/repo/');
-		await press(app.stdin, KEYS.up, KEYS.ctrlU, 'archive', KEYS.enter, KEYS.enter);
-		const unlock = await waitForFrame(app.lastFrame, 'archive › Password');
-		expect(unlock).toContain(path);
+		await press(app.stdin, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'Password (step 4 of 5)');
+		await press(app.stdin, KEYS.enter, 'pw', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'step 5 of 5');
 		expect(openProfileStore(environment.env).listProfiles()).toEqual([]);
-		await press(app.stdin, 'pw', KEYS.enter);
+		await press(app.stdin, KEYS.ctrlU, 'archive', KEYS.enter);
 		await waitForFrame(app.lastFrame, 'archive › Snapshots');
 		expect(openProfileStore(environment.env).listProfiles()).toEqual([{name: 'archive', location: `local:${path}`}]);
+	});
+
+	it('renames a profile, refusing a name already used', async () => {
+		environment = await createTestEnvironment();
+		saveProfile(environment.env, {name: 'a', location: 'local:/nowhere/a', lastBackup: new Date(Date.now() - 3 * 3_600_000).toISOString()});
+		saveProfile(environment.env, {name: 'b', location: 'local:/nowhere/b'});
+		const app = renderApp(environment);
+		cleanup = app.cleanup;
+		const list = await waitForFrame(app.lastFrame, '2 saved repositories');
+		expect(list).toMatch(/Last backup/);
+		expect(list).toMatch(/› a\s+Local directory\s+\/nowhere\/a\s+3 h ago/);
+		await press(app.stdin, 'r');
+		await waitForFrame(app.lastFrame, 'New name: a');
+		await press(app.stdin, KEYS.backspace, 'b', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'A repository named "b" is already saved');
+		await press(app.stdin, KEYS.backspace, 'laptop', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'Renamed a to laptop');
+		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['laptop', 'b']);
+		// Esc keeps the name.
+		await press(app.stdin, 'r', 'x', KEYS.escape);
+		await waitForFrame(app.lastFrame, (frame) => !frame.includes('New name'));
+		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['laptop', 'b']);
 	});
 });

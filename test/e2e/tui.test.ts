@@ -152,6 +152,75 @@ describe('cairn in a terminal', () => {
 		expect(after).toContain(`node ${CLI}`.slice(0, 40));
 	}, 180_000);
 
+	it('adds an existing repository with the wizard: a wrong path is explained, then the right one connects', async () => {
+		const home = join(dir, 'home-wizard');
+		const work = join(dir, 'work-wizard');
+		await mkdir(home, {recursive: true});
+		await mkdir(work, {recursive: true});
+		const repository = join(work, 'vault');
+		// A repository made by the program itself, from the command line.
+		const init = await run(process.execPath, [CLI, 'init', '--repo', repository], {env: {...process.env, CAIRN_PASSWORD: 'open sesame', HOME: home}}).catch((error: {stderr?: string}) => ({stdout: '', stderr: error.stderr ?? 'init failed'}));
+		expect(existsSync(join(repository, 'config')), init.stderr).toBe(true);
+		const env = [`HOME=${home}`, `XDG_CONFIG_HOME=${join(home, '.config')}`, `XDG_DATA_HOME=${join(home, '.local', 'share')}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'TERM=xterm-256color', `PS1=${PROMPT}`];
+		await tmux('new-session', '-d', '-s', 'wizard', '-x', '80', '-y', '24', '-c', work, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
+		const pane = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'wizard');
+		const waitFor = async (test: (text: string) => boolean, what: string): Promise<string> => {
+			const deadline = Date.now() + 30_000;
+			let text = '';
+			while (Date.now() < deadline) {
+				text = await pane();
+				if (test(text)) return text;
+				await new Promise((r) => setTimeout(r, 100));
+			}
+			throw new Error(`timed out waiting for ${what}; the pane shows:\n${text}`);
+		};
+		const send = async (...names: string[]): Promise<void> => {
+			for (const name of names) {
+				await tmux('send-keys', '-t', 'wizard', name);
+				await new Promise((r) => setTimeout(r, 60));
+			}
+		};
+		const typeText = (text: string): Promise<string> => tmux('send-keys', '-t', 'wizard', '-l', text);
+		await waitFor((text) => text.includes(PROMPT.trimEnd()), 'the shell');
+		await typeText(`node ${CLI}; echo "CAIRN-EXIT=$?"`);
+		await send('Enter');
+		await waitFor((text) => text.includes('Add an existing repository'), 'the welcome screen');
+		await send('2', 'Enter');
+		const backends = await waitFor((text) => text.includes('step 1 of 5'), 'the backend list');
+		expect(backends).toMatch(/› Local directory/);
+		await send('Enter');
+		await waitFor((text) => text.includes('step 2 of 5') && text.includes('Path'), 'the form');
+		// A wrong path: the test explains it in words and keeps what was typed.
+		await typeText('vualt');
+		await send('Enter');
+		const wrong = await waitFor((text) => text.includes('does not exist'), 'the explanation');
+		const flat = wrong.replace(/\s+/g, ' ');
+		expect(flat).toContain(`The directory ${join(work, 'vualt')} does not exist`);
+		expect(flat).toContain('c: create a new repository there');
+		await send('Enter');
+		const kept = await waitFor((text) => text.includes('step 2 of 5') && !text.includes('c: create'), 'the form again');
+		expect(kept).toContain('vualt');
+		// The right one.
+		await send('C-u');
+		await typeText('vault');
+		await send('Enter');
+		await waitFor((text) => text.includes('step 4 of 5'), 'the password step');
+		await send('Enter');
+		await typeText('open sesame');
+		await send('Enter');
+		await waitFor((text) => text.includes('step 5 of 5'), 'the last step');
+		await send('C-u');
+		await typeText('vault');
+		await send('Enter');
+		const opened = await waitFor((text) => text.includes('vault › Snapshots'), 'the snapshots');
+		expect(opened).toContain('No snapshots yet');
+		const config = await readFile(join(home, '.config', 'cairn', 'config.json'), 'utf8');
+		expect(JSON.parse(config)).toEqual({profiles: [{name: 'vault', location: `local:${repository}`}]});
+		await send('q');
+		const after = await waitFor((text) => text.includes('CAIRN-EXIT='), 'the shell after quitting');
+		expect(after).toContain('CAIRN-EXIT=0');
+	}, 120_000);
+
 	it('respects NO_COLOR, follows resizes and gives the terminal back on Ctrl-C', async () => {
 		const home = join(dir, 'home-2');
 		await mkdir(home, {recursive: true});
