@@ -104,7 +104,7 @@ export function mapS3Error(error: unknown, context: S3ErrorContext): Error {
 		return new AuthError(`the credentials for ${context.service} have expired (${code}): get new ones (e.g. \`aws sso login\` or a new session token in AWS_SESSION_TOKEN) and try again`, options);
 	}
 	if (code === 'InvalidAccessKeyId') {
-		return new AuthError(`${context.service} does not know the access key ID given: check AWS_ACCESS_KEY_ID / s3.access-key-id, and that the key belongs to this service and has not been deleted`, options);
+		return new AuthError(`${context.service} does not know the access key ID given: check AWS_ACCESS_KEY_ID / s3.access-key-id (or the profile in use), and that the key belongs to this service and has not been deleted`, options);
 	}
 	if (code === 'SignatureDoesNotMatch') {
 		return new AuthError(`${context.service} rejected the request signature: the secret access key does not match the access key ID; check AWS_SECRET_ACCESS_KEY / s3.secret-access-key`, options);
