@@ -283,7 +283,7 @@ async function connectExternal(settings: SftpConnectionSettings): Promise<SftpCo
 		throw new PermanentError(`cannot run ${what}: ${(error as Error).message}`, {cause: error});
 	}
 	const describeLoss = () => describeChild(child);
-	const stream = Duplex.from({readable: child.stdout, writable: child.stdin});
+	const stream = Duplex.from({readable: child.stdout!, writable: child.stdin!});
 	let client: SftpClient;
 	try {
 		client = await withTimeout(SftpClient.start(stream, describeLoss), settings.timeoutMs, `ssh did not start an SFTP session with ${target} within ${Math.round(settings.timeoutMs / 1000)} s`);

@@ -10,6 +10,7 @@
  */
 
 import {spawn, type ChildProcess} from 'node:child_process';
+import type {Socket} from 'node:net';
 import type {Readable, Writable} from 'node:stream';
 
 /** How a helper process ended. */
@@ -29,6 +30,12 @@ export interface ManagedProcessOptions {
 	readonly env?: NodeJS.ProcessEnv;
 	/** How many bytes of stderr to keep for messages (the last ones). Default 16 KiB. */
 	readonly stderrLimit?: number;
+	/**
+	 * A socket to give the process as both stdin and stdout (see socket-pair.ts) instead of two
+	 * pipes; then {@link ManagedProcess.stdin} and {@link ManagedProcess.stdout} are null, and the
+	 * caller talks over the other end of the pair.
+	 */
+	readonly socket?: Socket;
 }
 
 /**
@@ -41,8 +48,8 @@ export interface ManagedProcessOptions {
  */
 export interface ManagedProcess {
 	readonly child: ChildProcess;
-	readonly stdin: Writable;
-	readonly stdout: Readable;
+	readonly stdin: Writable | null;
+	readonly stdout: Readable | null;
 	readonly started: Promise<void>;
 	readonly exited: Promise<ProcessExit>;
 	/** How it ended, once it has. */
@@ -51,7 +58,7 @@ export interface ManagedProcess {
 	readStderr(): string;
 	/** Calls `listener` with each piece of stderr text as it arrives. */
 	onStderr(listener: (text: string) => void): void;
-	/** Stops the process: closes stdin, waits `graceMs` (default 2 s), then SIGTERM, then SIGKILL after as long again. */
+	/** Stops the process: closes stdin (when it is a pipe), waits `graceMs` (default 2 s), then SIGTERM, then SIGKILL after as long again. */
 	stop(graceMs?: number): Promise<void>;
 }
 
@@ -84,7 +91,7 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 	const limit = options.stderrLimit ?? 16 * 1024;
 	const child = spawn(options.program, [...options.args], {
 		env: options.env ?? process.env,
-		stdio: ['pipe', 'pipe', 'pipe'],
+		stdio: options.socket === undefined ? ['pipe', 'pipe', 'pipe'] : [options.socket, options.socket, 'pipe'],
 		detached: true,
 		windowsHide: true,
 	});
@@ -96,8 +103,8 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 		for (const listener of listeners) listener(text);
 	});
 	// Writes after the process died fail with EPIPE; the exit is reported through `exited`.
-	child.stdin!.on('error', () => undefined);
-	child.stdout!.on('error', () => undefined);
+	child.stdin?.on('error', () => undefined);
+	child.stdout?.on('error', () => undefined);
 
 	let exit: ProcessExit | undefined;
 	let spawnError: Error | undefined;
@@ -133,7 +140,7 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 			await exited;
 			return;
 		}
-		child.stdin!.end();
+		child.stdin?.end();
 		if (await waitForExit(exited, graceMs)) return;
 		child.kill('SIGTERM');
 		if (await waitForExit(exited, graceMs)) return;
@@ -143,8 +150,8 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 
 	return {
 		child,
-		stdin: child.stdin!,
-		stdout: child.stdout!,
+		stdin: child.stdin,
+		stdout: child.stdout,
 		started,
 		exited,
 		get exit() {
