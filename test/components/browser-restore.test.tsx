@@ -1,8 +1,9 @@
-import {readFile, readdir} from 'node:fs/promises';
+import {readFile, readdir, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {afterEach, describe, expect, it} from 'vitest';
-import {createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+import {formatBytes} from '../../components/format.js';
+import {checkFrameFits, createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
 
 let environment: TestEnvironment | undefined;
 let cleanup: (() => void) | undefined;
@@ -76,11 +77,51 @@ describe('snapshot browser', () => {
 		const restored = await readFile(join(environment!.cwd, 'restored-here', source, 'data.bin'));
 		expect(restored.equals(binary)).toBe(true);
 		expect(await readdir(join(environment!.cwd, 'restored-here', source))).toEqual(['data.bin']);
-		// Back to the files, the mark is still there; a non-empty target is refused.
+		// Back to the files, the mark is still there. Restoring into the same directory again meets
+		// the file restored before: it is identical, and the user chooses what happens.
 		await press(app.stdin, KEYS.enter);
 		await waitForFrame(app.lastFrame, '1 marked');
 		await press(app.stdin, 'r', KEYS.ctrlU, 'restored-here', KEYS.enter);
-		await waitForFrame(app.lastFrame, 'already exists and is not empty');
+		const confirm2 = await waitForFrame(app.lastFrame, 'already exists in');
+		expect(confirm2.replace(/\s+/g, ' ')).toContain(`1 of 1 file (${formatBytes(binary.length)} in all) already exists in ${join(environment!.cwd, 'restored-here')}; 0 of them differ from the snapshot.`);
+		expect(confirm2).toContain('‹ skip existing files ›');
+		expect(confirm2.replace(/\s+/g, ' ')).toContain('The existing file stays as it is, even if it differs; 0 missing files are restored.');
+		await press(app.stdin, KEYS.escape);
+		await waitForFrame(app.lastFrame, 'Restore to');
+	});
+
+	it('restores to the original location: what exists is counted, and the chosen policy is applied', async () => {
+		const {app, source} = await openBrowser();
+		// After the backup: one file changed, one deleted, two left as they were.
+		await writeFile(join(source, 'README.md'), '# changed since\n');
+		await rm(join(source, 'src', 'util.ts'));
+		await press(app.stdin, 'r');
+		await waitForFrame(app.lastFrame, 'Restore the whole snapshot');
+		await press(app.stdin, KEYS.up, ' ');
+		const original = await waitForFrame(app.lastFrame, '‹ the original location ›');
+		checkFrameFits(original, SMALL);
+		expect(original).toContain(`Files go back to ${source}`);
+		await press(app.stdin, KEYS.enter);
+		const confirm = await waitForFrame(app.lastFrame, 'already exist in');
+		checkFrameFits(confirm, SMALL);
+		const flat = confirm.replace(/\s+/g, ' ');
+		expect(flat).toContain('3 of 4 files');
+		expect(flat).toContain('1 of them differs from the snapshot');
+		expect(flat).toContain(`differs: ${join(source, 'README.md')}`);
+		await press(app.stdin, ' ');
+		const ifChanged = await waitForFrame(app.lastFrame, '‹ overwrite if changed ›');
+		expect(ifChanged.replace(/\s+/g, ' ')).toContain('1 file that differs from the snapshot is replaced, 2 identical files are left alone; 1 missing file is restored.');
+		await press(app.stdin, ' ');
+		const always = await waitForFrame(app.lastFrame, '‹ overwrite ›');
+		expect(always.replace(/\s+/g, ' ')).toContain('All 3 existing files are replaced');
+		await press(app.stdin, KEYS.left);
+		await waitForFrame(app.lastFrame, '‹ overwrite if changed ›');
+		await press(app.stdin, KEYS.enter);
+		const done = await waitForFrame(app.lastFrame, 'Restore finished.');
+		expect(done).toContain('Restored 2 files');
+		expect(done).toContain('2 existing files were left as they were.');
+		expect(await readFile(join(source, 'README.md'), 'utf8')).toBe('# project\n');
+		expect(await readFile(join(source, 'src', 'util.ts'), 'utf8')).toBe('export {};\n');
 	});
 
 	it('restores the whole snapshot when nothing is marked', async () => {
