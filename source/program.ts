@@ -193,6 +193,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--force', 'for set: accept rules that put files other than data/ into a class that needs a thaw'),
 	async (args, flags, signal) => (await import('./commands/storageconfig.js')).runStorageConfig(args[0]!, args[1], flags, signal));
 
+	register(program.command('thaw').description('make packs in cold storage (S3 Glacier, Azure Archive) readable: for a snapshot, the trees, or all')
+		.argument('[snapshot]', 'thaw what restoring this snapshot reads (ID, unique prefix, or latest)')
+		.option('-i, --include <path>', 'with a snapshot: only what restoring this path reads (repeatable)', collect)
+		.option('--trees', 'thaw every pack holding directory trees (read by ls, check, prune and incremental backups)')
+		.option('--all', 'thaw every pack (read by check --read-data)')
+		.option('--thaw-poll <seconds>', 'seconds between status checks (default 600)')
+		.option('--no-wait', 'request the thaws, show their status and exit instead of waiting'),
+	async (args, flags, signal) => (await import('./commands/thaw.js')).runThawCommand(args[0], flags, signal));
+
 	register(program.command('retention').description('object lock: extend the retention of every file the snapshots still need')
 		.argument('<action>', 'extend')
 		.option('--period <duration>', 'lock for this long from now, e.g. 30d, 12w, 1y (default: -o s3.retention-period)')

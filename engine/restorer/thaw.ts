@@ -101,6 +101,17 @@ export async function thawSnapshotPacks(repo: Repository, snapshotId: string, op
 	}
 }
 
+/**
+ * Thaws a given set of packs (e.g. every pack holding trees, so that `ls`, `check` and `prune`
+ * can read them), with the same events and waiting as {@link thawSnapshotPacks}.
+ */
+export async function thawPackIds(repo: Repository, stage: ThawStage, packIds: Iterable<string>, options: Omit<ThawPassOptions, 'includes'> = {}): Promise<ThawResult> {
+	if (repo.storage.thaw === undefined || repo.storage.capabilities.coldStorage !== true) return {ready: true, thawing: [], requested: 0, supported: false};
+	if (repo.index.count().packs === 0) await repo.loadIndex({signal: options.signal});
+	const outcome = await thawPacks(repo, stage, [...new Set(packIds)], estimatePackSizes(repo), options);
+	return outcome.thawing.length > 0 ? {ready: false, stage, thawing: outcome.thawing, requested: outcome.requested, supported: true} : {ready: true, thawing: [], requested: outcome.requested, supported: true};
+}
+
 /** Thaws one stage's packs: checks them all, requests the frozen ones, then polls while `wait`. */
 async function thawPacks(repo: Repository, stage: ThawStage, packs: string[], sizes: Map<string, number>, options: ThawPassOptions): Promise<{thawing: string[]; requested: number}> {
 	const thaw = repo.storage.thaw!.bind(repo.storage);

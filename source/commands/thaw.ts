@@ -1,11 +1,12 @@
 /**
- * The cold-storage step of `cairn restore --thaw`: explains the cost and time, requests thaws for
- * the packs the restore needs, shows their status and waits until they are readable.
+ * The cold-storage step of `cairn restore --thaw`, and `cairn thaw`: explains the cost and time,
+ * requests thaws for the packs needed, shows their status and waits until they are readable.
  */
-import {thawSnapshotPacks, type ThawEvent} from '../../engine/restorer/thaw.js';
+import {thawPackIds, thawSnapshotPacks, type ThawEvent, type ThawResult} from '../../engine/restorer/thaw.js';
 import type {Repository} from '../../engine/repository/repository.js';
+import {findSnapshotId} from '../../engine/repository/snapshots.js';
 import {UsageError} from '../../engine/errors.js';
-import {printJson, type GlobalFlags} from '../cli/context.js';
+import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
 import {formatBytes} from '../cli/format.js';
 
 /** Flags of `cairn restore` that drive the thaw step. */
@@ -40,6 +41,47 @@ export function readPollInterval(value: string | undefined): number {
  * (the restore may go ahead) and false when packs are still thawing (with `--no-wait`).
  */
 export async function runThawStep(repo: Repository, snapshotId: string, flags: ThawFlags, signal: AbortSignal): Promise<boolean> {
+	return runThaw(repo, flags, signal, (options) => thawSnapshotPacks(repo, snapshotId, {...options, includes: flags.include}));
+}
+
+/** Flags of `cairn thaw`. */
+export interface ThawCommandFlags extends ThawFlags {
+	trees?: boolean;
+	all?: boolean;
+}
+
+/**
+ * `cairn thaw [SNAPSHOT] [--include P] | --trees | --all`: thaws what a restore of the snapshot
+ * needs, every pack holding directory trees (what ls, check, prune and fast incremental backups
+ * read), or every pack (for check --read-data). Returns 0 when all are readable, 1 otherwise.
+ */
+export async function runThawCommand(snapshotRef: string | undefined, flags: ThawCommandFlags, signal: AbortSignal): Promise<number> {
+	const modes = [snapshotRef !== undefined, flags.trees === true, flags.all === true].filter(Boolean).length;
+	if (modes !== 1) throw new UsageError('say what to thaw: a snapshot (cairn thaw latest [--include PATH]), --trees (what ls, check and prune read) or --all (every pack, for check --read-data)');
+	const repo = await openRepository(flags, signal);
+	try {
+		await repo.loadIndex({signal});
+		let thaw: (options: ThawRunOptions) => Promise<ThawResult>;
+		if (snapshotRef !== undefined) {
+			const id = await findSnapshotId(repo, snapshotRef, {}, signal);
+			thaw = (options) => thawSnapshotPacks(repo, id, {...options, includes: flags.include});
+		} else {
+			const packs = new Set<string>();
+			for (const entry of repo.index.entries()) if (flags.all === true || entry.type === 'tree') packs.add(entry.location.packId);
+			thaw = (options) => thawPackIds(repo, flags.all === true ? 'data' : 'trees', packs, options);
+		}
+		const ready = await runThaw(repo, flags, signal, thaw);
+		if (ready && !flags.json && !flags.quiet) process.stdout.write('everything asked for is readable now\n');
+		return ready ? 0 : 1;
+	} finally {
+		await repo.close();
+	}
+}
+
+type ThawRunOptions = {signal: AbortSignal; wait: boolean; pollIntervalMs: number; onEvent: (event: ThawEvent) => void};
+
+/** Runs a thaw with the CLI's reporting; resolves true when everything is readable. */
+async function runThaw(repo: Repository, flags: ThawFlags, signal: AbortSignal, thaw: (options: ThawRunOptions) => Promise<ThawResult>): Promise<boolean> {
 	const pollMs = readPollInterval(flags.thawPoll);
 	const talk = !flags.json && !flags.quiet;
 	let explained = false;
@@ -51,11 +93,11 @@ export async function runThawStep(repo: Repository, snapshotId: string, flags: T
 			printJson({message_type: 'thaw', event: event.type, stage: event.stage, packs: event.packs, bytes: event.bytes, ready: event.ready, pending: event.pending, frozen: event.frozen, started: event.started, thawing: event.thawing.length});
 			return;
 		}
-		const what = event.stage === 'trees' ? 'holding the snapshot\'s directory trees' : 'holding the file contents';
+		const what = event.stage === 'trees' ? 'holding directory trees' : 'holding file contents';
 		switch (event.type) {
 			case 'plan': {
 				const cold = event.frozen + event.pending;
-				say(`thaw: the restore needs ${event.packs} pack${event.packs === 1 ? '' : 's'} (${formatBytes(event.bytes)}) ${what}; ${cold} of them ${cold === 1 ? 'is' : 'are'} in cold storage (${event.frozen} to request, ${event.pending} already thawing)`);
+				say(`thaw: ${event.packs} pack${event.packs === 1 ? '' : 's'} (${formatBytes(event.bytes)}) ${what} ${event.packs === 1 ? 'is' : 'are'} needed; ${cold} of them ${cold === 1 ? 'is' : 'are'} in cold storage (${event.frozen} to request, ${event.pending} already thawing)`);
 				if (event.frozen > 0 && !explained) {
 					explained = true;
 					say(THAW_EXPLANATION);
@@ -69,11 +111,11 @@ export async function runThawStep(repo: Repository, snapshotId: string, flags: T
 				say(`thaw: ${event.ready} of ${event.packs} packs readable, ${event.thawing.length} still thawing; checking again in ${describeWait(pollMs)} (Ctrl-C stops waiting; the thaws go on)`);
 				break;
 			case 'ready':
-				say(`thaw: all ${event.packs} packs ${what} are readable`);
+				say(`thaw: ${event.packs === 1 ? 'the pack' : `all ${event.packs} packs`} ${what} ${event.packs === 1 ? 'is' : 'are'} readable`);
 				break;
 		}
 	};
-	const result = await thawSnapshotPacks(repo, snapshotId, {includes: flags.include, signal, wait: flags.wait !== false, pollIntervalMs: pollMs, onEvent});
+	const result = await thaw({signal, wait: flags.wait !== false, pollIntervalMs: pollMs, onEvent});
 	if (!result.supported) {
 		say(`thaw: ${repo.storage.location} has no cold storage classes; nothing to thaw`);
 		return true;
@@ -82,7 +124,7 @@ export async function runThawStep(repo: Repository, snapshotId: string, flags: T
 	const listed = result.thawing.slice(0, 10).map((id) => `  data/${id.slice(0, 2)}/${id}`).join('\n');
 	process.stderr.write(
 		`${result.thawing.length} pack${result.thawing.length === 1 ? ' is' : 's are'} still thawing (${result.stage === 'trees' ? 'directory trees' : 'file contents'}):\n${listed}${result.thawing.length > 10 ? `\n  … and ${result.thawing.length - 10} more` : ''}\n` +
-			'Nothing was restored. Run the same command again once they are readable (or leave out --no-wait to let cairn wait).\n',
+			'Run the same command again once they are readable (or leave out --no-wait to let cairn wait).\n',
 	);
 	return false;
 }
