@@ -8,12 +8,20 @@ import {s3Adapter} from './s3/index.js';
 import {azureAdapter} from './azure/index.js';
 import {gcsAdapter} from './gcs/adapter.js';
 import {b2Adapter} from './b2/adapter.js';
+import {sftpAdapter} from './sftp/adapter.js';
+import {webdavAdapter} from './webdav/adapter.js';
+import {rcloneAdapter} from './rclone/adapter.js';
+import {restAdapter} from './rest/adapter.js';
 
 registerAdapter(localAdapter);
 registerAdapter(s3Adapter);
 registerAdapter(azureAdapter);
 registerAdapter(gcsAdapter);
 registerAdapter(b2Adapter);
+registerAdapter(sftpAdapter);
+registerAdapter(webdavAdapter);
+registerAdapter(rcloneAdapter);
+registerAdapter(restAdapter);
 
 export * from './storage.js';
 export {createLocalStorage, getDefaultLocalConcurrency, localAdapter, DIRECTORY_MODE, FILE_MODE, type LocalStorageOptions} from './local.js';
