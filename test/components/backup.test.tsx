@@ -2,7 +2,7 @@ import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {afterEach, describe, expect, it} from 'vitest';
 import {openProfileStore} from '../../components/profiles.js';
-import {createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
 
 let environment: TestEnvironment | undefined;
 let cleanup: (() => void) | undefined;
@@ -28,33 +28,58 @@ async function openEmptyRepository(files: Record<string, string | Buffer>): Prom
 }
 
 describe('backup screen', () => {
-	it('completes the path with Tab, backs it up with tags and shows the summary, then the new snapshot', async () => {
-		const app = await openEmptyRepository({'a.jpg': 'one', 'trip/b.jpg': 'two'});
+	it('backs up several paths with excludes and tags, shows the summary, then the new snapshot', async () => {
+		const app = await openEmptyRepository({'a.jpg': 'one', 'trip/b.jpg': 'two', 'cache/c.tmp': 'skip me'});
+		await writeTree(join(environment!.cwd, 'notes'), {'todo.txt': 'milk'});
 		await press(app.stdin, 'b');
 		const form = await waitForFrame(app.lastFrame, 'main › Back up');
-		expect(form).toContain('Path');
+		checkFrameFits(form, SMALL);
+		expect(form).toContain('Paths');
+		expect(form).toContain('Excludes');
 		expect(form).toMatch(/Tab complete path/);
 		await press(app.stdin, 'pho', KEYS.tab);
 		await waitForFrame(app.lastFrame, 'photos/');
-		await press(app.stdin, KEYS.down, 'holiday, 2024', KEYS.enter);
+		await press(app.stdin, KEYS.enter);
+		await waitForFrame(app.lastFrame, join(environment!.cwd, 'photos'));
+		// A path that does not exist is refused when it is added.
+		await press(app.stdin, 'nowhere', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'does not exist or cannot be read');
+		await press(app.stdin, KEYS.ctrlU, 'notes', KEYS.enter);
+		await waitForFrame(app.lastFrame, join(environment!.cwd, 'notes'));
+		await press(app.stdin, KEYS.down, '*.tmp', KEYS.enter, KEYS.down, 'holiday, 2024', KEYS.enter);
+		const filled = await waitForFrame(app.lastFrame, '#holiday #2024');
+		checkFrameFits(filled, SMALL);
+		expect(filled).toContain(join(environment!.cwd, 'notes'));
+		expect(filled).toContain('*.tmp');
+		expect(filled).toContain('#holiday');
+		expect(filled).toContain('Enter on an empty line starts the backup of 2 paths');
+		await press(app.stdin, KEYS.enter);
 		const summary = await waitForFrame(app.lastFrame, 'Backup finished.');
-		expect(summary).toMatch(/Files\s+2 new, 0 changed, 0 unchanged/);
+		checkFrameFits(summary, SMALL);
+		expect(summary).toMatch(/Files\s+3 new, 0 changed, 0 unchanged/);
 		expect(summary).toMatch(/Snapshot\s+[0-9a-f]{8} saved/);
+		expect(summary).toMatch(/Added\s+\d/);
+		expect(summary).toMatch(/Took\s+\d/);
 		expect(summary).toMatch(/Errors\s+0/);
 		await press(app.stdin, KEYS.enter);
 		const list = await waitForFrame(app.lastFrame, '1 snapshot');
 		expect(list).toContain('#holiday');
-		expect(list).toContain('photos');
-		// The path is remembered for the next backup.
-		expect(openProfileStore(environment!.env).listProfiles()[0]!.backupPaths).toEqual([join(environment!.cwd, 'photos')]);
+		// The settings are remembered for the next backup, with the time of this one.
+		const [saved] = openProfileStore(environment!.env).listProfiles();
+		expect(saved).toMatchObject({backupPaths: [join(environment!.cwd, 'photos'), join(environment!.cwd, 'notes')], excludes: ['*.tmp'], tags: ['holiday', '2024']});
+		expect(Date.now() - Date.parse(saved!.lastBackup!)).toBeLessThan(600_000);
 		await press(app.stdin, 'b');
-		await waitForFrame(app.lastFrame, `Path  ${join(environment!.cwd, 'photos')}`);
+		const again = await waitForFrame(app.lastFrame, 'main › Back up');
+		expect(again).toContain(join(environment!.cwd, 'notes'));
+		// Backspace on an empty line removes the last item.
+		await press(app.stdin, KEYS.backspace);
+		await waitForFrame(app.lastFrame, (frame) => !frame.includes(join(environment!.cwd, 'notes')));
 	});
 
-	it('refuses a path that does not exist', async () => {
+	it('wants a path before starting', async () => {
 		const app = await openEmptyRepository({'a.jpg': 'one'});
-		await press(app.stdin, 'b', 'nowhere', KEYS.enter);
-		await waitForFrame(app.lastFrame, 'does not exist or cannot be read');
+		await press(app.stdin, 'b', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'Add the path of a folder or file to back up first');
 		await press(app.stdin, KEYS.escape);
 		await waitForFrame(app.lastFrame, 'No snapshots yet');
 	});
@@ -63,7 +88,7 @@ describe('backup screen', () => {
 		const files: Record<string, Buffer> = {};
 		for (let i = 0; i < 48; i++) files[`big-${i}.bin`] = randomBytes(2 * 1024 * 1024);
 		const app = await openEmptyRepository(files);
-		await press(app.stdin, 'b', 'photos', KEYS.enter);
+		await press(app.stdin, 'b', 'photos', KEYS.enter, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'Backing up');
 		const running = await waitForFrame(app.lastFrame, /Speed\s+\S+/);
 		expect(running).toMatch(/Files\s+\d+/);

@@ -111,8 +111,10 @@ describe('cairn in a terminal', () => {
 
 		// Back up the folder.
 		await keys('b');
-		await waitForPane('Back up a folder');
+		await waitForPane('Back up into a new snapshot');
 		await type(source);
+		await keys('Enter');
+		await waitForPane('Enter on an empty line starts the backup');
 		await keys('Enter');
 		const summary = await waitForPane('Backup finished.');
 		expect(summary).toMatch(/Files\s+3 new/);
@@ -212,8 +214,8 @@ describe('cairn in a terminal', () => {
 		await send('C-u');
 		await typeText('vault');
 		await send('Enter');
-		const opened = await waitFor((text) => text.includes('vault › Snapshots'), 'the snapshots');
-		expect(opened).toContain('No snapshots yet');
+		const opened = await waitFor((text) => text.includes('vault › Snapshots') && text.includes('No snapshots yet'), 'the empty snapshot list');
+		expect(opened).toContain('Press b to back up');
 		const config = await readFile(join(home, '.config', 'cairn', 'config.json'), 'utf8');
 		expect(JSON.parse(config)).toEqual({profiles: [{name: 'vault', location: `local:${repository}`}]});
 		await send('q');
