@@ -9,7 +9,7 @@
  * Nothing is requested before `onEvent` has been told what is needed (a `plan` event), so a
  * caller can explain the cost and time first.
  */
-import type {FileHandle, ThawState} from '../../adapters/storage.js';
+import {isStorageError, type ThawState} from '../../adapters/storage.js';
 import {isColdStorageError} from '../../adapters/shared/storage-errors.js';
 import type {TreeNode} from '../format/tree.js';
 import {CancelledError} from '../errors.js';
@@ -118,8 +118,16 @@ async function thawPacks(repo: Repository, stage: ThawStage, packs: string[], si
 	const concurrency = Math.max(1, repo.storage.capabilities.concurrency);
 	const bytes = packs.reduce((sum, id) => sum + (sizes.get(id) ?? 0), 0);
 	type Checked = {id: string; state: ThawState};
-	const check = (ids: string[], checkOnly: boolean): Promise<Checked[]> =>
-		mapConcurrent(ids, concurrency, async (id) => ({id, state: await thaw({type: 'data', name: id}, {checkOnly, signal: options.signal})}));
+	/** Asks the store; while waiting (`tolerant`), a passing fault counts as "still thawing" and is asked again at the next poll. */
+	const check = (ids: string[], checkOnly: boolean, tolerant = false): Promise<Checked[]> =>
+		mapConcurrent(ids, concurrency, async (id) => {
+			try {
+				return {id, state: await thaw({type: 'data', name: id}, {checkOnly, signal: options.signal})};
+			} catch (error) {
+				if (tolerant && isStorageError(error, 'transient')) return {id, state: 'pending' as ThawState};
+				throw error;
+			}
+		});
 	/** An event from the states of the packs not known to be ready; the others count as ready. */
 	const summarise = (type: ThawEvent['type'], open: Checked[]): ThawEvent => {
 		const count = (state: ThawState) => open.filter((item) => item.state === state).length;
@@ -148,7 +156,7 @@ async function thawPacks(repo: Repository, stage: ThawStage, packs: string[], si
 		if (options.wait === false) return {thawing: open.map((item) => item.id), requested: total};
 		await sleep(options.pollIntervalMs ?? DEFAULT_POLL_MS, options.signal);
 		// A thawed copy can expire before it is read and then reads as frozen again: ask once more.
-		open = await request(await check(open.map((item) => item.id), true));
+		open = await request(await check(open.map((item) => item.id), true, true));
 		total += open.filter((item) => item.state === 'started').length;
 		if (open.some((item) => item.state !== 'ready')) options.onEvent?.(summarise('waiting', open));
 	}

@@ -79,8 +79,12 @@ export async function runRetention(action: string, flags: RetentionFlags, signal
 		let kept = 0;
 		const failures: Array<{file: string; message: string}> = [];
 		const talk = !flags.json && !flags.quiet;
-		if (talk) process.stderr.write(`extending the object lock of ${handles.length} files (${packs.size} packs of ${snapshots.length} snapshots) to ${until.toISOString()}\n`);
-		await mapConcurrent(handles, Math.max(1, repo.storage.capabilities.concurrency), async (handle) => {
+		if (talk) process.stderr.write(`extending the object lock of ${handles.length} files (${packs.size} pack${packs.size === 1 ? '' : 's'} of ${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}) to ${until.toISOString()}\n`);
+		// The config first, alone: a setting that cannot work (no retention mode, no permission) stops here, not once per file.
+		const first = await extend(handles[0]!, until, {signal});
+		if (first.getTime() > until.getTime()) kept++;
+		else extended++;
+		await mapConcurrent(handles.slice(1), Math.max(1, repo.storage.capabilities.concurrency), async (handle) => {
 			if (signal.aborted) throw new CancelledError('retention extend cancelled: locks extended so far stay extended');
 			try {
 				const result = await extend(handle, until, {signal});

@@ -181,6 +181,11 @@ describe('cairn on s3: with a server answering as the S3 API documents', () => {
 		for (const request of lockUploads) expect(request.headers['x-amz-object-lock-mode']).toBeUndefined();
 		expect([...emulator.buckets.get('locked')!.keys()].filter((key) => key.startsWith('repo/locks/'))).toEqual([]);
 
+		// Without a retention mode there is nothing to extend with: one clear error, not one per file.
+		const modeless = await cairn(['retention', 'extend', '--period', '30d', '--repo', `s3:${emulator.endpoint}/locked/repo`]);
+		expect(modeless.code).toBe(1);
+		expect(modeless.stderr).toMatch(/^Fatal: cannot extend retention: no retention mode is set; pass -o s3.retention-mode=GOVERNANCE/m);
+		expect(modeless.stderr).not.toMatch(/^error:/m);
 		const extended = await cairnOk(['retention', 'extend', '--period', '30d', ...repo]);
 		expect(extended.stdout).toMatch(/locked \d+ files until .*; 0 were already locked longer; 0 failed/);
 		const objects = emulator.buckets.get('locked')!;

@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {createMemoryStorage} from '../../../adapters/memory.js';
 import {ColdStorageError} from '../../../adapters/shared/storage-errors.js';
-import type {FileHandle, Storage, ThawOptions, ThawState} from '../../../adapters/storage.js';
+import {TransientError, type FileHandle, type Storage, type ThawOptions, type ThawState} from '../../../adapters/storage.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {listSnapshots} from '../../../engine/repository/snapshots.js';
@@ -177,6 +177,29 @@ describe('thawSnapshotPacks', () => {
 		expect(result.ready).toBe(true);
 		expect(cold.requests.filter((id) => id === expiring)).toHaveLength(2);
 		expect(events.some((event) => event.type === 'waiting' && event.stage === 'trees' && event.started === 1)).toBe(true);
+	});
+
+	it('keeps waiting through a passing fault while polling', async () => {
+		const {cold, repo, snapshotId} = await makeRepository();
+		const thaw = cold.storage.thaw!;
+		let polls = 0;
+		let faults = 0;
+		cold.storage.thaw = async (handle, options) => {
+			if (polls === 1 && faults === 0) {
+				faults++;
+				throw new TransientError('connection reset');
+			}
+			return thaw(handle, options);
+		};
+		const result = await thawSnapshotPacks(repo, snapshotId, {
+			sleep: async () => {
+				polls++;
+				if (polls > 1) cold.finish();
+			},
+		});
+		expect(result.ready).toBe(true);
+		expect(faults).toBe(1);
+		expect(polls).toBeGreaterThan(2);
 	});
 
 	it('does nothing on a store without cold storage', async () => {
