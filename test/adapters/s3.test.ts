@@ -344,6 +344,18 @@ describe('s3 against a server answering as the S3 API documents', () => {
 		await storage.close();
 	});
 
+	it('lists across pages', async () => {
+		await start({pageSize: 3});
+		const storage = open();
+		const names = Array.from({length: 8}, (_, index) => makeId(index % 2 === 0 ? 'aa' : '0b'));
+		for (const name of names) await storage.save({type: 'data', name}, makeRandomData(5));
+		const listed: string[] = [];
+		for await (const info of storage.list('data')) listed.push(info.name);
+		expect(listed.sort()).toEqual([...names].sort());
+		expect(emulator.requests.filter((request) => request.query.get('list-type') === '2' && request.query.has('continuation-token')).length).toBe(2);
+		await storage.close();
+	});
+
 	it('aborts a failed multipart upload, leaving nothing behind', async () => {
 		let failParts = true;
 		await start({fault: (request) => (failParts && request.query.get('partNumber') === '2' ? {status: 400, code: 'EntityTooSmall', message: 'Your proposed upload is smaller than the minimum allowed object size.'} : undefined)});

@@ -41,6 +41,8 @@ export interface S3EmulatorOptions {
 	readonly restoreAfterHeads?: number;
 	/** Refuse every DeleteObject with AccessDenied (a policy without s3:DeleteObject). */
 	readonly denyDeletes?: boolean;
+	/** Largest page ListObjectsV2 returns (S3 returns at most 1000 keys, and may return fewer); default 1000. */
+	readonly pageSize?: number;
 	/** Answers a request with an S3 error instead of serving it, when it returns one (fault injection). */
 	readonly fault?: (request: RecordedRequest) => {status: number; code: string; message: string; headers?: Record<string, string>} | undefined;
 }
@@ -82,7 +84,7 @@ export async function startS3Emulator(options: S3EmulatorOptions = {}): Promise<
 		const query = url.searchParams;
 
 		if (key === '') {
-			if (method === 'GET' && query.get('list-type') === '2') return listObjects(response, bucket, query);
+			if (method === 'GET' && query.get('list-type') === '2') return listObjects(response, bucket, query, options.pageSize ?? 1000);
 			if (method === 'HEAD') return send(response, 200);
 			return sendError(response, 501, 'NotImplemented', 'not emulated');
 		}
@@ -241,9 +243,9 @@ function sendObject(request: IncomingMessage, response: ServerResponse, object: 
 	response.end(slice);
 }
 
-function listObjects(response: ServerResponse, bucket: Map<string, EmulatedObject>, query: URLSearchParams): void {
+function listObjects(response: ServerResponse, bucket: Map<string, EmulatedObject>, query: URLSearchParams, pageSize: number): void {
 	const prefix = query.get('prefix') ?? '';
-	const max = Math.min(Number(query.get('max-keys') ?? 1000), 1000);
+	const max = Math.min(Number(query.get('max-keys') ?? 1000), pageSize);
 	const after = query.get('continuation-token') ?? query.get('start-after') ?? '';
 	const keys = [...bucket.keys()].filter((key) => key.startsWith(prefix) && key > after).sort();
 	const page = keys.slice(0, max);
