@@ -338,7 +338,12 @@ class GcsStorage implements Storage {
 			this.configLoad = Promise.resolve(undefined);
 			return;
 		}
-		const config = parseStorageConfig(data);
+		let config: StorageConfig;
+		try {
+			config = parseStorageConfig(data);
+		} catch (error) {
+			throw new PermanentError(`${STORAGE_CONFIG_NAME} for ${this.location} not written: ${(error as Error).message}`, {cause: error});
+		}
 		await this.upload(STORAGE_CONFIG_NAME, data, undefined, options.signal);
 		this.configLoad = Promise.resolve(config);
 	}

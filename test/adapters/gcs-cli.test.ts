@@ -1,6 +1,7 @@
 /**
- * A full CLI round trip on Google Cloud Storage: `cairn init`, `backup`, `check --read-data` and
- * `restore` with a `gs:` location, against the fake GCS server, compared byte for byte.
+ * A full CLI round trip on Google Cloud Storage: `cairn init`, `storageconfig set`, `backup`,
+ * `check --read-data` and `restore` with a `gs:` location, against the fake GCS server, compared
+ * byte for byte, with each object's storage class checked.
  */
 import {randomBytes} from 'node:crypto';
 import {rm} from 'node:fs/promises';
@@ -46,6 +47,9 @@ describe('cairn on gs:', () => {
 		await cairn(['init', ...repo, '-o', `gs.credentials-file=${keyFile}`]);
 		// Credentials from the environment, as with restic.
 		const env = {GOOGLE_APPLICATION_CREDENTIALS: keyFile};
+		await cairn(['storageconfig', 'set', '--data', 'COLDLINE', '--default', 'STANDARD', ...repo], env);
+		const shown = await cairn(['storageconfig', 'show', '--json', ...repo], env);
+		expect(JSON.parse(shown.stdout)).toMatchObject({present: true, warnings: []});
 		await cairn(['backup', ...repo, source], env);
 		await cairn(['check', '--read-data', ...repo], env);
 		const target = join(base, 'target');
@@ -56,6 +60,11 @@ describe('cairn on gs:', () => {
 		expect(keys.every((key) => key.startsWith('backups/cli/'))).toBe(true);
 		expect(keys.filter((key) => key.startsWith('backups/cli/data/')).length).toBeGreaterThan(0);
 		expect(keys.filter((key) => key.startsWith('backups/cli/snapshots/'))).toHaveLength(1);
+		// Each object went to the class .storageconfig gives its kind.
+		for (const [key, object] of fake.buckets.get(bucket)!) {
+			const expected = key.startsWith('backups/cli/data/') ? 'COLDLINE' : 'STANDARD';
+			if (key !== 'backups/cli/.storageconfig') expect(object.storageClass, key).toBe(expected);
+		}
 	});
 
 	it('explains a missing bucket and missing credentials in words', async () => {
