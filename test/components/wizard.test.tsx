@@ -1,6 +1,6 @@
 import {readFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it, onTestFinished} from 'vitest';
 import {registerAdapter, unregisterAdapter} from '../../adapters/registry.js';
 import {openProfileStore} from '../../components/profiles.js';
 import {PLANNED_BACKENDS} from '../../components/backends.js';
@@ -54,6 +54,10 @@ async function chooseBackend(label: string): Promise<string> {
 
 describe('add-repository wizard', () => {
 	it('lists every registered backend and the planned ones, which show their form but say they are not available', async () => {
+		// Every planned backend has an adapter by now: take one away so that one stays planned.
+		const {driveAdapter} = await import('../../adapters/gdrive/adapter.js');
+		unregisterAdapter('gdrive');
+		onTestFinished(() => registerAdapter(driveAdapter));
 		await openWizard('2');
 		const list = await waitForFrame(app!.lastFrame, 'Fake cloud');
 		checkFrameFits(list, SMALL);
