@@ -126,7 +126,7 @@ describe('cairn on s3: with a server answering as the S3 API documents', () => {
 		const repo = ['--repo', `s3:${emulator.endpoint}/cold/repo`];
 		await cairnOk(['init', ...repo]);
 		await cairnOk(['storageconfig', 'set', ...repo, '--data', 'DEEP_ARCHIVE']);
-		await cairnOk(['backup', ...repo, source]);
+		await cairnOk(['backup', ...repo, small]);
 		const objects = emulator.buckets.get('cold')!;
 		const packs = [...objects.keys()].filter((key) => key.startsWith('repo/data/'));
 		expect(packs.length).toBeGreaterThan(1);
@@ -153,7 +153,7 @@ describe('cairn on s3: with a server answering as the S3 API documents', () => {
 		const second = await cairn(['restore', 'latest', '--target', target, '--thaw', '--thaw-poll', '0.01', ...repo]);
 		expect(second.code, describeRun(second)).toBe(0);
 		expect(second.stderr).toMatch(/thaw: (the pack|all \d+ packs) holding file contents (is|are) readable/);
-		expect(await compareTrees(source, restoredPath(target, source))).toEqual([]);
+		expect(await compareTrees(small, restoredPath(target, small))).toEqual([]);
 		const requested = emulator.requests.filter((request) => request.query.has('restore')).map((request) => request.key);
 		expect(new Set(requested).size).toBe(requested.length);
 		expect(new Set(requested)).toEqual(new Set(packs));
