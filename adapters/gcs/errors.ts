@@ -64,6 +64,12 @@ export function readGoogleError(error: unknown): {message: string; reason?: stri
 	return {message, reason};
 }
 
+/** Tells whether a 403 comes from a retention policy, object retention or hold rather than from IAM. */
+export function isRetentionRefusal(error: unknown): boolean {
+	const {message, reason} = readGoogleError(error);
+	return reason === 'retentionPolicyNotMet' || /retention policy|object retention|event-based hold|temporary hold/i.test(message);
+}
+
 /**
  * Maps an error from the GCS SDK (or its auth library) to a {@link StorageError}. Storage errors
  * and aborts are returned unchanged; anything else keeps the original as `cause`.
@@ -103,7 +109,7 @@ export function mapGcsError(error: unknown, context: GcsErrorContext): Error {
 			const who = /^(\S+@\S+) does not have/.exec(message)?.[1];
 			return new AuthError(`access denied: ${who ?? 'the account'} lacks the IAM permission ${permission} on bucket "${context.bucket}" (needed to ${context.action}); ${GCS_ROLE_HINT}`, options);
 		}
-		if (/retention policy|event-based hold|temporary hold/i.test(message)) {
+		if (isRetentionRefusal(error)) {
 			return new PermanentError(`${failed}: the object is protected by a retention policy or hold (${message})`, options);
 		}
 		if (reason === 'userProjectMissing' || /requester pays/i.test(message)) {

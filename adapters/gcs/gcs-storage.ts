@@ -9,6 +9,8 @@
  * - The storage class of each upload follows `.storageconfig` at the repository root (Kopia's
  *   format; see adapters/shared/storage-config.ts). Every GCS class (STANDARD, NEARLINE,
  *   COLDLINE, ARCHIVE) can be read directly, so nothing ever needs a thaw.
+ * - A delete refused by a bucket retention policy, object retention or a hold rejects with
+ *   DeleteRefusedError, and the object stays as it was.
  * - The SDK's own retries are off: retries belong to the retry wrapper.
  */
 
@@ -16,6 +18,7 @@ import {Storage as GcsClient, type Bucket, type File, type StorageOptions} from 
 
 import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig} from '../shared/storage-config.js';
 import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError} from '../shared/file-names.js';
+import {DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,
 	NotFoundError,
@@ -32,7 +35,7 @@ import {
 	type StorageConfigFile,
 } from '../storage.js';
 import type {GoogleCredentials} from './credentials.js';
-import {isAbortError, mapGcsError, readStatus} from './errors.js';
+import {isAbortError, isRetentionRefusal, mapGcsError, readGoogleError, readStatus} from './errors.js';
 import {joinKey} from './location.js';
 import {readAllFromStream, writeAllToStream} from './streams.js';
 
@@ -88,7 +91,8 @@ class GcsStorage implements Storage {
 
 	constructor(private readonly settings: GcsStorageSettings) {
 		this.location = `gs:${settings.bucket}:/${settings.prefix}`;
-		this.capabilities = {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: settings.concurrency ?? 5};
+		// A bucket retention policy, object retention or a hold (set in GCS itself) can refuse deletes.
+		this.capabilities = {atomicSave: true, rangedLoad: true, mayRefuseDelete: true, concurrency: settings.concurrency ?? 5};
 		this.service = settings.endpoint === undefined ? 'Google Cloud Storage' : `Google Cloud Storage at ${settings.endpoint}`;
 		this.resumableThreshold = settings.resumableThreshold ?? DEFAULT_RESUMABLE_THRESHOLD;
 		this.chunkSize = settings.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -228,6 +232,9 @@ class GcsStorage implements Storage {
 		try {
 			await this.bucket.file(joinKey(this.settings.prefix, relative)).delete();
 		} catch (error) {
+			if (readStatus(error) === 403 && isRetentionRefusal(error)) {
+				throw new DeleteRefusedError(handle, `cannot delete ${relative} from ${this.location}: a retention policy, object retention or hold protects it (${readGoogleError(error).message}). The file was left in place`, {cause: error});
+			}
 			throw this.mapError(error, `remove ${relative}`, relative);
 		}
 	}

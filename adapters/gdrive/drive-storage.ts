@@ -368,7 +368,7 @@ class DriveStorage implements Storage {
 				const chunk = data.subarray(offset, end);
 				const answer = await fetch(session, {
 					method: 'PUT',
-					headers: {'content-range': chunk.byteLength === 0 ? `bytes */${data.byteLength}` : `bytes ${offset}-${end - 1}/${data.byteLength}`},
+					headers: {'content-range': `bytes ${offset}-${end - 1}/${data.byteLength}`},
 					body: chunk,
 					signal,
 				});

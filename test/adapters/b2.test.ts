@@ -3,7 +3,14 @@
  * documented native API: authorization, upload URLs, large files, listings, versions, ranged
  * downloads, capabilities and key restrictions.
  */
+import {execFile} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {createServer} from 'node:https';
+import type {AddressInfo} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {promisify} from 'node:util';
 
 import {afterAll, describe, expect, it} from 'vitest';
 
@@ -242,6 +249,35 @@ describe('b2 adapter', () => {
 		const withConfigOnly = makeBucket();
 		fake.addFile(withConfigOnly, 'backups/laptop/.storageconfig', Buffer.from('{"blobOptions":[]}'));
 		await (await openStorage({bucket: withConfigOnly})).create();
+	});
+});
+
+describe('b2 connection failures', () => {
+	it('explains a host name that does not resolve (DNS) as permanent', async () => {
+		const storage = await openStorage({endpoint: 'http://b2-api.cairn-test.invalid'});
+		const error = await catchRejection(storage.create());
+		expect(error).toBeInstanceOf(PermanentError);
+		expect((error as Error).message).toMatch(/host name does not resolve \(DNS\).*check the endpoint/);
+	});
+
+	it('explains a certificate this computer does not trust, and how to trust a private authority', async () => {
+		const directory = await mkdtemp(join(tmpdir(), 'cairn-b2-tls-'));
+		try {
+			await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', join(directory, 'key.pem'), '-out', join(directory, 'cert.pem')]);
+			const server = createServer({key: await readFile(join(directory, 'key.pem')), cert: await readFile(join(directory, 'cert.pem'))}, (_request, response) => response.end('{}'));
+			await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+			try {
+				const storage = await openStorage({endpoint: `https://127.0.0.1:${(server.address() as AddressInfo).port}`});
+				const error = await catchRejection(storage.create());
+				expect(error).toBeInstanceOf(PermanentError);
+				expect((error as Error).message).toMatch(/TLS failed .*DEPTH_ZERO_SELF_SIGNED_CERT.*NODE_EXTRA_CA_CERTS/);
+			} finally {
+				server.closeAllConnections();
+				await new Promise((resolve) => server.close(resolve));
+			}
+		} finally {
+			await rm(directory, {recursive: true, force: true});
+		}
 	});
 });
 

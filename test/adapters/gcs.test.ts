@@ -14,6 +14,7 @@ import {gcsAdapter} from '../../adapters/gcs/adapter.js';
 import {readGoogleCredentials} from '../../adapters/gcs/credentials.js';
 import {createGcsStorage, type GcsStorageSettings} from '../../adapters/gcs/gcs-storage.js';
 import {parseRepositoryLocation, registerAdapter} from '../../adapters/registry.js';
+import {isDeleteRefusedError} from '../../adapters/shared/storage-errors.js';
 import {AlreadyExistsError, AuthError, NotFoundError, PermanentError, TransientError, pathOf, type Storage} from '../../adapters/storage.js';
 import {catchRejection, collect, isSameBytes, makeId, makeRandomData, runStorageConformance} from '../conformance/storage-suite.js';
 import {FakeGcsServer, makeGcsErrorBody} from '../helpers/fakes/gcs-server.js';
@@ -239,6 +240,20 @@ describe('gcs adapter', () => {
 		expect(await storage.stat(handle)).toMatchObject({size: 10});
 	});
 
+	it('reports a delete refused by a retention policy as DeleteRefusedError and keeps the object', async () => {
+		const storage = await openStorage();
+		expect(storage.capabilities.mayRefuseDelete).toBe(true);
+		const handle = {type: 'data' as const, name: makeId()};
+		await storage.save(handle, makeRandomData(10));
+		const message = `Object 'b/${pathOf(handle)}' is subject to bucket's retention policy or object retention and cannot be deleted or overwritten until 2030-01-01T00:00:00Z`;
+		fake.addFault({method: 'DELETE', urlIncludes: '/o/', status: 403, body: makeGcsErrorBody(403, message, 'retentionPolicyNotMet')});
+		const error = await catchRejection(storage.remove(handle));
+		expect(isDeleteRefusedError(error)).toBe(true);
+		expect(error).toBeInstanceOf(PermanentError);
+		expect((error as Error).message).toMatch(/retention policy.*left in place/);
+		expect(await storage.stat(handle)).toMatchObject({size: 10});
+	});
+
 	it('maps a 400 to PermanentError with Google\'s message', async () => {
 		const storage = await openStorage();
 		fake.addFault({method: 'GET', urlIncludes: '/o/', status: 400, body: makeGcsErrorBody(400, 'Invalid argument.', 'invalid')});
@@ -260,6 +275,13 @@ describe('gcs adapter', () => {
 		for (let i = 0; i < 200 && fake.countOpenSessions() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
 		expect(fake.countOpenSessions()).toBe(0);
 		expect(fake.buckets.get(bucket)!.size).toBe(0);
+	});
+
+	it('explains a host name that does not resolve (DNS) as permanent', async () => {
+		const storage = await openStorage({endpoint: 'http://storage.cairn-test.invalid'});
+		const error = await catchRejection(storage.stat({type: 'config', name: ''}));
+		expect(error).toBeInstanceOf(PermanentError);
+		expect((error as Error).message).toMatch(/Google Cloud Storage at http:\/\/storage\.cairn-test\.invalid: its host name does not resolve \(DNS\)/);
 	});
 
 	it('reports an unreachable endpoint as a transient failure naming it', async () => {

@@ -201,6 +201,13 @@ describe('gdrive adapter', () => {
 		}
 	});
 
+	it('explains a host name that does not resolve (DNS) as permanent', async () => {
+		const storage = await openStorage({endpoint: 'http://drive.cairn-test.invalid'});
+		const error = await catchRejection(storage.create());
+		expect(error).toBeInstanceOf(PermanentError);
+		expect((error as Error).message).toMatch(/host name does not resolve \(DNS\)/);
+	});
+
 	it('cancels the resumable session when a large save is aborted', async () => {
 		const folderId = makeFolder();
 		const storage = await openStorage({folderId, chunkSize: 1 * MiB, resumableThreshold: 1 * MiB});
