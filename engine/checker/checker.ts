@@ -41,6 +41,18 @@ function choosePacksToRead(options: CheckOptions, indexed: ReadonlyMap<string, I
 	return chosen.map((id) => indexed.get(id)!);
 }
 
+/** Data blobs whose every indexed copy is in a pack missing from storage. */
+function findLostDataBlobs(indexed: ReadonlyMap<string, IndexedPack>, missingPacks: ReadonlySet<string>): Set<string> {
+	const lost = new Set<string>();
+	if (missingPacks.size === 0) return lost;
+	for (const id of missingPacks) for (const blob of indexed.get(id)!.blobs) if (blob.type === 'data') lost.add(blob.id);
+	for (const [id, pack] of indexed) {
+		if (missingPacks.has(id)) continue;
+		for (const blob of pack.blobs) if (blob.type === 'data') lost.delete(blob.id);
+	}
+	return lost;
+}
+
 /**
  * Checks a repository opened with `Repository.open` (whose index need not be loaded yet: the
  * check loads it, file by file). Returns every problem found; `ok` is false when any is an error.
@@ -87,7 +99,7 @@ export async function runCheck(repo: Repository, options: CheckOptions = {}): Pr
 
 		const snapshots = await loadAllSnapshots(ctx, snapshotIds);
 		const missingPacks = new Set([...indexed.keys()].filter((id) => !stored.has(id)));
-		const structure = await checkTrees(ctx, snapshots, missingPacks);
+		const structure = await checkTrees(ctx, snapshots, missingPacks, findLostDataBlobs(indexed, missingPacks));
 		const read = await readPacks(ctx, toRead);
 
 		progress.currentFile = undefined;

@@ -55,9 +55,10 @@ function joinPath(parent: string, name: string): string {
 
 /**
  * Walks every tree of the snapshots breadth-first, each distinct tree once, and checks its nodes.
- * Trees in `missingPacks` (indexed packs absent from storage) are reported as lost without a read.
+ * Trees in `missingPacks` (indexed packs absent from storage) are reported as lost without a read;
+ * files with data blobs in `lostData` (blobs whose every copy is in such a pack) are reported as lost.
  */
-export async function checkTrees(ctx: CheckContext, snapshots: readonly Snapshot[], missingPacks: ReadonlySet<string> = new Set()): Promise<StructureCounts> {
+export async function checkTrees(ctx: CheckContext, snapshots: readonly Snapshot[], missingPacks: ReadonlySet<string> = new Set(), lostData: ReadonlySet<string> = new Set()): Promise<StructureCounts> {
 	const counts: StructureCounts = {snapshots: snapshots.length, trees: 0, blobsChecked: 0, dataBlobsReferenced: 0};
 	const seenTrees = new Set<string>();
 	const seenData = new Set<string>();
@@ -75,7 +76,7 @@ export async function checkTrees(ctx: CheckContext, snapshots: readonly Snapshot
 			const nodes = await loadTreeNodes(ctx, visit, counts, missingPacks);
 			if (!nodes) return;
 			for (const node of nodes) {
-				checkNode(ctx, visit, node, seenData);
+				checkNode(ctx, visit, node, seenData, lostData);
 				if (node.type === 'dir' && isFullId(node.subtree) && !isNullId(node.subtree) && !seenTrees.has(node.subtree)) {
 					seenTrees.add(node.subtree);
 					next.push({treeId: node.subtree, snapshotId: visit.snapshotId, path: joinPath(visit.path, String(node.name))});
@@ -127,7 +128,7 @@ async function loadTreeNodes(ctx: CheckContext, visit: TreeVisit, counts: Struct
 }
 
 /** Checks one node of a tree; problems are reported against the tree. */
-function checkNode(ctx: CheckContext, visit: TreeVisit, node: TreeNode, seenData: Set<string>): void {
+function checkNode(ctx: CheckContext, visit: TreeVisit, node: TreeNode, seenData: Set<string>, lostData: ReadonlySet<string>): void {
 	const file = `tree ${visit.treeId}`;
 	const path = joinPath(visit.path, String(node.name));
 	const inSnapshot = `(snapshot ${shortenId(visit.snapshotId)})`;
@@ -138,6 +139,7 @@ function checkNode(ctx: CheckContext, visit: TreeVisit, node: TreeNode, seenData
 				ctx.report(file, `file ${JSON.stringify(path)} ${inSnapshot} has no content list (null)`);
 				break;
 			}
+			const lost: string[] = [];
 			for (const [position, blobId] of node.content.entries()) {
 				if (!isFullId(blobId) || isNullId(blobId)) {
 					ctx.report(file, `file ${JSON.stringify(path)} ${inSnapshot}: blob ${position} has the invalid ID ${JSON.stringify(blobId)}`);
@@ -146,7 +148,12 @@ function checkNode(ctx: CheckContext, visit: TreeVisit, node: TreeNode, seenData
 				seenData.add(blobId);
 				if (!ctx.repo.index.has('data', blobId)) {
 					ctx.report(file, `file ${JSON.stringify(path)} ${inSnapshot}: data blob ${blobId} is not in the index`);
+				} else if (lostData.has(blobId)) {
+					lost.push(blobId);
 				}
+			}
+			if (lost.length > 0) {
+				ctx.report(file, `file ${JSON.stringify(path)} ${inSnapshot} cannot be restored: ${lost.length} of its data blobs (${lost.slice(0, 3).map(shortenId).join(', ')}${lost.length > 3 ? ', …' : ''}) are only in packs missing from storage`);
 			}
 			break;
 		}

@@ -40,9 +40,9 @@ export async function runCheckCommand(flags: CheckFlags, signal: AbortSignal): P
 		line.clear();
 		const errors = report.problems.filter((p) => p.severity === 'error').length;
 		const warnings = report.problems.length - errors;
-		if (flags.json) printJson({message_type: 'summary', ok: report.ok, errors, warnings, packs: report.packs, snapshots: report.snapshots, trees: report.trees, blobs_checked: report.blobsChecked});
+		if (flags.json) printJson({message_type: 'summary', ok: report.ok, errors, warnings, packs: report.packs, snapshots: report.snapshots, trees: report.trees, blobs_checked: report.blobsChecked, packs_read: report.packsRead, bytes_read: report.bytesRead});
 		else if (!flags.quiet) {
-			process.stdout.write(`checked ${report.snapshots} snapshots, ${report.trees} trees, ${report.packs} packs${flags.readData || subset ? `, ${report.blobsChecked} blobs read` : ''}\n`);
+			process.stdout.write(`checked ${report.snapshots} snapshots, ${report.trees} trees, ${report.packs} packs${flags.readData || subset ? `, ${report.blobsChecked} blobs read (${report.packsRead} packs)` : ''}\n`);
 			process.stdout.write(report.ok ? (warnings ? `no errors were found (${warnings} warnings)\n` : 'no errors were found\n') : `${errors} errors were found: the repository is damaged (see above)\n`);
 		}
 		return report.ok ? 0 : 1;
