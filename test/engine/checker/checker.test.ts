@@ -175,9 +175,13 @@ describe('runCheck on damaged repositories', () => {
 		}, {readData: true});
 		expect(report.ok).toBe(false);
 		const errors = errorsOf(report.problems);
-		expect(errors).toHaveLength(1);
 		expect(errors[0]).toMatchObject({file: dataFile(packId), severity: 'error'});
 		expect(errors[0]!.message).toContain(`pack ${packId} is in the index but missing from storage`);
+		// Every other error names a file of the snapshot that can no longer be restored, hello.txt among them.
+		const files = errors.slice(1);
+		expect(files.length).toBeGreaterThan(0);
+		for (const problem of files) expect(problem.message).toMatch(/^file ".*" \(snapshot [0-9a-f]{8}\) cannot be restored: \d+ of its data blobs .* are only in packs missing from storage$/);
+		expect(files.some((p) => p.message.includes('/hello.txt"'))).toBe(true);
 		// the missing pack is not read again
 		expect(report.packsRead).toBe(report.packs);
 	});
