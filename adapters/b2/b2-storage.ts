@@ -8,7 +8,8 @@
  *   record the SHA-1 of the whole file in `large_file_sha1`, which whole downloads check.
  * - Loads with an offset or length send a `Range` header.
  * - B2 keeps versions: saving a name again adds a version, and `remove` deletes every version of
- *   the name (b2_delete_file_version), so nothing stays billed.
+ *   the name (b2_delete_file_version), so nothing stays billed. A name hidden by another tool
+ *   (b2_hide_file) counts as missing; removing it still deletes its versions.
  * - Nothing is retried here; an expired authorization is reported as transient and renewed by
  *   the next attempt.
  */
@@ -193,7 +194,11 @@ class B2Storage implements Storage {
 			const answer = await this.client.call<{files: B2FileVersion[]}>('b2_list_file_versions', {bucketId, prefix: key, startFileName: key, maxFileCount: 1000}, options.signal);
 			return answer.files.filter((file) => file.fileName === key);
 		});
-		if (!versions.some((version) => version.action === 'upload')) throw new NotFoundError(`cannot remove ${relative} (${this.describe(key)}): it does not exist`);
+		const missing = new NotFoundError(`cannot remove ${relative} (${this.describe(key)}): it does not exist`);
+		// Versions come newest first: a hide marker on top means the file is gone for readers.
+		// Its older versions are still billed, so they are deleted all the same.
+		const hidden = versions[0]?.action === 'hide';
+		if (!versions.some((version) => version.action === 'upload')) throw missing;
 		for (const version of versions) {
 			if (version.action === 'start') continue; // An unfinished large file of an aborted save; B2 drops those after a while.
 			throwIfAborted(options.signal);
@@ -204,6 +209,7 @@ class B2Storage implements Storage {
 				if (!(error instanceof NotFoundError)) throw error;
 			}
 		}
+		if (hidden) throw missing;
 	}
 
 	async close(): Promise<void> {

@@ -16,6 +16,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 
 import {b2Adapter} from '../../adapters/b2/adapter.js';
 import {createB2Storage, type B2StorageSettings} from '../../adapters/b2/b2-storage.js';
+import {B2Client} from '../../adapters/b2/client.js';
 import {parseRepositoryLocation, redactValues, registerAdapter} from '../../adapters/registry.js';
 import {AlreadyExistsError, AuthError, NotFoundError, PermanentError, TransientError, pathOf, type Storage} from '../../adapters/storage.js';
 import {withRetry} from '../../adapters/wrappers/retry.js';
@@ -111,6 +112,23 @@ describe('b2 adapter', () => {
 		await storage.remove(handle);
 		expect(fake.listVersions(bucket).map((version) => version.fileName)).toEqual([`backups/laptop/${pathOf(kept)}`]);
 		expect(await catchRejection(storage.remove(handle))).toBeInstanceOf(NotFoundError);
+	});
+
+	it('treats a hidden file as missing, and removing it deletes its versions', async () => {
+		const bucket = makeBucket();
+		const storage = await openStorage({bucket});
+		const handle = {type: 'index' as const, name: makeId()};
+		await storage.save(handle, makeRandomData(10));
+		// Hidden by another tool, through the API.
+		const client = new B2Client({endpoint: fake.url, keyId: KEY.keyId, applicationKey: KEY.applicationKey});
+		const {buckets} = await client.call<{buckets: Array<{bucketId: string}>}>('b2_list_buckets', {accountId: fake.accountId, bucketName: bucket});
+		await client.call('b2_hide_file', {bucketId: buckets[0]!.bucketId, fileName: `backups/laptop/${pathOf(handle)}`});
+		expect(await catchRejection(storage.stat(handle))).toBeInstanceOf(NotFoundError);
+		expect(await catchRejection(storage.load(handle))).toBeInstanceOf(NotFoundError);
+		expect(await collect(storage.list('index'))).toEqual([]);
+		expect(fake.listVersions(bucket).map((version) => version.action)).toEqual(['upload', 'hide']);
+		expect(await catchRejection(storage.remove(handle))).toBeInstanceOf(NotFoundError);
+		expect(fake.listVersions(bucket)).toEqual([]);
 	});
 
 	it('checks whole downloads against the SHA-1 B2 reports, for small and large files', async () => {
