@@ -270,6 +270,37 @@ describe('b2 adapter', () => {
 	});
 });
 
+describe('the fake B2 server refuses what B2 documents as wrong', () => {
+	it('checks tokens, required fields, SHA-1s, names and part sizes', async () => {
+		await ready;
+		const bucket = makeBucket();
+		const client = new B2Client({endpoint: fake.url, keyId: KEY.keyId, applicationKey: KEY.applicationKey});
+		const {buckets} = await client.call<{buckets: Array<{bucketId: string}>}>('b2_list_buckets', {accountId: fake.accountId, bucketName: bucket});
+		const bucketId = buckets[0]!.bucketId;
+		const answerOf = async (promise: Promise<unknown>) => {
+			const error = (await catchRejection(promise)) as {status?: number; code?: string} | undefined;
+			return `${error?.status} ${error?.code}`;
+		};
+		expect(await answerOf(client.call('b2_get_upload_url', {}))).toBe('400 bad_request');
+		const target = await client.takeUploadTarget(bucketId);
+		expect(await answerOf(client.uploadFile(target, 'x', new Uint8Array([1, 2, 3]), '0'.repeat(40)))).toBe('400 bad_request');
+		expect(await answerOf(client.uploadFile(target, '/leading-slash', new Uint8Array([1]), 'do_not_verify'))).toBe('400 bad_request');
+		const response = await fetch(target.uploadUrl, {method: 'POST', headers: {authorization: 'not-the-token', 'x-bz-file-name': 'x', 'content-type': 'b2/x-auto', 'x-bz-content-sha1': 'do_not_verify'}, body: 'x'});
+		expect(response.status).toBe(401);
+		const started = await client.call<{fileId: string}>('b2_start_large_file', {bucketId, fileName: 'big', contentType: 'b2/x-auto'});
+		const partTarget = await client.call<{uploadUrl: string; authorizationToken: string}>('b2_get_upload_part_url', {fileId: started.fileId});
+		const part = new Uint8Array(1000);
+		const {createHash} = await import('node:crypto');
+		const sha1 = createHash('sha1').update(part).digest('hex');
+		await client.uploadPart(partTarget, 1, part, sha1);
+		await client.uploadPart(partTarget, 2, part, sha1);
+		// Parts other than the last must have at least absoluteMinimumPartSize bytes.
+		expect(await answerOf(client.call('b2_finish_large_file', {fileId: started.fileId, partSha1Array: [sha1, sha1]}))).toBe('400 bad_request');
+		const unauthorized = await fetch(`${fake.url}/b2api/v3/b2_list_file_names`, {method: 'POST', body: JSON.stringify({bucketId})});
+		expect(unauthorized.status).toBe(401);
+	});
+});
+
 describe('b2 connection failures', () => {
 	it('explains a host name that does not resolve (DNS) as permanent', async () => {
 		const storage = await openStorage({endpoint: 'http://b2-api.cairn-test.invalid'});

@@ -292,6 +292,25 @@ describe('gcs adapter', () => {
 	});
 });
 
+describe('the fake GCS server refuses what GCS documents as wrong', () => {
+	it('checks credentials, multipart bodies and resumable chunk sizes', async () => {
+		await ready;
+		const bucket = makeBucket();
+		expect((await fetch(`${fake.url}/storage/v1/b/${bucket}/o`)).status).toBe(401);
+		const storage = new (await import('@google-cloud/storage')).Storage({apiEndpoint: fake.url, useAuthWithCustomEndpoint: true, credentials: account.keyJson as never});
+		(storage.authClient as unknown as {useJWTAccessWithScope: boolean}).useJWTAccessWithScope = true;
+		const authorization = ((await storage.authClient.getRequestHeaders()) as Record<string, string>)['Authorization']!;
+		const plain = await fetch(`${fake.url}/upload/storage/v1/b/${bucket}/o?uploadType=multipart&name=x`, {method: 'POST', headers: {authorization, 'content-type': 'application/octet-stream'}, body: 'x'});
+		expect(plain.status).toBe(400);
+		const start = await fetch(`${fake.url}/upload/storage/v1/b/${bucket}/o?uploadType=resumable&name=x`, {method: 'POST', headers: {authorization, 'content-type': 'application/json'}, body: '{}'});
+		const session = start.headers.get('location')!;
+		const tiny = await fetch(session, {method: 'PUT', headers: {'content-range': 'bytes 0-9/*'}, body: new Uint8Array(10)});
+		expect(tiny.status).toBe(400);
+		expect(((await tiny.json()) as {error: {message: string}}).error.message).toContain('equal or greater than 262144');
+		expect(fake.buckets.get(bucket)!.size).toBe(0);
+	});
+});
+
 describe('gcs credentials files', () => {
 	it('explains a missing, non-JSON or foreign file without quoting its content', async () => {
 		await ready;
