@@ -15,6 +15,7 @@ import {WrongPasswordError} from '../engine/errors.js';
 import type {Snapshot} from '../engine/format/snapshot.js';
 import type {Profile} from './profiles.js';
 import {PLANNED_BACKENDS} from './backends.js';
+import {TreeLoader} from './tree-loader.js';
 import {readLocationScheme, toOptionFlags} from './connection.js';
 
 /** What a location is, for people: the backend's label and the location without secrets. */
@@ -96,7 +97,15 @@ export class Session {
 	/** The last snapshot list loaded, for screens to show at once when they come back. */
 	cachedSnapshots?: SnapshotList;
 
+	private loader?: TreeLoader;
+
 	constructor(readonly profile: Profile, readonly repo: Repository, readonly settings: OpenSettings = {}) {}
+
+	/** Loads directory listings off the main thread (large trees) and caches them. */
+	get trees(): TreeLoader {
+		this.loader ??= new TreeLoader(this.repo);
+		return this.loader;
+	}
 
 	/** Loads the index once; trees and blobs need it. */
 	ensureIndex(): Promise<void> {
@@ -130,6 +139,7 @@ export class Session {
 
 	/** Closes the repository. */
 	async close(): Promise<void> {
+		await this.loader?.close().catch(() => undefined);
 		await this.repo.close().catch(() => undefined);
 	}
 }

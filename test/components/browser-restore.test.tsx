@@ -82,7 +82,7 @@ describe('snapshot browser', () => {
 		await press(app.stdin, KEYS.enter);
 		await waitForFrame(app.lastFrame, '1 marked');
 		await press(app.stdin, 'r', KEYS.ctrlU, 'restored-here', KEYS.enter);
-		const confirm2 = await waitForFrame(app.lastFrame, 'already exists in');
+		const confirm2 = await waitForFrame(app.lastFrame, 'of them differ');
 		expect(confirm2.replace(/\s+/g, ' ')).toContain(`1 of 1 file (${formatBytes(binary.length)} in all) already exists in ${join(environment!.cwd, 'restored-here')}; 0 of them differ from the snapshot.`);
 		expect(confirm2).toContain('‹ skip existing files ›');
 		expect(confirm2.replace(/\s+/g, ' ')).toContain('The existing file stays as it is, even if it differs; 0 missing files are restored.');
@@ -102,7 +102,7 @@ describe('snapshot browser', () => {
 		checkFrameFits(original, SMALL);
 		expect(original).toContain(`Files go back to ${source}`);
 		await press(app.stdin, KEYS.enter);
-		const confirm = await waitForFrame(app.lastFrame, 'already exist in');
+		const confirm = await waitForFrame(app.lastFrame, 'of them differ');
 		checkFrameFits(confirm, SMALL);
 		const flat = confirm.replace(/\s+/g, ' ');
 		expect(flat).toContain('3 of 4 files');
