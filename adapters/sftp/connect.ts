@@ -283,12 +283,14 @@ async function connectExternal(settings: SftpConnectionSettings): Promise<SftpCo
 		throw new PermanentError(`cannot run ${what}: ${(error as Error).message}`, {cause: error});
 	}
 	const describeLoss = () => describeChild(child);
+	let stdoutEnded = false;
+	child.stdout!.once('end', () => (stdoutEnded = true));
 	const stream = Duplex.from({readable: child.stdout!, writable: child.stdin!});
 	let client: SftpClient;
 	try {
 		client = await withTimeout(SftpClient.start(stream, describeLoss), settings.timeoutMs, `ssh did not start an SFTP session with ${target} within ${Math.round(settings.timeoutMs / 1000)} s`);
 	} catch (error) {
-		if (child.exit === undefined && !/did not start an SFTP session/.test((error as Error).message)) {
+		if (child.exit === undefined && stdoutEnded) {
 			// ssh closed its stdout; give it a moment to finish writing stderr and exit.
 			await withTimeout(child.exited, 2000, '').catch(() => undefined);
 		}

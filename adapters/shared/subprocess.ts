@@ -67,14 +67,27 @@ let exitHookInstalled = false;
 
 /** Kills every helper still running; runs synchronously from the process's `exit` event. */
 function killRunningHelpers(): void {
-	for (const child of running) {
-		try {
-			child.kill('SIGTERM');
-		} catch {
-			// Already gone.
-		}
-	}
+	for (const child of running) signalGroup(child, 'SIGTERM');
 	running.clear();
+}
+
+/**
+ * Signals a helper's whole process group (it leads one, being started detached), so that what it
+ * started in turn (a ProxyCommand, a shell's children) stops too; falls back to the helper alone.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+	if (child.pid === undefined) return;
+	try {
+		process.kill(-child.pid, signal);
+		return;
+	} catch {
+		// No such group (already gone, or not a group leader): try the process itself.
+	}
+	try {
+		child.kill(signal);
+	} catch {
+		// Already gone.
+	}
 }
 
 /** The number of helper processes started by this module that are still running (for tests). */
@@ -126,6 +139,8 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 			resolve(exit);
 		};
 		child.once('close', finish);
+		// Normally 'close' follows once stderr is drained; a grandchild holding the pipe open must not delay it long.
+		child.once('exit', (code, signal) => setTimeout(() => finish(code, signal), 250).unref());
 		child.once('error', (error) => {
 			// A failed spawn emits no 'close' on some Node versions.
 			if (child.pid === undefined) {
@@ -142,9 +157,9 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 		}
 		child.stdin?.end();
 		if (await waitForExit(exited, graceMs)) return;
-		child.kill('SIGTERM');
+		signalGroup(child, 'SIGTERM');
 		if (await waitForExit(exited, graceMs)) return;
-		child.kill('SIGKILL');
+		signalGroup(child, 'SIGKILL');
 		await exited;
 	};
 
