@@ -10,6 +10,8 @@ import {COMPRESSION_MODES, type CompressionMode} from '../../engine/format/compr
 import {UsageError} from '../../engine/errors.js';
 import {resolvePassword, type PasswordFlags} from './password.js';
 import {openProfileStore} from '../../components/profiles.js';
+import {KeyPassphraseError} from '../../adapters/sftp/connect.js';
+import {promptHidden} from './prompt.js';
 
 /** Flags accepted by every command. */
 export interface GlobalFlags extends PasswordFlags {
@@ -81,6 +83,10 @@ export async function openStorage(flags: GlobalFlags): Promise<Storage> {
 		return withRetry(storage);
 	} catch (error) {
 		if (error instanceof RepositoryLocationError) throw new UsageError(error.message, {cause: error});
+		if (error instanceof KeyPassphraseError && process.stdin.isTTY) {
+			const passphrase = await promptHidden(`enter the passphrase of the SSH key ${error.keyFile}: `);
+			return withRetry(await openRepositoryStorage(location, {...parseOptionFlags(flags.option), 'sftp.key-passphrase': passphrase}));
+		}
 		throw error;
 	}
 }

@@ -1,10 +1,11 @@
-import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {compareTrees, describeRun, jsonLines, restoredPath, runCairn, runRestic, startCairn, waitFor, writeSeededFile} from '../helpers/cli.js';
-import {SSH, startSshServer, type SshServer} from '../helpers/servers/sshd.js';
+import {CLI, compareTrees, describeRun, jsonLines, restoredPath, runCairn, runRestic, startCairn, waitFor, writeSeededFile} from '../helpers/cli.js';
+import {runProgram} from '../helpers/servers/processes.js';
+import {SSH, SSH_KEYGEN, startSshServer, type SshServer} from '../helpers/servers/sshd.js';
 import {quoteShellWord} from '../../adapters/shared/shell-words.js';
 import {buildRepositoryArguments, ROUND_TRIP_PASSWORD, runCliRoundTrip} from '../helpers/servers/round-trip.js';
 
@@ -68,6 +69,39 @@ describe('sftp with the CLI', () => {
 			expect((JSON.parse(viaCommand.stdout) as Array<{short_id: string}>).map((s) => s.short_id)).toEqual([trip.snapshot]);
 		} finally {
 			await trip.cleanup();
+		}
+	});
+
+	it('asks for the passphrase of an encrypted key when run in a terminal', async () => {
+		const directory = await mkdtemp(join(server.data, 'passphrase-'));
+		const key = join(directory, 'encrypted_key');
+		await runProgram(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', key]);
+		await writeFile(join(server.directory, 'authorized_keys'), `${await readFile(`${server.userKey}.pub`, 'utf8')}${await readFile(`${key}.pub`, 'utf8')}`);
+		const base = buildRepositoryArguments(makeUrlLocation(join(directory, 'repo')), [`sftp.key-file=${key}`, `sftp.known-hosts=${server.knownHosts}`]);
+		const init = await runCairn([...base, '-o', 'sftp.key-passphrase=open sesame', 'init'], {env: {CAIRN_PASSWORD: ROUND_TRIP_PASSWORD}});
+		expect(init.code, describeRun(init)).toBe(0);
+
+		// A tmux server of its own (its own socket), so no other test's tmux is touched.
+		const socket = `cairn-sftp-${process.pid}`;
+		const tmux = (...args: string[]) => runProgram('tmux', ['-L', socket, ...args]);
+		const command = ['env', `CAIRN_PASSWORD=${ROUND_TRIP_PASSWORD}`, process.execPath, CLI, ...base, 'snapshots'].map(quoteShellWord).join(' ');
+		await tmux('new-session', '-d', '-s', 'cli', '-x', '200', '-y', '40', `${command}; echo "exit=$?"; sleep 60`);
+		try {
+			const pane = () => tmux('capture-pane', '-p', '-t', 'cli');
+			await waitFor(async () => ((await pane()).includes('enter the passphrase of the SSH key') ? true : undefined), 30_000, 50);
+			await tmux('send-keys', '-t', 'cli', '-l', 'open sesame');
+			await tmux('send-keys', '-t', 'cli', 'Enter');
+			const screen = await waitFor(async () => {
+				const text = await pane();
+				return /exit=\d+/.test(text) ? text : undefined;
+			}, 30_000, 50);
+			expect(screen).toContain(`enter the passphrase of the SSH key ${key}:`);
+			expect(screen).not.toContain('open sesame');
+			expect(screen).toContain('0 snapshots');
+			expect(screen).toContain('exit=0');
+		} finally {
+			await tmux('kill-server').catch(() => undefined);
+			await rm(directory, {recursive: true, force: true});
 		}
 	});
 
