@@ -9,7 +9,7 @@ import {restAdapter} from '../../adapters/rest/adapter.js';
 import {parseRepositoryLocation, redactLocation} from '../../adapters/registry.js';
 import {AuthError, NotFoundError, TransientError} from '../../adapters/storage.js';
 import {catchRejection, makeId, makeRandomData, runStorageConformance} from '../conformance/storage-suite.js';
-import {compareTrees, describeRun, restoredPath, runRestic} from '../helpers/cli.js';
+import {compareTrees, describeRun, restoredPath, runCairn, runRestic} from '../helpers/cli.js';
 import {findFreePort} from '../helpers/servers/processes.js';
 import {startRcloneServer, type RcloneServer} from '../helpers/servers/rclone.js';
 import {ROUND_TRIP_PASSWORD, runCliRoundTrip} from '../helpers/servers/round-trip.js';
@@ -101,6 +101,28 @@ describe('rest errors', () => {
 			await right.close();
 		} finally {
 			await guarded.stop();
+		}
+	});
+});
+
+describe('rest over https', () => {
+	const tls = join(import.meta.dirname, '..', 'helpers', 'servers', 'tls');
+
+	it('works with a certificate authority from NODE_EXTRA_CA_CERTS, and says what to do without it', async () => {
+		const secure = await startRcloneServer('restic', {args: ['--cert', join(tls, 'cert.pem'), '--key', join(tls, 'key.pem')]});
+		try {
+			const repo = `rest:${secure.url.replace('http:', 'https:')}repo/`;
+			const untrusted = await runCairn(['--repo', repo, 'init'], {env: {CAIRN_PASSWORD: 'x'}});
+			expect(untrusted.code, describeRun(untrusted)).toBe(1);
+			expect(untrusted.stderr).toMatch(/TLS failed with the REST server https:\/\/127\.0\.0\.1:\d+\/repo\/ .*NODE_EXTRA_CA_CERTS/);
+			const env = {CAIRN_PASSWORD: 'x', NODE_EXTRA_CA_CERTS: join(tls, 'cert.pem')};
+			const init = await runCairn(['--repo', repo, 'init'], {env});
+			expect(init.code, describeRun(init)).toBe(0);
+			const snapshots = await runCairn(['--repo', repo, 'snapshots', '--json'], {env});
+			expect(snapshots.code, describeRun(snapshots)).toBe(0);
+			expect(JSON.parse(snapshots.stdout)).toEqual([]);
+		} finally {
+			await secure.stop();
 		}
 	});
 });
