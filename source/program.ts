@@ -28,6 +28,11 @@ async function runAction(action: Action, command: Command): Promise<number> {
 	};
 	// restic probes the holder of a lock on the same host with SIGHUP; like restic, keep running.
 	const onSighup = (): void => undefined;
+	// Libraries may hook these signals and re-raise them at once (when-exit, loaded through conf),
+	// which would kill cairn before it releases its lock and indexes what it uploaded, and on
+	// restic's SIGHUP probe. While a command runs, only cairn's handlers answer them.
+	const foreign = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).flatMap((name) => process.rawListeners(name).map((listener) => [name, listener as (...args: unknown[]) => void] as const));
+	for (const [name, listener] of foreign) process.off(name, listener);
 	process.on('SIGINT', onSigint);
 	process.on('SIGTERM', onSigint);
 	process.on('SIGHUP', onSighup);
@@ -39,6 +44,7 @@ async function runAction(action: Action, command: Command): Promise<number> {
 		process.off('SIGINT', onSigint);
 		process.off('SIGTERM', onSigint);
 		process.off('SIGHUP', onSighup);
+		for (const [name, listener] of foreign) process.on(name, listener);
 	}
 }
 
