@@ -28,11 +28,19 @@ async function runAction(action: Action, command: Command): Promise<number> {
 	};
 	// restic probes the holder of a lock on the same host with SIGHUP; like restic, keep running.
 	const onSighup = (): void => undefined;
-	// Libraries may hook these signals and re-raise them at once (when-exit, loaded through conf),
-	// which would kill cairn before it releases its lock and indexes what it uploaded, and on
-	// restic's SIGHUP probe. While a command runs, only cairn's handlers answer them.
-	const foreign = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).flatMap((name) => process.rawListeners(name).map((listener) => [name, listener as (...args: unknown[]) => void] as const));
+	// Libraries may hook these signals and re-raise them at once (when-exit, loaded through conf
+	// when a command module is imported), which would end cairn before it releases its lock and
+	// indexes what it uploaded. While a command runs, only cairn's handlers answer them: listeners
+	// present now are set aside, and ones added later are removed as soon as they are added.
+	const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+	const foreign = signals.flatMap((name) => process.rawListeners(name).map((listener) => [name, listener as (...args: unknown[]) => void] as const));
 	for (const [name, listener] of foreign) process.off(name, listener);
+	const onNewListener = (event: string | symbol, listener: (...args: unknown[]) => void): void => {
+		if ((signals as readonly (string | symbol)[]).includes(event) && listener !== onSigint && listener !== onSighup) {
+			queueMicrotask(() => process.off(event as NodeJS.Signals, listener));
+		}
+	};
+	process.on('newListener', onNewListener);
 	process.on('SIGINT', onSigint);
 	process.on('SIGTERM', onSigint);
 	process.on('SIGHUP', onSighup);
@@ -44,6 +52,7 @@ async function runAction(action: Action, command: Command): Promise<number> {
 		process.off('SIGINT', onSigint);
 		process.off('SIGTERM', onSigint);
 		process.off('SIGHUP', onSighup);
+		process.off('newListener', onNewListener);
 		for (const [name, listener] of foreign) process.on(name, listener);
 	}
 }
