@@ -251,7 +251,7 @@ describe('runPrune', () => {
 			// Failing to delete old packs is not fatal (they are unreferenced by then): that run ends with deleteFailures.
 			const outcome = await runPrune(await Repository.open(storage, PASSWORD, {packSize: PACK_SIZE}), {maxUnused: 0}).then((report) => report.deleteFailures, (error: Error) => error);
 			if (Array.isArray(outcome)) expect(outcome.length > 0 || what.includes('locks/'), what).toBe(true);
-			else expect(outcome.message, what).toMatch(/simulated crash|could not delete/);
+			else expect((outcome as Error).message, what).toMatch(/simulated crash|could not delete/);
 			await removeLocks(await Repository.open(base, PASSWORD), {all: true});
 			await expectSound(base);
 			// The next prune finishes the job and leaves no warning behind.
