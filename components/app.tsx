@@ -19,6 +19,7 @@ import {SnapshotsScreen} from './screens/snapshots.js';
 import {BrowserScreen} from './screens/browser.js';
 import {RestoreScreen} from './screens/restore.js';
 import {BackupScreen} from './screens/backup.js';
+import {RetentionScreen} from './screens/retention.js';
 
 /** Props of {@link App}. */
 export interface AppProps {
@@ -220,5 +221,7 @@ function RouteView({route, session}: {route: Route; session?: Session}) {
 			return <RestoreScreen session={session} snapshot={route.snapshot} includes={route.includes} />;
 		case 'backup':
 			return <BackupScreen session={session} />;
+		case 'retention':
+			return <RetentionScreen session={session} />;
 	}
 }

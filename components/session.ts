@@ -16,6 +16,7 @@ import type {Snapshot} from '../engine/format/snapshot.js';
 import type {Profile} from './profiles.js';
 import {PLANNED_BACKENDS} from './backends.js';
 import {TreeLoader} from './tree-loader.js';
+import {TreeStatsCounter} from './snapshot-stats.js';
 import {readLocationScheme, toOptionFlags} from './connection.js';
 
 /** What a location is, for people: the backend's label and the location without secrets. */
@@ -98,8 +99,25 @@ export class Session {
 	cachedSnapshots?: SnapshotList;
 
 	private loader?: TreeLoader;
+	private counter?: TreeStatsCounter;
 
-	constructor(readonly profile: Profile, readonly repo: Repository, readonly settings: OpenSettings = {}) {}
+	/** The password is kept in memory only, to open the repository again after a prune (whose rewritten index the open one cannot see). */
+	readonly #password: string;
+
+	constructor(readonly profile: Profile, readonly repo: Repository, readonly settings: OpenSettings = {}, password = '') {
+		this.#password = password;
+	}
+
+	/** Opens the repository again (a fresh index); the caller makes the new session current, which closes this one. */
+	reopen(): Promise<Session> {
+		return openSession(this.profile, this.#password, this.settings);
+	}
+
+	/** Files and bytes of snapshots, counted once per tree. */
+	get stats(): TreeStatsCounter {
+		this.counter ??= new TreeStatsCounter(this.trees);
+		return this.counter;
+	}
 
 	/** Loads directory listings off the main thread (large trees) and caches them. */
 	get trees(): TreeLoader {
@@ -160,7 +178,7 @@ async function loadSnapshotList(repo: Repository): Promise<SnapshotList> {
 export async function openSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
 	const storage = await openStorage(profile, settings);
 	try {
-		return new Session(profile, await Repository.open(storage, password, readProfileRepositoryOptions(profile)), settings);
+		return new Session(profile, await Repository.open(storage, password, readProfileRepositoryOptions(profile)), settings, password);
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;
@@ -171,7 +189,7 @@ export async function openSession(profile: Profile, password: string, settings: 
 export async function createSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
 	const storage = await openStorage(profile, settings);
 	try {
-		return new Session(profile, await Repository.init(storage, password, readProfileRepositoryOptions(profile)), settings);
+		return new Session(profile, await Repository.init(storage, password, readProfileRepositoryOptions(profile)), settings, password);
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;

@@ -94,6 +94,7 @@ export function BackupScreen({session}: {session: Session}) {
 		operation.start(async ({signal, onProgress, onIssue}) => {
 			const summary = await runBackup(session.repo, {paths, excludes, tags, signal, onProgress, onWarning: onIssue});
 			session.forgetSnapshots();
+			session.stats.remember(summary.snapshot_id, {files: summary.total_files_processed, bytes: summary.total_bytes_processed});
 			memory.delete('snapshots');
 			try {
 				const saved = store.listProfiles().find((p) => p.name === session.profile.name) ?? session.profile;

@@ -15,10 +15,11 @@ export type Route =
 	| {readonly name: 'snapshots'}
 	| {readonly name: 'browser'; readonly snapshot: Snapshot}
 	| {readonly name: 'restore'; readonly snapshot: Snapshot; readonly includes: readonly string[]}
-	| {readonly name: 'backup'};
+	| {readonly name: 'backup'}
+	| {readonly name: 'retention'};
 
 /** The names of routes that need an open repository. */
-export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'restore', 'backup']);
+export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'restore', 'backup', 'retention']);
 
 /** The stack of routes; the last one is shown. Never empty. */
 export interface NavigationState {
