@@ -128,22 +128,32 @@ export function ScreenFrame({title, help, status, textMode = false, children}: S
 	);
 }
 
-/** Every key of the screen and the global keys. */
+/** Every key of the screen and the global keys; in two columns when one does not fit. */
 function HelpOverlay({title, help, width, height}: {title: string; help: readonly KeyHelp[]; width: number; height: number}) {
 	const rows = [...help, ...GLOBAL_KEYS];
-	const keyWidth = Math.min(14, Math.max(...rows.map((row) => row.keys.length)) + 2);
 	const room = Math.max(1, height - 3);
+	const columns = rows.length > room && width >= 60 ? 2 : 1;
+	const perColumn = Math.ceil(rows.length / columns);
+	const columnWidth = Math.floor(width / columns);
+	const keyWidth = Math.min(14, Math.max(...rows.map((row) => row.keys.length)) + 2);
+	const cell = (row: KeyHelp | undefined): ReactNode =>
+		row === undefined ? null : (
+			<>
+				<Text bold>{fitText('  ' + row.keys, keyWidth + 2)}</Text>
+				<Text>{fitText(row.action, columnWidth - keyWidth - 3)}</Text>
+			</>
+		);
 	return (
 		<Box flexDirection="column">
 			<Text bold>{truncateEnd(`Keys of ${title}`, width)}</Text>
 			<Text> </Text>
-			{rows.slice(0, room).map((row, index) => (
-				<Text key={index}>
-					<Text bold>{fitText('  ' + row.keys, keyWidth + 2)}</Text>
-					{truncateEnd(row.action, width - keyWidth - 3)}
-				</Text>
+			{Array.from({length: Math.min(room, perColumn)}, (_, index) => (
+				<Box key={index} height={1}>
+					{cell(rows[index])}
+					{columns === 2 ? cell(rows[index + perColumn]) : null}
+				</Box>
 			))}
-			<Text dimColor>{truncateEnd('Press Esc to close this help.', width)}</Text>
+			<Text dimColor>{truncateEnd(perColumn > room ? `… ${rows.length - room * columns} more not shown; a wider terminal shows them. Esc closes.` : 'Press Esc to close this help.', width)}</Text>
 		</Box>
 	);
 }
