@@ -293,7 +293,8 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 	const marked = state.marks.length;
 	const total = state.entries?.length ?? 0;
 	const counted = state.entries === undefined ? (state.started ? 'loading…' : 'opening…') : state.shown !== undefined ? `${count} of ${total} entries match "${state.filter}"` : `${total} entr${total === 1 ? 'y' : 'ies'}`;
-	const header = `${truncateStart(where, Math.max(10, width - 50))}  ·  ${counted}${marked > 0 ? `  ·  ${marked} marked` : ''}`;
+	const rest = `  ·  ${counted}${marked > 0 ? `  ·  ${marked} marked` : ''}`;
+	const header = truncateStart(where, Math.max(10, width - rest.length)) + rest;
 	let status: StatusMessage | ReactNode;
 	if (state.editing) {
 		status = (

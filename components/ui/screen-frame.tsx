@@ -130,7 +130,10 @@ export function ScreenFrame({title, help, status, textMode = false, children}: S
 
 /** Every key of the screen and the global keys; in two columns when one does not fit. */
 function HelpOverlay({title, help, width, height}: {title: string; help: readonly KeyHelp[]; width: number; height: number}) {
-	const rows = [...help, ...GLOBAL_KEYS];
+	// A key listed twice, short for the help line and long for this overlay, is shown once, long.
+	const longer = help.filter((row) => row.more === true);
+	const repeated = (row: KeyHelp): boolean => row.more !== true && longer.some((other) => other.keys === row.keys && other.action.toLowerCase().startsWith(row.action.toLowerCase()));
+	const rows = [...help.filter((row) => !repeated(row)), ...GLOBAL_KEYS];
 	const room = Math.max(1, height - 3);
 	const columns = rows.length > room && width >= 60 ? 2 : 1;
 	const perColumn = Math.ceil(rows.length / columns);
