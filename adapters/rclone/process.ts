@@ -108,6 +108,7 @@ class ManagedRclone implements RcloneTransport {
 
 	async close(): Promise<void> {
 		this.closed = true;
+		await this.starting?.catch(() => undefined);
 		const running = this.running;
 		this.running = undefined;
 		if (running === undefined) return;
@@ -129,8 +130,13 @@ class ManagedRclone implements RcloneTransport {
 		this.starting = (async () => {
 			if (current !== undefined) await stopRunning(current, 500);
 			try {
-				this.running = await launch(this.settings);
-				return this.running;
+				const started = await launch(this.settings);
+				if (this.closed) {
+					await stopRunning(started);
+					throw new PermanentError(`rclone (${this.settings.remote}) was stopped; no more operations can be made`);
+				}
+				this.running = started;
+				return started;
 			} catch (error) {
 				this.failure = error instanceof Error ? error : new PermanentError(String(error));
 				throw this.failure;

@@ -22,7 +22,7 @@ import {AuthError, PermanentError} from '../storage.js';
 import {describeExit, startManagedProcess, type ManagedProcess} from '../shared/subprocess.js';
 import {SftpClient} from './client.js';
 import {filterSshOutput, makeHostKeyError, mapConnectError, mapSshFailure, type HostKeyError} from './errors.js';
-import {findKnownHostKeys, formatKnownHostName, readKeyType, readKnownHostsFile} from './known-hosts.js';
+import {findKnownHostKeys, formatKnownHostName, readKeyType, readKnownHostsFile, type KnownHostKey} from './known-hosts.js';
 
 /** Everything needed to connect; built by the adapter from its option values. */
 export interface SftpConnectionSettings {
@@ -80,6 +80,9 @@ function findHome(env: NodeJS.ProcessEnv = process.env): string {
 	return env.HOME || homedir();
 }
 
+/** The system-wide known_hosts files OpenSSH reads besides the user's. */
+const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
 /** Host key algorithms ssh2 knows, most preferred first (its own default order). */
 const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
@@ -95,13 +98,18 @@ async function connectBuiltIn(settings: SftpConnectionSettings): Promise<SftpCon
 	const target = describeTarget({...settings, username});
 	const knownHostsFile = settings.knownHostsFile ?? join(findHome(env), '.ssh', 'known_hosts');
 	const hostName = formatKnownHostName(settings.host, port);
-	let knownText: string;
-	try {
-		knownText = await readKnownHostsFile(knownHostsFile);
-	} catch (error) {
-		throw new PermanentError(`cannot read the known hosts file ${knownHostsFile}: ${(error as Error).message}; fix its permissions or pass -o sftp.known-hosts=FILE`, {cause: error});
+	// Like ssh: the user's file, and the system-wide ones unless a file was named.
+	const files = settings.knownHostsFile === undefined ? [knownHostsFile, ...GLOBAL_KNOWN_HOSTS] : [knownHostsFile];
+	const recorded: Array<KnownHostKey & {file: string}> = [];
+	for (const file of files) {
+		let text: string;
+		try {
+			text = await readKnownHostsFile(file);
+		} catch (error) {
+			throw new PermanentError(`cannot read the known hosts file ${file}: ${(error as Error).message}; fix its permissions or pass -o sftp.known-hosts=FILE`, {cause: error});
+		}
+		recorded.push(...findKnownHostKeys(text, hostName).map((entry) => ({...entry, file})));
 	}
-	const recorded = findKnownHostKeys(knownText, hostName);
 	const authMethods = await buildAuthMethods(settings, username, env);
 
 	// Prefer the key types known_hosts records for this host, as OpenSSH does.
@@ -112,7 +120,7 @@ async function connectBuiltIn(settings: SftpConnectionSettings): Promise<SftpCon
 	const verifyHostKey = (key: Buffer): boolean => {
 		const matching = recorded.filter((entry) => entry.key.equals(key));
 		if (matching.some((entry) => entry.revoked)) {
-			hostKeyError = makeHostKeyError('revoked', hostName, knownHostsFile, key, matching[0]!.line);
+			hostKeyError = makeHostKeyError('revoked', hostName, matching[0]!.file, key, matching[0]!.line);
 			return false;
 		}
 		if (matching.length > 0) return true;
@@ -122,7 +130,7 @@ async function connectBuiltIn(settings: SftpConnectionSettings): Promise<SftpCon
 			return false;
 		}
 		const sameType = live.find((entry) => entry.type === readKeyType(key)) ?? live[0]!;
-		hostKeyError = makeHostKeyError('changed', hostName, knownHostsFile, key, sameType.line);
+		hostKeyError = makeHostKeyError('changed', hostName, sameType.file, key, sameType.line);
 		return false;
 	};
 

@@ -256,20 +256,19 @@ describe('sftp storage', () => {
 });
 
 describe.each(['built-in', 'external'] as const)('sftp connection loss (%s)', (mode) => {
-	/** Kills the server's session processes (the listener keeps running unless `listener`). */
-	async function killSessions(listener: boolean): Promise<void> {
-		if (listener) {
-			await server.kill();
-			return;
-		}
-		for (const pid of await listDescendants(server.process().pid!)) signalProcess(pid, 'SIGKILL');
-	}
-
-	/** Starts a large save and kills the connection while it runs. */
+	/**
+	 * Freezes the server's session processes, starts a large save (which then waits on them),
+	 * and kills them (and the listener too when `listener`) while the save is in flight.
+	 */
 	async function cutDuringSave(storage: Storage, listener: boolean): Promise<unknown> {
-		const saving = storage.save({type: 'data', name: makeId()}, makeRandomData(64 * 1024 * 1024));
+		const sessions = await listDescendants(server.process().pid!);
+		expect(sessions.length).toBeGreaterThan(0);
+		for (const pid of sessions) signalProcess(pid, 'SIGSTOP');
+		const saving = storage.save({type: 'data', name: makeId()}, makeRandomData(16 * 1024 * 1024));
 		saving.catch(() => undefined);
-		await killSessions(listener);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		if (listener) await server.kill();
+		else for (const pid of sessions) signalProcess(pid, 'SIGKILL');
 		return catchRejection(saving);
 	}
 

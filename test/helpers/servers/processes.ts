@@ -133,6 +133,7 @@ export function runProgram(program: string, args: readonly string[], options: {e
 		child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
 		child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
 		child.once('error', reject);
+		child.stdin.on('error', () => undefined);
 		child.once('close', (code) => {
 			if (code === 0) resolve(stdout);
 			else reject(new Error(`${program} ${args.join(' ')} exited with code ${code}:\n${stderr}`));
