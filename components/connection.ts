@@ -66,12 +66,18 @@ export function buildOptionFields(entry: Pick<BackendEntry, 'scheme' | 'options'
 	});
 }
 
-/** Resolves local paths (`~`, relative ones) so that the profile works from any directory. */
+/**
+ * Resolves local paths (`~`, relative ones) so that the profile works from any directory. A bare
+ * name without a slash (a program such as `ssh` or `rclone`, looked up in PATH) is left as it is,
+ * except for the local repository's own path.
+ */
 export function resolveLocalPaths(entry: Pick<BackendEntry, 'scheme' | 'options'>, values: Readonly<Record<string, string>>, cwd: string, home: string): Record<string, string> {
 	const resolved: Record<string, string> = {...values};
 	for (const option of entry.options) {
 		const value = resolved[option.name];
-		if (value !== undefined && value !== '' && isLocalPathOption(entry.scheme, option)) resolved[option.name] = expandPath(value, cwd, home);
+		if (value === undefined || value === '' || !isLocalPathOption(entry.scheme, option)) continue;
+		const looksLikePath = value.includes('/') || value.startsWith('~') || value.startsWith('.') || option.inLocation === true;
+		if (looksLikePath) resolved[option.name] = expandPath(value, cwd, home);
 	}
 	return resolved;
 }

@@ -65,6 +65,8 @@ describe('form fields from option declarations', () => {
 		expect(resolveLocalPaths(localAdapter, {path: '~/r'}, '/work', '/home/me')).toEqual({path: '/home/me/r'});
 		const sftpLike = {scheme: 'sftp', options: [{name: 'path', label: 'Path', description: '', required: true, kind: 'path' as const, inLocation: true}, {name: 'key-file', label: 'Key', description: '', required: false, kind: 'path' as const}]};
 		expect(resolveLocalPaths(sftpLike, {path: 'srv/repo', 'key-file': '~/.ssh/id'}, '/work', '/home/me')).toEqual({path: 'srv/repo', 'key-file': '/home/me/.ssh/id'});
+		// A program name is looked up in PATH, not in the working directory.
+		expect(resolveLocalPaths(sftpLike, {'key-file': 'ssh'}, '/work', '/home/me')).toEqual({'key-file': 'ssh'});
 	});
 });
 
