@@ -9,6 +9,7 @@ import {PermanentError, type Storage} from '../storage.js';
 import {createRestStorage} from '../rest/storage.js';
 import {splitShellWords} from '../shared/shell-words.js';
 import {startRcloneTransport} from './process.js';
+import {redactRcloneSecrets} from './redact.js';
 
 /** The arguments rclone runs with unless `rclone.args` starts with `serve` (restic's default). */
 export const DEFAULT_RCLONE_ARGS = ['serve', 'restic', '--stdio', '--b2-hard-delete'];
@@ -92,8 +93,8 @@ export const rcloneAdapter: AdapterDefinition = {
 		});
 		return createRestStorage({
 			transport,
-			location: `rclone:${remote}`,
-			server: `rclone (${remote})`,
+			location: `rclone:${redactRcloneSecrets(remote)}`,
+			server: `rclone (${redactRcloneSecrets(remote)})`,
 			authHint: 'check the remote\'s credentials with `rclone config reconnect` or `rclone lsd REMOTE:`',
 			concurrency: connections,
 			mayRefuseDelete: false,

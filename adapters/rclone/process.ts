@@ -21,6 +21,7 @@ import type {Socket} from 'node:net';
 
 import {PermanentError, TransientError, throwIfAborted} from '../storage.js';
 import {createSocketPair} from '../shared/socket-pair.js';
+import {redactRcloneSecrets} from './redact.js';
 import {describeExit, formatProcessOutput, startManagedProcess, type ManagedProcess} from '../shared/subprocess.js';
 import type {HttpRequest, HttpResponse, HttpTransport} from '../http/transport.js';
 import {isAbortError} from '../http/status.js';
@@ -117,7 +118,7 @@ class ManagedRclone implements RcloneTransport {
 
 	/** The running rclone; starts it again once after it died. */
 	private async ensureRunning(): Promise<Running> {
-		if (this.closed) throw new PermanentError(`rclone (${this.settings.remote}) was stopped; no more operations can be made`);
+		if (this.closed) throw new PermanentError(`rclone (${redactRcloneSecrets(this.settings.remote)}) was stopped; no more operations can be made`);
 		if (this.failure !== undefined) throw this.failure;
 		const current = this.running;
 		if (current !== undefined && isAlive(current)) return current;
@@ -133,7 +134,7 @@ class ManagedRclone implements RcloneTransport {
 				const started = await launch(this.settings);
 				if (this.closed) {
 					await stopRunning(started);
-					throw new PermanentError(`rclone (${this.settings.remote}) was stopped; no more operations can be made`);
+					throw new PermanentError(`rclone (${redactRcloneSecrets(this.settings.remote)}) was stopped; no more operations can be made`);
 				}
 				this.running = started;
 				return started;
@@ -160,7 +161,7 @@ class ManagedRclone implements RcloneTransport {
 			return new TransientError(`${describeDeath(this.settings, running, `during ${action}`)}; it is started again for the next attempt`, {cause: error});
 		}
 		const message = error instanceof Error ? error.message : String(error);
-		return new TransientError(`the request ${action} to rclone (${this.settings.remote}) failed: ${message}; a retry may succeed`, {cause: error});
+		return new TransientError(`the request ${action} to rclone (${redactRcloneSecrets(this.settings.remote)}) failed: ${message}; a retry may succeed`, {cause: error});
 	}
 }
 
@@ -172,12 +173,12 @@ function isAlive(running: Running): boolean {
 function describeDeath(settings: RcloneSettings, running: Running | undefined, when: string): string {
 	const exit = running?.process.exit;
 	const how = exit === undefined ? 'stopped answering' : describeExit(exit);
-	const said = running === undefined ? '' : formatProcessOutput(running.process.readStderr(), 8);
-	return `rclone (${settings.remote}) ${how} ${when}${said === '' ? '' : `; it said:\n${said}\n`}`;
+	const said = running === undefined ? '' : formatProcessOutput(redactRcloneSecrets(running.process.readStderr()), 8);
+	return `rclone (${redactRcloneSecrets(settings.remote)}) ${how} ${when}${said === '' ? '' : `; it said:\n${said}\n`}`;
 }
 
 function makeDeathError(settings: RcloneSettings, running: Running | undefined, when: string, cause?: unknown): PermanentError {
-	return new PermanentError(`${describeDeath(settings, running, when)}. Check the remote with \`rclone lsd ${settings.remote}\`, then run the command again`, {cause});
+	return new PermanentError(`${describeDeath(settings, running, when)}. Check the remote with \`rclone lsd ${redactRcloneSecrets(settings.remote)}\`, then run the command again`, {cause});
 }
 
 /** Starts rclone and waits until it answers a request. */
@@ -229,15 +230,15 @@ function describeStartFailure(settings: RcloneSettings, error: unknown): Error {
 }
 
 function describeReadyFailure(settings: RcloneSettings, process: ManagedProcess, timedOut: boolean, cause: unknown): Error {
-	const stderr = process.readStderr();
+	const stderr = redactRcloneSecrets(process.readStderr());
 	const said = formatProcessOutput(stderr, 12);
 	const saying = said === '' ? '' : `; it said:\n${said}`;
 	if (timedOut) {
-		return new TransientError(`rclone (${settings.remote}) did not answer within ${Math.round(settings.timeoutMs / 1000)} s; check the remote with \`rclone lsd ${settings.remote}\`, or raise -o rclone.timeout${saying}`, {cause});
+		return new TransientError(`rclone (${redactRcloneSecrets(settings.remote)}) did not answer within ${Math.round(settings.timeoutMs / 1000)} s; check the remote with \`rclone lsd ${redactRcloneSecrets(settings.remote)}\`, or raise -o rclone.timeout${saying}`, {cause});
 	}
 	if (/didn't find section in config file|not found in config file|config file .* not found/i.test(stderr)) {
 		return new PermanentError(
-			`rclone does not know the remote in "${settings.remote}": define it with \`rclone config\`, or point RCLONE_CONFIG at the config file that has it${saying}`,
+			`rclone does not know the remote in "${redactRcloneSecrets(settings.remote)}": define it with \`rclone config\`, or point RCLONE_CONFIG at the config file that has it${saying}`,
 			{cause},
 		);
 	}
@@ -245,7 +246,7 @@ function describeReadyFailure(settings: RcloneSettings, process: ManagedProcess,
 		return new PermanentError(`rclone refused its arguments (${settings.args.join(' ')}): check -o rclone.args, or ${INSTALL_ADVICE}${saying}`, {cause});
 	}
 	const exit = process.exit === undefined ? 'stopped' : describeExit(process.exit);
-	return new PermanentError(`rclone (${settings.remote}) ${exit} before it was ready${saying}`, {cause});
+	return new PermanentError(`rclone (${redactRcloneSecrets(settings.remote)}) ${exit} before it was ready${saying}`, {cause});
 }
 
 /** Runs `rclone version` and refuses versions older than {@link MINIMUM_RCLONE_VERSION}. */

@@ -92,6 +92,14 @@ describe('starting rclone', () => {
 		expect(await findRcloneChildren()).toEqual([]);
 	});
 
+	it('hides secrets of a connection-string remote, also in what rclone says', async () => {
+		const remote = ':sftp,host=127.0.0.1,port=1,user=me,pass=TOPSECRET:repo';
+		const error = await catchRejection(rcloneAdapter.open(values(remote)));
+		expect(error).toBeInstanceOf(PermanentError);
+		expect((error as Error).message).toContain('Failed to create file system for ":sftp,host=127.0.0.1,port=1,user=me,pass=***:repo"');
+		expect((error as Error).message).not.toContain('TOPSECRET');
+	});
+
 	it('stops rclone on close', async () => {
 		const storage = await rcloneAdapter.open(values(join(directory, 'close-repo')));
 		const [pid] = await findRcloneChildren();
