@@ -18,7 +18,7 @@ export const restAdapter: AdapterDefinition = {
 	options: [
 		{name: 'url', label: 'Server URL', description: 'URL of the repository on the server, without the user and password.', required: true, kind: 'url', inLocation: true, placeholder: 'https://nas.example:8000/laptop/'},
 		{name: 'username', label: 'User', description: 'User for HTTP basic authentication, if the server asks for one.', required: false, inLocation: true, env: ['CAIRN_REST_USERNAME', 'RESTIC_REST_USERNAME']},
-		{name: 'password', label: 'Password', description: 'Password for HTTP basic authentication.', required: false, secret: true, inLocation: true, env: ['CAIRN_REST_PASSWORD', 'RESTIC_REST_PASSWORD']},
+		{name: 'password', label: 'Password', description: 'Password for HTTP basic authentication.', required: false, secret: true, env: ['CAIRN_REST_PASSWORD', 'RESTIC_REST_PASSWORD']},
 		{
 			name: 'connections',
 			label: 'Connections',
@@ -29,12 +29,15 @@ export const restAdapter: AdapterDefinition = {
 			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 64 ? undefined : 'must be a whole number from 1 to 64'),
 		},
 	],
+	// A password written in the URL (restic's syntax) is taken out as the `password` value; it is
+	// not a location option, so it is never written back into a location.
 	parseLocation: (rest) => {
 		if (rest === '') return {};
 		const split = splitUrlCredentials(rest);
 		return {url: ensureTrailingSlash(split.url), ...(split.username === undefined ? {} : {username: split.username}), ...(split.password === undefined ? {} : {password: split.password})};
 	},
-	formatLocation: (values) => (values['url'] ? joinUrlCredentials(values['url'], values['username'], values['password']) : ''),
+	// Never writes the password back: a location may be saved, and secrets are not.
+	formatLocation: (values) => (values['url'] ? joinUrlCredentials(values['url'], values['username']) : ''),
 	open: async (values): Promise<Storage> => {
 		const url = values['url'];
 		if (url === undefined || url === '') throw new PermanentError(`the REST adapter needs a server URL, e.g. ${restAdapter.example}`);

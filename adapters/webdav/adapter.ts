@@ -25,7 +25,7 @@ export const webdavAdapter: AdapterDefinition = {
 			placeholder: 'https://cloud.example/remote.php/dav/files/me/backup',
 		},
 		{name: 'username', label: 'User', description: 'User name on the WebDAV server.', required: false, inLocation: true, env: ['CAIRN_WEBDAV_USERNAME']},
-		{name: 'password', label: 'Password', description: 'Password (for Nextcloud and ownCloud, an app password).', required: false, secret: true, inLocation: true, env: ['CAIRN_WEBDAV_PASSWORD']},
+		{name: 'password', label: 'Password', description: 'Password (for Nextcloud and ownCloud, an app password).', required: false, secret: true, env: ['CAIRN_WEBDAV_PASSWORD']},
 		{
 			name: 'connections',
 			label: 'Connections',
@@ -36,12 +36,15 @@ export const webdavAdapter: AdapterDefinition = {
 			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 64 ? undefined : 'must be a whole number from 1 to 64'),
 		},
 	],
+	// A password written in the URL (restic's syntax) is taken out as the `password` value; it is
+	// not a location option, so it is never written back into a location.
 	parseLocation: (rest) => {
 		if (rest === '') return {};
 		const split = splitUrlCredentials(rest);
 		return {url: ensureTrailingSlash(split.url), ...(split.username === undefined ? {} : {username: split.username}), ...(split.password === undefined ? {} : {password: split.password})};
 	},
-	formatLocation: (values) => (values['url'] ? joinUrlCredentials(values['url'], values['username'], values['password']) : ''),
+	// Never writes the password back: a location may be saved, and secrets are not.
+	formatLocation: (values) => (values['url'] ? joinUrlCredentials(values['url'], values['username']) : ''),
 	open: async (values): Promise<Storage> => {
 		const url = values['url'];
 		if (url === undefined || url === '') throw new PermanentError(`the WebDAV adapter needs a folder URL, e.g. ${webdavAdapter.example}`);

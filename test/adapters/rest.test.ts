@@ -37,11 +37,13 @@ runStorageConformance('rest (rclone serve restic)', async () => {
 });
 
 describe('rest locations', () => {
-	it('parses restic\'s syntax, keeps the password apart, and formats it back', () => {
+	it('parses restic\'s syntax, takes the password out, and formats the location back without it', () => {
 		const values = restAdapter.parseLocation('https://backup:pa%2Fss@nas.example:8000/laptop');
 		expect(values).toEqual({url: 'https://nas.example:8000/laptop/', username: 'backup', password: 'pa/ss'});
-		expect(restAdapter.formatLocation(values)).toBe('https://backup:pa%2Fss@nas.example:8000/laptop/');
-		expect(restAdapter.parseLocation(restAdapter.formatLocation(values))).toEqual(values);
+		expect(restAdapter.options.find((option) => option.name === 'password')).toMatchObject({secret: true});
+		expect(restAdapter.options.find((option) => option.name === 'password')?.inLocation).toBeUndefined();
+		expect(restAdapter.formatLocation(values)).toBe('https://backup@nas.example:8000/laptop/');
+		expect(restAdapter.parseLocation(restAdapter.formatLocation(values))).toEqual({url: 'https://nas.example:8000/laptop/', username: 'backup'});
 		expect(restAdapter.parseLocation('http://127.0.0.1:8000/')).toEqual({url: 'http://127.0.0.1:8000/'});
 		expect(restAdapter.formatLocation({url: 'http://127.0.0.1:8000/', username: 'me'})).toBe('http://me@127.0.0.1:8000/');
 	});

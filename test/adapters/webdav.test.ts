@@ -42,7 +42,9 @@ describe('webdav locations', () => {
 	it('parses webdav:URL with credentials kept apart, and formats it back', () => {
 		const values = webdavAdapter.parseLocation('https://me:s3cret@cloud.example/remote.php/dav/files/me/backup');
 		expect(values).toEqual({url: 'https://cloud.example/remote.php/dav/files/me/backup/', username: 'me', password: 's3cret'});
-		expect(webdavAdapter.parseLocation(webdavAdapter.formatLocation(values))).toEqual(values);
+		// The password is never written back into a location (locations may be saved).
+		expect(webdavAdapter.formatLocation(values)).toBe('https://me@cloud.example/remote.php/dav/files/me/backup/');
+		expect(webdavAdapter.parseLocation(webdavAdapter.formatLocation(values))).toEqual({url: values.url, username: 'me'});
 		const parsed = parseRepositoryLocation('webdav:http://nas/dav', {'webdav.username': 'opt-user'}, {CAIRN_WEBDAV_PASSWORD: 'env-secret'});
 		expect(parsed.values).toMatchObject({url: 'http://nas/dav/', username: 'opt-user', password: 'env-secret'});
 	});
