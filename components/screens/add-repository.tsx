@@ -108,8 +108,9 @@ const FORM_HELP: readonly KeyHelp[] = [
 	{keys: 'Tab', action: 'complete'},
 	{keys: 'Esc', action: 'back'},
 	{keys: 'Space ←→', action: 'change a choice', more: true},
-	{keys: 'Ctrl-U', action: 'clear the field', more: true},
-	{keys: 'Ctrl-W', action: 'delete the last word or path component', more: true},
+	{keys: '←→ Home End', action: 'move the cursor in a text field (also Ctrl-A, Ctrl-E)', more: true},
+	{keys: 'Ctrl-U Ctrl-K', action: 'delete before / after the cursor', more: true},
+	{keys: 'Ctrl-W', action: 'delete the word or path component before the cursor', more: true},
 ];
 const PROBLEM_HELP: readonly KeyHelp[] = [
 	{keys: 'Enter', action: 'fix'},

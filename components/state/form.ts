@@ -44,11 +44,13 @@ export interface FormState {
 	readonly errors: Readonly<Record<string, string>>;
 	/** Index of the field with the keys. */
 	readonly focus: number;
+	/** Cursor position in the focused field; undefined means after its last character. */
+	readonly cursor?: number;
 }
 
 /** Changes to a {@link FormState}. Actions that move the focus check the field left. */
 export type FormAction =
-	| {readonly type: 'edit'; readonly value: string}
+	| {readonly type: 'edit'; readonly value: string; readonly cursor?: number}
 	| {readonly type: 'set-value'; readonly name: string; readonly value: string}
 	| {readonly type: 'next'}
 	| {readonly type: 'previous'}
@@ -99,18 +101,21 @@ function moveFocus(state: FormState, fields: readonly FormField[], index: number
 	const target = Math.max(0, Math.min(index, fields.length - 1));
 	const left = fields[state.focus];
 	const errors = left === undefined || target === state.focus ? state.errors : withError(state.errors, left.name, checkField(left, state.values[left.name] ?? ''));
-	return target === state.focus && errors === state.errors ? state : {...state, focus: target, errors};
+	return target === state.focus && errors === state.errors ? state : {...state, focus: target, errors, cursor: undefined};
 }
 
 /** Reducer of {@link FormState}; the fields are passed in because they may change with the values. */
 export function reduceForm(state: FormState, action: FormAction, fields: readonly FormField[]): FormState {
 	const field = fields[state.focus];
 	switch (action.type) {
-		case 'edit':
-			if (field === undefined || field.kind === 'choice' || state.values[field.name] === action.value) return state;
-			return {...state, values: {...state.values, [field.name]: action.value}, errors: withError(state.errors, field.name, undefined)};
+		case 'edit': {
+			if (field === undefined || field.kind === 'choice') return state;
+			const cursor = action.cursor === undefined || action.cursor >= action.value.length ? undefined : action.cursor;
+			if (state.values[field.name] === action.value) return cursor === state.cursor ? state : {...state, cursor};
+			return {...state, values: {...state.values, [field.name]: action.value}, errors: withError(state.errors, field.name, undefined), cursor};
+		}
 		case 'set-value':
-			return state.values[action.name] === action.value ? state : {...state, values: {...state.values, [action.name]: action.value}, errors: withError(state.errors, action.name, undefined)};
+			return state.values[action.name] === action.value ? state : {...state, values: {...state.values, [action.name]: action.value}, errors: withError(state.errors, action.name, undefined), cursor: undefined};
 		case 'next':
 			return moveFocus(state, fields, state.focus + 1);
 		case 'previous':
@@ -132,7 +137,8 @@ export function reduceForm(state: FormState, action: FormAction, fields: readonl
 				errors = withError(errors, f.name, checkField(f, state.values[f.name] ?? '') ?? errors[f.name]);
 			}
 			const first = fields.findIndex((f) => f.name in errors);
-			return {...state, errors, focus: first >= 0 ? first : state.focus};
+			const focus = first >= 0 ? first : state.focus;
+			return {...state, errors, focus, cursor: focus === state.focus ? state.cursor : undefined};
 		}
 	}
 }

@@ -6,7 +6,7 @@
 import type {ReactNode} from 'react';
 import {Box, Text, type Key} from 'ink';
 import {readChoice, type FormAction, type FormField, type FormState} from '../state/form.js';
-import {editText} from './text-field.js';
+import {editTextAt, sliceAroundCursor} from './text-field.js';
 import {useAppContext} from './app-context.js';
 import {fitText, truncateEnd, truncateStart} from '../format.js';
 
@@ -16,8 +16,9 @@ export type FormKeyResult = FormAction | {readonly type: 'submit'} | {readonly t
 /**
  * Reads a key for a form: ↑↓ (and Shift-Tab) move between fields, Tab completes a path field
  * (and moves on elsewhere), Enter goes to the next required field that is still empty or, when
- * none is left, submits; Space and ←→ change a choice, other keys edit the text. Returns
- * undefined for keys the form does not use (Esc…).
+ * none is left, submits; Space and ←→ change a choice; in text fields ←→ Home End move the
+ * cursor and other keys edit at the cursor (see editTextAt). Returns undefined for keys the form
+ * does not use (Esc…).
  */
 export function readFormKey(input: string, key: Key, fields: readonly FormField[], state: FormState): FormKeyResult | undefined {
 	const field = fields[state.focus];
@@ -35,8 +36,9 @@ export function readFormKey(input: string, key: Key, fields: readonly FormField[
 		if (key.leftArrow) return {type: 'cycle', direction: -1};
 		return undefined;
 	}
-	const edited = editText(state.values[field.name] ?? '', input, key);
-	return edited === undefined ? undefined : {type: 'edit', value: edited};
+	const value = state.values[field.name] ?? '';
+	const edited = editTextAt(value, state.cursor ?? value.length, input, key);
+	return edited === undefined ? undefined : {type: 'edit', value: edited.value, cursor: edited.cursor};
 }
 
 /** How a value is shown: secrets masked, choices by their label. */
@@ -125,13 +127,18 @@ export function FormView({fields, state, width, height, active = true, candidate
 							<Text dimColor>{truncateEnd(hint === '' ? '' : (field.placeholder !== undefined && field.fallback === undefined ? `e.g. ${hint}` : hint), valueWidth - 1)}</Text>
 						</Text>
 					);
-				} else {
+				} else if (current) {
+					const shown = formatFieldValue(field, value);
+					const part = sliceAroundCursor(shown, Math.min(state.cursor ?? shown.length, shown.length), valueWidth);
 					body = (
 						<Text>
-							{truncateStart(formatFieldValue(field, value), valueWidth - 1)}
-							{current ? <Text inverse> </Text> : null}
+							{part.before}
+							<Text inverse>{part.under}</Text>
+							{part.after}
 						</Text>
 					);
+				} else {
+					body = <Text>{truncateStart(formatFieldValue(field, value), valueWidth - 1)}</Text>;
 				}
 				return (
 					<Box key={`f${row.index}`} height={1}>

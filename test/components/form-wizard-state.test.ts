@@ -3,6 +3,7 @@ import type {Key} from 'ink';
 import {checkField, createFormState, isFormValid, readChoice, readFilledValues, reduceForm, type FormField} from '../../components/state/form.js';
 import {createWizardState, currentForm, reduceWizard, type WizardState} from '../../components/state/wizard.js';
 import {readFormKey, formatFieldValue} from '../../components/ui/form-view.js';
+import {editTextAt, sliceAroundCursor} from '../../components/ui/text-field.js';
 
 const NO_KEY: Key = {
 	upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
@@ -74,9 +75,48 @@ describe('form state', () => {
 		expect(readFormKey('', {...NO_KEY, tab: true, shift: true}, FIELDS, state)).toEqual({type: 'previous'});
 		expect(readFormKey('', {...NO_KEY, tab: true}, FIELDS, state)).toEqual({type: 'next'});
 		expect(readFormKey('', {...NO_KEY, tab: true}, FIELDS, {...state, focus: 5})).toEqual({type: 'complete'});
-		expect(readFormKey('x', NO_KEY, FIELDS, state)).toEqual({type: 'edit', value: 'nasx'});
+		expect(readFormKey('x', NO_KEY, FIELDS, state)).toEqual({type: 'edit', value: 'nasx', cursor: 4});
 		expect(readFormKey(' ', NO_KEY, FIELDS, {...state, focus: 3})).toEqual({type: 'cycle', direction: 1});
 		expect(readFormKey('', {...NO_KEY, escape: true}, FIELDS, state)).toBeUndefined();
+	});
+});
+
+describe('editing at the cursor', () => {
+	const key = (extra: Partial<Key>): Key => ({...NO_KEY, ...extra});
+	it('moves, inserts and deletes where the cursor is', () => {
+		expect(editTextAt('https://nas/x', 13, '', key({leftArrow: true}))).toEqual({value: 'https://nas/x', cursor: 12});
+		expect(editTextAt('https://nas/x', 11, ':8000', NO_KEY)).toEqual({value: 'https://nas:8000/x', cursor: 16});
+		expect(editTextAt('abc', 1, '', key({backspace: true}))).toEqual({value: 'bc', cursor: 0});
+		expect(editTextAt('abc', 0, '', key({backspace: true}))).toEqual({value: 'abc', cursor: 0});
+		expect(editTextAt('abc', 3, '', key({home: true}))).toEqual({value: 'abc', cursor: 0});
+		expect(editTextAt('abc', 0, 'e', key({ctrl: true}))).toEqual({value: 'abc', cursor: 3});
+		expect(editTextAt('/home/me/docs', 9, 'w', key({ctrl: true}))).toEqual({value: '/home/docs', cursor: 6});
+		expect(editTextAt('abcdef', 2, 'u', key({ctrl: true}))).toEqual({value: 'cdef', cursor: 0});
+		expect(editTextAt('abcdef', 2, 'k', key({ctrl: true}))).toEqual({value: 'ab', cursor: 2});
+		expect(editTextAt('abc', 1, '', key({return: true}))).toBeUndefined();
+		// A long value scrolls so that the cursor stays in view.
+		const long = 'x'.repeat(100) + 'END';
+		expect(sliceAroundCursor(long, 103, 20)).toMatchObject({under: ' '});
+		expect(sliceAroundCursor(long, 103, 20).before.endsWith('END')).toBe(true);
+		const start = sliceAroundCursor(long, 0, 20);
+		expect(start.before).toBe('');
+		expect(start.under + start.after).toHaveLength(20);
+	});
+
+	it('keeps the cursor in form state: ← then typing inserts in the middle', () => {
+		let state = createFormState(FIELDS, {host: 'nas.lan'});
+		const apply = (input: string, extra: Partial<Key> = {}): void => {
+			const result = readFormKey(input, {...NO_KEY, ...extra}, FIELDS, state);
+			if (result !== undefined && result.type !== 'submit' && result.type !== 'complete') state = reduceForm(state, result, FIELDS);
+		};
+		for (let i = 0; i < 4; i++) apply('', {leftArrow: true});
+		apply('-2');
+		expect(state.values.host).toBe('nas-2.lan');
+		expect(state.cursor).toBe(5);
+		apply('', {end: true});
+		expect(state.cursor).toBeUndefined();
+		state = reduceForm(state, {type: 'next'}, FIELDS);
+		expect(state).toMatchObject({focus: 1, cursor: undefined});
 	});
 });
 
