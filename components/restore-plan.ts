@@ -6,10 +6,10 @@
  */
 import {lstat} from 'node:fs/promises';
 import {join} from 'node:path';
-import type {Repository} from '../engine/repository/repository.js';
 import type {Snapshot} from '../engine/format/snapshot.js';
 import type {OverwriteMode} from '../engine/restorer/restorer.js';
-import {walkTree} from '../engine/restorer/walk.js';
+import {checkNodeName} from '../engine/format/tree.js';
+import type {TreeSource} from './find.js';
 import {parseGoTime} from '../engine/format/time.js';
 import {formatBytes} from './format.js';
 
@@ -50,10 +50,12 @@ export interface ScanOptions {
 
 /**
  * Walks what a restore of `includes` (snapshot paths without a leading slash; empty means all)
- * into `target` would write and counts what exists there already. Throws the signal's reason
- * when cancelled. The repository's index must be loaded.
+ * into `target` would write and counts what exists there already. Listings come from `source`
+ * (the session's tree loader, which decodes large directories off the main thread), and the walk
+ * yields to the event loop now and then. Throws the signal's reason when cancelled. The
+ * repository's index must be loaded.
  */
-export async function scanRestoreTarget(repo: Repository, snapshot: Snapshot, includes: readonly string[], target: string, options: ScanOptions = {}): Promise<RestoreConflicts> {
+export async function scanRestoreTarget(source: TreeSource, snapshot: Snapshot, includes: readonly string[], target: string, options: ScanOptions = {}): Promise<RestoreConflicts> {
 	const cleaned = includes.map((include) => include.replace(/^\/+/, '').replace(/\/+$/, '')).filter(Boolean);
 	let files = 0;
 	let bytes = 0;
@@ -61,37 +63,52 @@ export async function scanRestoreTarget(repo: Repository, snapshot: Snapshot, in
 	let differing = 0;
 	let checked = 0;
 	const examples: string[] = [];
-	await walkTree(repo, snapshot.tree, async ({path, node}) => {
+	const stack: Array<{prefix: string; tree: string}> = [{prefix: '', tree: snapshot.tree}];
+	while (stack.length > 0) {
 		options.signal?.throwIfAborted();
-		const place = classifyPath(path, cleaned);
-		if (place === 'outside') return false;
-		if (place === 'above' || node.type === 'dir') return true;
-		files++;
-		if (node.type === 'file') bytes += node.size ?? 0;
-		checked++;
-		if (checked % 500 === 0) options.onProgress?.(checked);
-		let stats;
-		try {
-			stats = await lstat(join(target, path), {bigint: true});
-		} catch {
-			return true;
-		}
-		existing++;
-		let same = false;
-		if (node.type === 'file' && stats.isFile() && Number(stats.size) === (node.size ?? 0)) {
+		const {prefix, tree} = stack.pop()!;
+		const nodes = await source.load(tree, options.signal);
+		const below: Array<{prefix: string; tree: string}> = [];
+		for (const node of nodes) {
+			if (checkNodeName(node.name) !== undefined) continue;
+			const path = prefix === '' ? node.name : `${prefix}/${node.name}`;
+			const place = classifyPath(path, cleaned);
+			if (place === 'outside') continue;
+			if (node.type === 'dir') {
+				if (node.subtree) below.push({prefix: path, tree: node.subtree});
+				continue;
+			}
+			if (place === 'above') continue;
+			files++;
+			if (node.type === 'file') bytes += node.size ?? 0;
+			checked++;
+			if (checked % 500 === 0) {
+				options.onProgress?.(checked);
+				options.signal?.throwIfAborted();
+			}
+			let stats;
 			try {
-				const delta = stats.mtimeNs - parseGoTime(node.mtime);
-				same = delta > -MTIME_TOLERANCE_NS && delta < MTIME_TOLERANCE_NS;
+				stats = await lstat(join(target, path), {bigint: true});
 			} catch {
-				same = false;
+				continue;
+			}
+			existing++;
+			let same = false;
+			if (node.type === 'file' && stats.isFile() && Number(stats.size) === (node.size ?? 0)) {
+				try {
+					const delta = stats.mtimeNs - parseGoTime(node.mtime);
+					same = delta > -MTIME_TOLERANCE_NS && delta < MTIME_TOLERANCE_NS;
+				} catch {
+					same = false;
+				}
+			}
+			if (!same) {
+				differing++;
+				if (examples.length < 5) examples.push(join(target, path));
 			}
 		}
-		if (!same) {
-			differing++;
-			if (examples.length < 5) examples.push(join(target, path));
-		}
-		return true;
-	}, {signal: options.signal});
+		for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
+	}
 	options.onProgress?.(checked);
 	return {files, bytes, existing, differing, examples};
 }

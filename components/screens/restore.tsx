@@ -152,7 +152,7 @@ export function RestoreScreen({session, snapshot, includes}: RestoreScreenProps)
 		try {
 			await session.ensureIndex();
 			let last = 0;
-			const conflicts = await scanRestoreTarget(session.repo, snapshot, includes, absolute, {
+			const conflicts = await scanRestoreTarget(session.trees, snapshot, includes, absolute, {
 				signal: controller.signal,
 				onProgress: (checked) => {
 					const now = Date.now();

@@ -30,6 +30,7 @@ const HELP: readonly KeyHelp[] = [
 	{keys: 's', action: 'sort: newest first, oldest first, largest first', more: true},
 	{keys: 'r', action: 'restore the whole selected snapshot', more: true},
 	{keys: 'p', action: 'retention policy: preview what it keeps and removes, then apply it', more: true},
+	{keys: 'R', action: 'read the list again (after backups made elsewhere, e.g. by cron)', more: true},
 	{keys: 'PgUp PgDn', action: 'page up / down', more: true},
 	{keys: 'Home End', action: 'first / last (also g / G)', more: true},
 ];
@@ -69,6 +70,7 @@ export function SnapshotsScreen({session}: {session: Session}) {
 	const [state, dispatch] = usePersistentReducer('snapshots', reduceSnapshotList, () => INITIAL_SNAPSHOT_LIST);
 	const [statsTick, setStatsTick] = useState(0);
 	const [counting, setCounting] = useState<string>();
+	const [reloads, setReloads] = useState(0);
 
 	useEffect(() => {
 		let live = true;
@@ -96,7 +98,7 @@ export function SnapshotsScreen({session}: {session: Session}) {
 		return () => {
 			live = false;
 		};
-	}, [session, store, reloadProfiles]);
+	}, [session, store, reloadProfiles, reloads]);
 
 	const entries = useMemo(() => prepareSnapshotEntries(loaded?.snapshots ?? []), [loaded]);
 	const sizeOf = (entry: SnapshotEntry): number | undefined => session.stats.peek(entry.snapshot)?.bytes;
@@ -156,6 +158,12 @@ export function SnapshotsScreen({session}: {session: Session}) {
 			else navigate({type: 'pop'});
 		} else if (input === '/') dispatch({type: 'start-filter'});
 		else if (input === 's') dispatch({type: 'cycle-sort'});
+		else if (input === 'R') {
+			session.forgetSnapshots();
+			setLoaded(undefined);
+			setError(undefined);
+			setReloads((count) => count + 1);
+		}
 		else if ((key.return || key.rightArrow || input === ' ') && current?.type === 'group') dispatch({type: 'toggle-group', key: current.key});
 		else if ((key.return || key.rightArrow) && selected !== undefined) navigate({type: 'push', route: {name: 'browser', snapshot: selected}});
 		else if (input === 'b') navigate({type: 'push', route: {name: 'backup'}});

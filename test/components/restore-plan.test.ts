@@ -4,6 +4,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../adapters/local.js';
 import {Repository} from '../../engine/repository/repository.js';
 import {listSnapshots} from '../../engine/repository/snapshots.js';
+import {TreeLoader} from '../../components/tree-loader.js';
 import {describeConflicts, describeRestoreConsequence, scanRestoreTarget, type RestoreConflicts} from '../../components/restore-plan.js';
 import {createRepository, createTestEnvironment, writeTree, type TestEnvironment} from './harness.js';
 
@@ -32,8 +33,11 @@ describe('what a restore would meet', () => {
 		const repoPath = join(environment.root, 'repo');
 		await createRepository(repoPath, 'pw', [{paths: [source]}]);
 		const repo = await Repository.open(createLocalStorage(repoPath), 'pw');
+		const after: Array<() => Promise<void>> = [];
 		try {
 			await repo.loadIndex();
+			const loader = new TreeLoader(repo);
+			after.push(() => loader.close());
 			const [snapshot] = await listSnapshots(repo);
 			const target = join(environment.root, 'target');
 			const inside = join(target, source, 'keep');
@@ -46,17 +50,18 @@ describe('what a restore would meet', () => {
 			await writeFile(join(target, source, 'other-file'), 'x');
 			const rel = join(source, 'keep').replace(/^\//, '');
 			const progress: number[] = [];
-			const conflicts = await scanRestoreTarget(repo, snapshot!, [rel], target, {onProgress: (n) => progress.push(n)});
+			const conflicts = await scanRestoreTarget(loader, snapshot!, [rel], target, {onProgress: (n) => progress.push(n)});
 			expect(conflicts).toMatchObject({files: 3, bytes: 9, existing: 2});
 			expect(conflicts.differing).toBe(1);
 			expect(conflicts.examples).toContain(join(inside, 'b.txt'));
 			expect(progress.at(-1)).toBe(3);
-			const whole = await scanRestoreTarget(repo, snapshot!, [], target);
+			const whole = await scanRestoreTarget(loader, snapshot!, [], target);
 			expect(whole).toMatchObject({files: 4, existing: 2});
 			const controller = new AbortController();
 			controller.abort();
-			await expect(scanRestoreTarget(repo, snapshot!, [], target, {signal: controller.signal})).rejects.toThrow();
+			await expect(scanRestoreTarget(loader, snapshot!, [], target, {signal: controller.signal})).rejects.toThrow();
 		} finally {
+			for (const close of after) await close();
 			await repo.close();
 		}
 	});

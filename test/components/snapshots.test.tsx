@@ -98,6 +98,15 @@ describe('snapshots screen', () => {
 		expect(snapshotRows(folded)).toHaveLength(2);
 		await press(app.stdin, KEYS.enter);
 		await waitForFrame(app.lastFrame, (frame) => snapshotRows(frame).length === 4);
+		// R reads the list again: a snapshot made meanwhile by another program appears.
+		const {Repository} = await import('../../engine/repository/repository.js');
+		const {createLocalStorage} = await import('../../adapters/local.js');
+		const {runBackup} = await import('../../engine/archiver/archiver.js');
+		const other = await Repository.open(createLocalStorage(join(environment!.root, 'repo')), 'pw');
+		await runBackup(other, {paths: [join(environment!.root, 'data', 'pics')], noLock: true});
+		await other.close();
+		await press(app.stdin, 'R');
+		await waitForFrame(app.lastFrame, '5 snapshots from 3 sources');
 	});
 
 	it('moves the cursor and opens the selected snapshot, keeping the place', async () => {
