@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import '../../adapters/index.js';
 import {parseRepositoryLocation} from '../../adapters/registry.js';
-import {sftpAdapter} from '../../adapters/sftp/adapter.js';
+import {buildSftpSettings, sftpAdapter} from '../../adapters/sftp/adapter.js';
 import {KeyPassphraseError} from '../../adapters/sftp/connect.js';
 import {HostKeyError} from '../../adapters/sftp/errors.js';
 import {findKnownHostKeys, fingerprintKey} from '../../adapters/sftp/known-hosts.js';
@@ -182,6 +182,23 @@ describe.each(['built-in', 'external'] as const)('sftp connection errors (%s)', 
 		const error = await catchRejection(sftpAdapter.open(makeValues('/tmp', mode, {port: String(port)})));
 		expect(error).toBeInstanceOf(TransientError);
 		expect((error as Error).message).toMatch(/connection refused; check the host name and port/);
+	});
+});
+
+describe('sftp settings', () => {
+	it('expands ~ in file options and leaves unset ones to the defaults', () => {
+		const settings = buildSftpSettings({host: 'nas', path: '/srv', 'key-file': '~/.ssh/backup', 'known-hosts': '~/kh', external: 'false', timeout: '30', connections: '5'}, {HOME: '/home/me'});
+		expect(settings).toMatchObject({host: 'nas', keyFile: '/home/me/.ssh/backup', knownHostsFile: '/home/me/kh', external: false, timeoutMs: 30_000, sshArgs: []});
+		expect(settings.port).toBeUndefined();
+		expect(settings.username).toBeUndefined();
+		expect(buildSftpSettings({host: 'nas', path: '/srv', command: 'ssh nas -s sftp'}, {}).external).toBe(true);
+	});
+
+	it('reports a refused password login without showing the password', async () => {
+		const error = await catchRejection(sftpAdapter.open({...makeValues('/tmp'), 'key-file': '', password: 'not-the-password'}));
+		expect(error).toBeInstanceOf(AuthError);
+		expect((error as Error).message).toContain('the server refused the login');
+		expect((error as Error).message).not.toContain('not-the-password');
 	});
 });
 
