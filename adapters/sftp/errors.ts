@@ -141,7 +141,9 @@ export function mapConnectError(error: unknown, target: string): Error {
 		);
 	}
 	if (code === 'ECONNREFUSED') return new TransientError(`cannot connect to ${target}: connection refused; check the host name and port, and that the SSH server is running`, options);
-	if (code === 'ENOTFOUND' || code === 'EAI_NONAME') return new PermanentError(`cannot connect to ${target}: the host name does not resolve; check its spelling`, options);
+	if (code === 'ENOTFOUND' || code === 'EAI_NONAME') {
+		return new PermanentError(`cannot connect to ${target}: the host name does not resolve; check its spelling (a Host alias from ~/.ssh/config works only with -o sftp.external=true)`, options);
+	}
 	if (level === 'client-timeout' || code === 'ETIMEDOUT' || /timed out/i.test(message)) {
 		return new TransientError(`cannot connect to ${target}: the connection or the login timed out; check the network, or raise -o sftp.timeout`, options);
 	}
