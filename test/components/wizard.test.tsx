@@ -63,8 +63,6 @@ describe('add-repository wizard', () => {
 		checkFrameFits(list, SMALL);
 		expect(list).toMatch(/^ › Local directory/m);
 		expect(list).toContain('Connect to an existing repository');
-		const planned = PLANNED_BACKENDS.filter((plan) => !list.includes(plan.label) || list.includes(`${plan.label}`));
-		expect(planned.length).toBeGreaterThan(0);
 		// A planned backend without an adapter: its form, and a plain sentence instead of a late failure.
 		const missing = PLANNED_BACKENDS.find((plan) => new RegExp(`${plan.label.replace(/[()]/g, '.')}\\s+not available yet in this build`).test(list));
 		expect(missing).toBeDefined();
