@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {CLI, compareTrees, describeRun, jsonLines, restoredPath, runCairn, runRestic, startCairn, waitFor, writeSeededFile} from '../helpers/cli.js';
-import {runProgram} from '../helpers/servers/processes.js';
+import {isProcessAlive, listDescendants, readCommandName, runProgram, signalProcess} from '../helpers/servers/processes.js';
 import {SSH, SSH_KEYGEN, startSshServer, type SshServer} from '../helpers/servers/sshd.js';
 import {quoteShellWord} from '../../adapters/shared/shell-words.js';
 import {buildRepositoryArguments, ROUND_TRIP_PASSWORD, runCliRoundTrip} from '../helpers/servers/round-trip.js';
@@ -101,6 +101,45 @@ describe('sftp with the CLI', () => {
 			expect(screen).toContain('exit=0');
 		} finally {
 			await tmux('kill-server').catch(() => undefined);
+			await rm(directory, {recursive: true, force: true});
+		}
+	});
+
+	it('leaves no ssh running when cairn in external mode is interrupted or killed', async () => {
+		const directory = await mkdtemp(join(server.data, 'external-stop-'));
+		const source = join(directory, 'source');
+		await mkdir(source);
+		await writeSeededFile(join(source, 'big.bin'), 'external-stop', 48 * 1024 * 1024);
+		const args = `-F /dev/null -i ${server.userKey} -o UserKnownHostsFile=${server.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes`;
+		const env = {CAIRN_PASSWORD: ROUND_TRIP_PASSWORD};
+		/** Starts a backup into a new repository and waits until packs are stored; returns cairn and its ssh. */
+		const startBackup = async (name: string) => {
+			const repo = join(directory, name);
+			const base = buildRepositoryArguments(`sftp:${server.user}@127.0.0.1:${repo}`, ['sftp.external=true', `sftp.port=${server.port}`, `sftp.ssh-args=${args}`]);
+			const init = await runCairn([...base, 'init'], {env});
+			expect(init.code, describeRun(init)).toBe(0);
+			const backup = startCairn([...base, '--pack-size', '4', 'backup', source], {env});
+			const ssh = await waitFor(async () => {
+				const names = await readdir(join(repo, 'data'), {recursive: true});
+				if (!names.some((entry) => /[0-9a-f]{64}$/.test(entry))) return undefined;
+				for (const pid of await listDescendants(backup.child.pid!)) if ((await readCommandName(pid)) === 'ssh') return pid;
+				return undefined;
+			}, 60_000, 10);
+			return {backup, ssh};
+		};
+		try {
+			const interrupted = await startBackup('interrupted');
+			signalProcess(interrupted.backup.child.pid!, 'SIGINT');
+			const result = await interrupted.backup.done;
+			expect(result.code, describeRun(result)).toBe(130);
+			expect(await isProcessAlive(interrupted.ssh)).toBe(false);
+
+			const killed = await startBackup('killed');
+			signalProcess(killed.backup.child.pid!, 'SIGKILL');
+			await killed.backup.done;
+			// ssh sees its stdin close and ends by itself.
+			expect(await waitFor(async () => ((await isProcessAlive(killed.ssh)) ? undefined : true), 20_000)).toBe(true);
+		} finally {
 			await rm(directory, {recursive: true, force: true});
 		}
 	});
