@@ -127,7 +127,7 @@ export function RestoreScreen({session, snapshot, includes}: RestoreScreenProps)
 		setTargetUsed(target);
 		setSetup({phase: 'edit'});
 		operation.start(({signal, onProgress, onIssue}) =>
-			runRestore(session.repo, snapshot.id, target, {includes: [...includes], overwrite: policy, signal, onProgress, onError: onIssue}),
+			runRestore(session.repo, snapshot.id, target, {includes: [...includes], overwrite: policy, signal, onProgress, onError: onIssue, loadTree: (id, treeSignal) => session.trees.load(id, treeSignal)}),
 		);
 	};
 

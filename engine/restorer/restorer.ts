@@ -19,7 +19,7 @@ import type {Repository} from '../repository/repository.js';
 import type {BlobLocation} from '../repository/master-index.js';
 import {loadSnapshot} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
-import {walkTree} from './walk.js';
+import {walkTree, type TreeSource} from './walk.js';
 import {BlobCodecPool} from '../repository/codec-pool.js';
 import {findDefaultWorkerCount} from '../archiver/worker-pool.js';
 
@@ -37,6 +37,8 @@ export interface RestoreOptions {
 	onProgress?: ProgressListener;
 	/** Called for each entry that could not be restored, with the reason. */
 	onError?: (path: string, message: string) => void;
+	/** Where tree listings come from (default: decoded in this thread). */
+	loadTree?: TreeSource;
 	noLock?: boolean;
 }
 
@@ -78,8 +80,17 @@ export function compileIncludes(includes: readonly string[]): ((p: string) => bo
 	const cleaned = includes.map((i) => i.replace(/^\/+/, '').replace(/\/+$/, '')).filter(Boolean);
 	if (cleaned.length === 0) return undefined;
 	const globs = cleaned.filter((i) => /[*?[\]{}]/.test(i)).map((g) => picomatch(g, {dot: true}));
-	const literal = cleaned.filter((i) => !/[*?[\]{}]/.test(i));
-	return (p) => literal.some((i) => p === i || p.startsWith(i + '/')) || globs.some((g) => g(p));
+	const literal = new Set(cleaned.filter((i) => !/[*?[\]{}]/.test(i)));
+	// A path is included when it or one of its ancestors is listed: a look-up per path component,
+	// so marking 100,000 entries stays fast.
+	const listed = (p: string): boolean => {
+		if (literal.has(p)) return true;
+		for (let slash = p.lastIndexOf('/'); slash > 0; slash = p.lastIndexOf('/', slash - 1)) {
+			if (literal.has(p.slice(0, slash))) return true;
+		}
+		return false;
+	};
+	return (p) => listed(p) || globs.some((g) => g(p));
 }
 
 /** Restores a snapshot into `target`. Resolves with a summary; entry failures are collected, not thrown. */
@@ -110,7 +121,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			}
 			if (isIncluded) items.push({rel, node});
 			return true;
-		}, {signal: options.signal, onUnsafe: (rel, reason) => fail(rel, `refused: ${reason}`)});
+		}, {signal: options.signal, onUnsafe: (rel, reason) => fail(rel, `refused: ${reason}`), loadTree: options.loadTree});
 		summary.matched = items.length;
 		// Directories that lead to included entries are created too.
 		const wanted = new Map<string, TreeNode>();

@@ -5,6 +5,9 @@ import {decodeTree, checkNodeName, type TreeNode} from '../format/tree.js';
 import {IntegrityError} from '../errors.js';
 import type {Repository} from '../repository/repository.js';
 
+/** Loads the entries of a tree; lets a caller decode trees elsewhere (e.g. off the UI thread). */
+export type TreeSource = (treeId: string, signal?: AbortSignal) => Promise<readonly TreeNode[]>;
+
 /** Loads and decodes a tree blob. */
 export async function loadTree(repo: Repository, id: string, signal?: AbortSignal): Promise<TreeNode[]> {
 	const bytes = await repo.loadBlob('tree', id, signal);
@@ -52,9 +55,9 @@ export async function walkTree(
 	repo: Repository,
 	treeId: string,
 	visit: (entry: WalkEntry) => boolean | void | Promise<boolean | void>,
-	options: {prefix?: string; signal?: AbortSignal; onUnsafe?: (path: string, reason: string) => void} = {},
+	options: {prefix?: string; signal?: AbortSignal; onUnsafe?: (path: string, reason: string) => void; loadTree?: TreeSource} = {},
 ): Promise<void> {
-	const nodes = await loadTree(repo, treeId, options.signal);
+	const nodes = options.loadTree ? await options.loadTree(treeId, options.signal) : await loadTree(repo, treeId, options.signal);
 	for (const node of nodes) {
 		const unsafe = checkNodeName(node.name);
 		const p = options.prefix ? `${options.prefix}/${node.name}` : node.name;
