@@ -61,17 +61,32 @@ async function runKilled(args: readonly string[], killAfterMs: number): Promise<
 	return {result, ms: performance.now() - started};
 }
 
-/** After a kill: unlock, both checks, and a byte-for-byte restore of every snapshot. */
+/**
+ * After a kill: unlock, both checks, and a byte-for-byte restore of every snapshot. restic's check
+ * takes an exclusive lock, so it runs alone; cairn's check and the restores share the repository.
+ */
 async function expectSound(when: string): Promise<void> {
 	await cairnOk(['unlock', '--repo', repo], env);
 	expect(await listRepoFiles(repo, 'locks'), when).toEqual([]);
-	const check = await cairnOk(['check', '--repo', repo], env);
-	const errors = check.stderr.split('\n').filter((line) => line.startsWith('error:'));
-	expect(errors, `${when}: cairn check\n${check.stderr}`).toEqual([]);
 	const restic = await resticOk(['-r', repo, 'check'], env);
 	expect(restic.stdout, when).toContain('no errors were found');
 	expect((await listRepoFiles(repo, 'snapshots')).sort(), when).toEqual([...expected.keys()].sort());
-	for (const [id, files] of expected) await expectRestores('cairn', repo, id, source, files, env);
+	const [check] = await Promise.all([
+		cairnOk(['check', '--repo', repo], env),
+		...[...expected].map(([id, files]) => expectRestores('cairn', repo, id, source, files, env)),
+	]);
+	const errors = check.stderr.split('\n').filter((line) => line.startsWith('error:'));
+	expect(errors, `${when}: cairn check\n${check.stderr}`).toEqual([]);
+}
+
+/** IDs of the packs the index files of a repository list. */
+async function loadIndexedPacks(at: string): Promise<string[]> {
+	const opened = await Repository.open(createLocalStorage(at), PASSWORD);
+	try {
+		return [...(await loadPackIndex(opened)).packs.keys()];
+	} finally {
+		await opened.close();
+	}
 }
 
 /** Blob bytes of the given packs that a snapshot uses, found by walking its trees through the engine. */
@@ -208,8 +223,8 @@ describe('SIGKILL at random moments', () => {
 			`reuse after killed backups: ${reuses.length} killed backups had stored packs; ${total.packBytes} B of packs (${total.blobBytes} B of blobs) before the kill; the next backup reused ${total.reused} B = ${(total.blobBytes ? (100 * total.reused) / total.blobBytes : 0).toFixed(1)}% of those blob bytes`,
 		].join('\n'));
 		// The next backup reuses what a killed one uploaded (it indexes the packs it finds unindexed).
-		expect(reuses.length).toBeGreaterThan(0);
-		expect(total.reused).toBeGreaterThan(0.9 * total.blobBytes);
+		// Whether a kill lands after the first pack is stored depends on timing; the test below makes sure of it.
+		expect(total.reused).toBeGreaterThanOrEqual(0.9 * total.blobBytes);
 	}, 600_000);
 
 	it('a backup after a killed backup reuses every pack the killed one stored', async () => {
@@ -217,26 +232,28 @@ describe('SIGKILL at random moments', () => {
 		const reuseRepo = path.join(dir, 'repo');
 		const reuseSource = path.join(dir, 'src');
 		await fs.mkdir(reuseSource, {recursive: true});
-		for (let i = 0; i < 4; i++) await writeSeededFile(path.join(reuseSource, `big-${i}.bin`), `reuse-${i}`, 8 * MiB);
+		for (let i = 0; i < 4; i++) await writeSeededFile(path.join(reuseSource, `big-${i}.bin`), `reuse-${i}`, 16 * MiB);
 		await cairnOk(['init', '--repo', reuseRepo], env);
 		const args = ['backup', '--json', '--pack-size', '4', '--repo', reuseRepo, reuseSource];
 		const killed = startCairn(args, env);
-		await waitFor(async () => ((await listPacks(reuseRepo)).size >= 3 ? true : undefined), 60_000, 2);
+		await waitFor(async () => ((await listPacks(reuseRepo)).size >= 2 ? true : undefined), 60_000, 2);
 		killed.child.kill('SIGKILL');
 		const result = await killed.done;
 		expect(result.signal).toBe('SIGKILL');
-		const leftover = await listPacks(reuseRepo);
-		// Nothing indexed them: the killed run wrote no index file.
-		expect(await listRepoFiles(reuseRepo, 'index')).toEqual([]);
+		expect(await listRepoFiles(reuseRepo, 'snapshots')).toEqual([]);
+		// The packs no index lists: what a killed backup leaves behind.
+		const indexed = new Set(await loadIndexedPacks(reuseRepo));
+		const leftover = new Map([...(await listPacks(reuseRepo))].filter(([id]) => !indexed.has(id)));
+		expect(leftover.size).toBeGreaterThan(0);
 		await cairnOk(['unlock', '--repo', reuseRepo], env);
 		const next = jsonLines((await cairnOk(args, env)).stdout).at(-1)!;
 		const measured = await measureReuse([...leftover.keys()], next.snapshot_id as string, reuseRepo);
 		const packBytes = [...leftover.values()].reduce((a, b) => a + b, 0);
 		const added = next.data_added_packed as number;
-		console.log(`reuse after a backup killed once ${leftover.size} packs were stored: ${packBytes} B of packs (${measured.blobBytes} B of blobs) stored before the kill; the next backup reused ${measured.reused} B of them (${((100 * measured.reused) / measured.blobBytes).toFixed(1)}%) and stored ${added} B more for a ${32 * MiB} B source`);
+		console.log(`reuse after a killed backup: ${leftover.size} packs no index listed (${packBytes} B of packs, ${measured.blobBytes} B of blobs) were stored before the kill; the next backup reused ${measured.reused} B of them (${((100 * measured.reused) / measured.blobBytes).toFixed(1)}%) and stored ${added} B more for a ${64 * MiB} B source`);
 		expect(measured.reused).toBe(measured.blobBytes);
 		// It stored only what the killed run had not: the source less what the packs held.
-		expect(added).toBeLessThan(32 * MiB - measured.reused + MiB);
+		expect(added).toBeLessThan(64 * MiB - measured.reused + MiB);
 		expect((await resticOk(['-r', reuseRepo, 'check', '--read-data'], env)).stdout).toContain('no errors were found');
 		await expectRestores('cairn', reuseRepo, next.snapshot_id as string, reuseSource, await hashTree(reuseSource), env);
 	});
