@@ -7,11 +7,21 @@
  * stops the helper. So that no helper outlives cairn, every running helper is killed when the
  * Node process exits, however it exits; and when cairn is killed outright, the helper sees its
  * stdin close (ssh and `rclone serve --stdio` both stop then).
+ *
+ * Processes are started with execa (the project's subprocess library). Its own lifecycle
+ * helpers are not used, on purpose: execa's `cleanup` does nothing for `detached` processes
+ * (which a helper must be, see above), its result promise settles only once every pipe has
+ * ended (a grandchild such as a ProxyCommand can hold stderr open long after the helper died),
+ * and its kill signals the helper alone, not its process group. So the process exit hook, the
+ * group signals and the exit bookkeeping below stay, built on the child process execa returns
+ * (a Node `ChildProcess`, whose events are used as they are).
  */
 
-import {spawn, type ChildProcess} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import type {Socket} from 'node:net';
 import type {Readable, Writable} from 'node:stream';
+
+import {execa} from 'execa';
 
 /** How a helper process ended. */
 export interface ProcessExit {
@@ -102,12 +112,25 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
 		exitHookInstalled = true;
 	}
 	const limit = options.stderrLimit ?? 16 * 1024;
-	const child = spawn(options.program, [...options.args], {
+	// A socket given as stdin and stdout is handed to child_process.spawn as it is (execa passes a
+	// single Node stream with a file descriptor through), so the child gets the socket itself.
+	const socket = options.socket;
+	const subprocess = execa(options.program, [...options.args], {
 		env: options.env ?? process.env,
-		stdio: options.socket === undefined ? ['pipe', 'pipe', 'pipe'] : [options.socket, options.socket, 'pipe'],
+		extendEnv: false,
+		stdin: socket ?? 'pipe',
+		stdout: socket ?? 'pipe',
+		stderr: 'pipe',
 		detached: true,
 		windowsHide: true,
+		// Output is read here, as it comes; execa keeps none of it and reports no failure (the exit is reported through `exited`).
+		buffer: false,
+		reject: false,
+		// Killing is done below, by process group; execa must not send a SIGKILL of its own later.
+		forceKillAfterDelay: false,
 	});
+	subprocess.catch(() => undefined);
+	const child: ChildProcess = subprocess;
 	let stderr = '';
 	const listeners: Array<(text: string) => void> = [];
 	child.stderr!.setEncoding('utf8');
