@@ -189,7 +189,11 @@ describe('locks shared with restic', () => {
 		const backup = await resticOk(['-r', repo, 'backup', small], env, 1);
 		expect(backup.stderr).toMatch(/repository is already locked exclusively by PID 31337 on far-away by carol/);
 		expect((await resticOk(['-r', repo, 'prune'], env, 1)).stderr).toMatch(/already locked exclusively by PID 31337/);
-		await fs.rm(path.join(repo, 'locks', exclusive));
+		// A lock of another host looks live for 30 minutes: plain unlock keeps it, --remove-all removes it.
+		expect((await cairnOk(['unlock', '--repo', repo], env)).stdout).toMatch(/no stale locks\nkept an exclusive lock [0-9a-f]{8} held by carol@far-away \(PID 31337\).*it is live/);
+		const removed = await cairnOk(['unlock', '--remove-all', '--repo', repo], env);
+		expect(removed.stdout).toMatch(new RegExp(`removed an exclusive lock ${exclusive.slice(0, 8)} held by carol@far-away \\(PID 31337\\) since .* \\(it was live\\)`));
+		expect(await listRepoFiles(repo, 'locks')).toEqual([]);
 
 		const shared = await writeLockFile(repo, PASSWORD, {exclusive: false, hostname: 'far-away', username: 'carol', pid: 31338});
 		expect((await resticOk(['-r', repo, 'prune'], env, 1)).stderr).toMatch(/repository is already locked by PID 31338 on far-away by carol/);
