@@ -4,8 +4,8 @@
 
 import {localAdapter} from './local.js';
 import {registerAdapter} from './registry.js';
-import {s3Adapter} from './s3/index.js';
-import {azureAdapter} from './azure/index.js';
+import {s3Adapter} from './s3/adapter.js';
+import {azureAdapter} from './azure/adapter.js';
 import {gcsAdapter} from './gcs/adapter.js';
 import {b2Adapter} from './b2/adapter.js';
 import {driveAdapter} from './gdrive/adapter.js';

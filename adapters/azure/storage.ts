@@ -49,12 +49,8 @@ import {describeMissingContainer, isAzureAbort, mapAzureError, readAzureErrorCod
 import {formatAzureLocation} from './location.js';
 
 /** The access tiers of block blobs. */
-export const AZURE_ACCESS_TIERS = ['Hot', 'Cool', 'Cold', 'Archive'] as const;
-/** Tiers whose blobs must be rehydrated before they can be read. */
-export const AZURE_COLD_TIERS = ['Archive'] as const;
-/** Tiers a rehydrated blob can be moved to. */
-export const AZURE_THAW_TIERS = ['Hot', 'Cool', 'Cold'] as const;
-export const AZURE_THAW_PRIORITIES = ['Standard', 'High'] as const;
+export {AZURE_ACCESS_TIERS, AZURE_COLD_TIERS, AZURE_THAW_TIERS, AZURE_THAW_PRIORITIES} from './tiers.js';
+import {AZURE_ACCESS_TIERS, AZURE_COLD_TIERS, AZURE_THAW_TIERS, AZURE_THAW_PRIORITIES} from './tiers.js';
 
 /** Default block size of staged uploads, and the size above which they are used. */
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;

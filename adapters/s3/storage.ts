@@ -65,15 +65,9 @@ import {describeMissingBucket, isAbortError, mapS3Error, readHttpStatus, readS3E
 import {formatS3Location, joinKey} from './location.js';
 import type {RetentionMode} from './retention.js';
 
-/** Storage classes of Amazon S3 (S3-compatible services accept a subset, or their own names). */
-export const S3_STORAGE_CLASSES = [
-	'STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE', 'REDUCED_REDUNDANCY', 'EXPRESS_ONEZONE',
-] as const;
-/** Classes whose objects must be restored (thawed) before a GET can read them. */
-export const S3_COLD_CLASSES = ['GLACIER', 'DEEP_ARCHIVE'] as const;
-/** Retrieval tiers of RestoreObject, cheapest last. */
-export const S3_THAW_TIERS = ['Expedited', 'Standard', 'Bulk'] as const;
-export type S3ThawTier = (typeof S3_THAW_TIERS)[number];
+import {S3_COLD_CLASSES, S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier} from './classes.js';
+
+export {S3_COLD_CLASSES, S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier};
 
 /** Default part size of multipart uploads, and the size above which they are used. */
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;

@@ -6,7 +6,7 @@
 import {readNumberOption, type AdapterDefinition} from '../options.js';
 import {PermanentError, type Storage} from '../storage.js';
 import {ensureTrailingSlash, joinUrlCredentials, splitUrlCredentials} from '../http/url.js';
-import {createWebdavStorage} from './storage.js';
+/* The webdav package is loaded only when a repository is opened. */
 
 /** The declaration of the `webdav:` scheme for the adapter registry. */
 export const webdavAdapter: AdapterDefinition = {
@@ -53,6 +53,7 @@ export const webdavAdapter: AdapterDefinition = {
 		const username = values['username'] || split.username;
 		const password = values['password'] || split.password;
 		const connections = readNumberOption(values, 'connections') ?? 5;
+		const {createWebdavStorage} = await import('./storage.js');
 		return createWebdavStorage({url: base, username, password, location: `webdav:${joinUrlCredentials(base, username)}`, concurrency: connections});
 	},
 };
