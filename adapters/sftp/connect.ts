@@ -1,14 +1,18 @@
 /**
  * Opening an SFTP session, in one of two ways:
  *
- * - built in (default): ssh2 connects, checks the host key strictly against known_hosts, logs in
- *   with a key file, a password, an ssh-agent or the default keys in ~/.ssh, and opens the `sftp`
- *   subsystem;
+ * - built in (default): ssh2-sftp-client connects (with ssh2 underneath), checks the host key
+ *   strictly against known_hosts (our `hostVerifier`), logs in with a key file, a password, an
+ *   ssh-agent or the default keys in ~/.ssh, and opens the `sftp` subsystem; the file operations
+ *   are ssh2-sftp-client's;
  * - external: the system's `ssh … -s sftp` (or a whole command the user gives) runs as a child
  *   process, and SFTP is spoken over its stdin and stdout, so ~/.ssh/config, ProxyJump, agents
- *   and hardware keys all work.
+ *   and hardware keys all work. ssh2-sftp-client always makes its own SSH connection and cannot
+ *   speak SFTP over another process's stdio, so this mode uses cairn's own SFTP v3 client
+ *   (client.ts).
  *
- * Either way the result is an {@link SftpClient} and a way to close the connection.
+ * Either way the result is the {@link SftpFileOperations} of files.ts and a way to close the
+ * connection.
  */
 
 import {readFile} from 'node:fs/promises';
@@ -16,11 +20,13 @@ import {homedir, userInfo} from 'node:os';
 import {join} from 'node:path';
 import {Duplex} from 'node:stream';
 
-import ssh2, {type AuthMethod, type ClientChannel, type ParsedKey} from 'ssh2';
+import ssh2, {type AuthMethod, type ParsedKey} from 'ssh2';
+import SftpLibraryClient from 'ssh2-sftp-client';
 
 import {AuthError, PermanentError} from '../storage.js';
 import {describeExit, startManagedProcess, type ManagedProcess} from '../shared/subprocess.js';
 import {SftpClient} from './client.js';
+import {wrapLibraryClient, wrapOwnClient, type SftpFileOperations} from './files.js';
 import {filterSshOutput, makeHostKeyError, mapConnectError, mapSshFailure, type HostKeyError} from './errors.js';
 import {findKnownHostKeys, formatKnownHostName, readKeyType, readKnownHostsFile, type KnownHostKey} from './known-hosts.js';
 
@@ -49,9 +55,12 @@ export interface SftpConnectionSettings {
 	readonly env?: NodeJS.ProcessEnv;
 }
 
-/** An open SFTP session. */
+/**
+ * An open SFTP session: through ssh2-sftp-client in the built-in mode, through cairn's own SFTP
+ * client over the ssh process's stdio in external mode (see files.ts).
+ */
 export interface SftpConnection {
-	readonly client: SftpClient;
+	readonly files: SftpFileOperations;
 	/** Ends the session and its connection or process; resolves once they are gone. */
 	close(): Promise<void>;
 }
@@ -134,55 +143,37 @@ async function connectBuiltIn(settings: SftpConnectionSettings): Promise<SftpCon
 		return false;
 	};
 
-	const client = new ssh2.Client();
-	const channel = await new Promise<ClientChannel>((resolve, reject) => {
-		let settled = false;
-		const fail = (error: unknown) => {
-			if (settled) return;
-			settled = true;
-			client.destroy();
-			reject(hostKeyError ?? mapConnectError(error, target));
-		};
-		client.on('error', fail);
-		client.on('close', () => fail(new Error('the server closed the connection during the login')));
-		client.on('ready', () => {
-			client.subsys('sftp', (error, stream) => {
-				if (error !== undefined && error !== null) {
-					fail(new Error(`subsystem request failed: ${error.message}`));
-					return;
-				}
-				settled = true;
-				resolve(stream);
-			});
-		});
-		client.connect({
-			host: settings.host,
-			port,
-			username,
-			authHandler: authMethods,
-			hostVerifier: (key, verify) => verify(verifyHostKey(key)),
-			algorithms: {serverHostKey},
-			readyTimeout: settings.timeoutMs,
-			keepaliveInterval: 15_000,
-			keepaliveCountMax: 4,
-		});
-	});
-	// Socket errors after the login end the channel; the SFTP client reports them as a lost connection.
-	client.on('error', () => undefined);
-	let sftp: SftpClient;
+	// The library's default handlers of connection events print to the console (which would garble
+	// the TUI); a lost connection is noticed by files.ts and reported by the next operation.
+	const ignore = () => undefined;
+	const library = new SftpLibraryClient('cairn', {error: ignore, end: ignore, close: ignore});
 	try {
-		sftp = await withTimeout(SftpClient.start(channel), settings.timeoutMs, `the SFTP subsystem of ${target} did not answer`);
+		await withTimeout(
+			library.connect({
+				host: settings.host,
+				port,
+				username,
+				authHandler: authMethods,
+				hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => verify(verifyHostKey(key)),
+				algorithms: {serverHostKey},
+				readyTimeout: settings.timeoutMs,
+				keepaliveInterval: 15_000,
+				keepaliveCountMax: 4,
+			}),
+			// The library's own timeout covers the handshake; this one also covers the start of the SFTP subsystem.
+			settings.timeoutMs + 1000,
+			`the SFTP subsystem of ${target} did not answer`,
+		);
 	} catch (error) {
-		client.destroy();
-		throw mapConnectError(error, target);
+		await library.end().catch(() => undefined);
+		throw hostKeyError ?? mapConnectError(error, target);
 	}
-	const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+	const operations = wrapLibraryClient(library);
 	return {
-		client: sftp,
+		files: operations,
 		close: async () => {
-			sftp.end();
-			client.end();
-			await withTimeout(closed, 2000, '').catch(() => client.destroy());
+			operations.end();
+			await withTimeout(library.end(), 2000, '').catch(() => undefined);
 		},
 	};
 }
@@ -307,7 +298,7 @@ async function connectExternal(settings: SftpConnectionSettings): Promise<SftpCo
 		throw mapSshFailure(child.readStderr(), exit, target, knownHosts, presented, error);
 	}
 	return {
-		client,
+		files: wrapOwnClient(client),
 		close: async () => {
 			client.end();
 			await child.stop();

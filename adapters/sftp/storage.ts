@@ -6,7 +6,8 @@
  * final name (`posix-rename@openssh.com` where the server has it, so the replace is atomic), so
  * a reader never sees a prefix; an aborted or failed save removes its temporary file. Missing
  * type directories are created on demand below the repository directory, never the repository
- * directory itself. Reads and writes are pipelined (many requests in flight on one session).
+ * directory itself. The file operations come from files.ts: ssh2-sftp-client in the built-in
+ * mode, cairn's own SFTP client over the ssh process's stdio in external mode.
  *
  * When the connection drops, the operations in flight fail with {@link TransientError} and the
  * next operation reconnects once; if reconnecting fails too, this store stays broken and every
@@ -33,10 +34,11 @@ import {
 	type StorageCapabilities,
 } from '../storage.js';
 import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError} from '../shared/file-names.js';
-import {SftpStatusError, type SftpClient} from './client.js';
+import {SftpStatusError} from './client.js';
 import {openSftpConnection, type SftpConnection, type SftpConnectionSettings} from './connect.js';
 import {mapSftpError} from './errors.js';
-import {OpenFlag, StatusCode, isDirectory, isRegularFile} from './packets.js';
+import type {SftpFileOperations} from './files.js';
+import {StatusCode, isDirectory, isRegularFile} from './packets.js';
 
 /** Mode of every file the adapter creates. */
 const FILE_MODE = 0o600;
@@ -44,8 +46,6 @@ const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
 /** Prefix of temporary files; listings skip them (they are not repository IDs). */
 const TEMP_PREFIX = '.tmp-';
-/** Requests in flight per read or write of one file. */
-const PIPELINE_DEPTH = 16;
 /** Directories listed or created at once. */
 const DIRECTORY_BATCH = 16;
 
@@ -71,7 +71,7 @@ class SftpStorage implements Storage {
 	readonly capabilities: StorageCapabilities;
 	private readonly root: string;
 	private connection: SftpConnection | undefined;
-	private reconnecting: Promise<SftpClient> | undefined;
+	private reconnecting: Promise<SftpFileOperations> | undefined;
 	private broken: Error | undefined;
 	private closed = false;
 
@@ -109,16 +109,11 @@ class SftpStorage implements Storage {
 		const directory = target.slice(0, target.lastIndexOf('/'));
 		const temp = `${directory}/${TEMP_PREFIX}${randomBytes(8).toString('hex')}`;
 		await this.run(`save ${pathOf(handle)}`, options.signal, async (client) => {
-			const file = await this.openForWriting(client, temp, directory);
 			let renamed = false;
 			try {
-				try {
-					await writeAll(client, file, temp, data, options.signal);
-				} finally {
-					await client.close(file, temp);
-				}
+				await this.writeNewFile(client, temp, directory, data, options.signal);
 				throwIfAborted(options.signal);
-				await this.replace(client, temp, target);
+				await client.replace(temp, target);
 				renamed = true;
 			} finally {
 				if (!renamed && client.lost === undefined) await client.remove(temp).catch(() => undefined);
@@ -132,16 +127,16 @@ class SftpStorage implements Storage {
 		checkByteRange(offset, options.length);
 		const path = this.join(pathOf(handle));
 		return this.run(`load ${pathOf(handle)}`, options.signal, async (client) => {
-			const file = await client.open(path, OpenFlag.READ);
+			const file = await client.openForReading(path);
 			try {
-				const attributes = await client.fstat(file, path);
+				const attributes = file.attributes;
 				if (isDirectory(attributes)) throw new PermanentError(`cannot load ${pathOf(handle)}: ${path} is a directory on ${this.location}`);
 				const size = attributes.size ?? 0;
 				const end = options.length === undefined ? size : offset + options.length;
 				if (offset > size || end > size) throw makeRangeError(`${pathOf(handle)} on ${this.location}`, size, offset, options.length);
-				return await readAll(client, file, path, offset, end - offset, options.signal);
+				return await file.read(offset, end - offset, options.signal);
 			} finally {
-				await client.close(file, path).catch(() => undefined);
+				await file.close().catch(() => undefined);
 			}
 		});
 	}
@@ -196,7 +191,7 @@ class SftpStorage implements Storage {
 	}
 
 	/** Runs one operation on a live session, translating every failure into a storage error. */
-	private async run<T>(action: string, signal: AbortSignal | undefined, operation: (client: SftpClient) => Promise<T>): Promise<T> {
+	private async run<T>(action: string, signal: AbortSignal | undefined, operation: (client: SftpFileOperations) => Promise<T>): Promise<T> {
 		throwIfAborted(signal);
 		const client = await this.session();
 		try {
@@ -207,17 +202,17 @@ class SftpStorage implements Storage {
 	}
 
 	/** The live session; reconnects once after the connection was lost (see the module comment). */
-	private async session(): Promise<SftpClient> {
+	private async session(): Promise<SftpFileOperations> {
 		if (this.closed) throw new PermanentError(`${this.location} was closed; no more operations can be made on it`);
 		if (this.broken !== undefined) throw this.broken;
 		const current = this.connection;
-		if (current !== undefined && current.client.lost === undefined) return current.client;
+		if (current !== undefined && current.files.lost === undefined) return current.files;
 		this.reconnecting ??= this.reconnect(current);
 		return this.reconnecting;
 	}
 
-	private async reconnect(lost: SftpConnection | undefined): Promise<SftpClient> {
-		const reason = lost?.client.lost?.message ?? 'the connection was closed';
+	private async reconnect(lost: SftpConnection | undefined): Promise<SftpFileOperations> {
+		const reason = lost?.files.lost?.message ?? 'the connection was closed';
 		await lost?.close().catch(() => undefined);
 		try {
 			const connection = await openSftpConnection(this.options.settings);
@@ -226,7 +221,7 @@ class SftpStorage implements Storage {
 				throw new PermanentError(`${this.location} was closed; no more operations can be made on it`);
 			}
 			this.connection = connection;
-			return connection.client;
+			return connection.files;
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
 			this.broken =
@@ -239,11 +234,11 @@ class SftpStorage implements Storage {
 		}
 	}
 
-	/** Opens a new temporary file for writing, creating missing directories below the repository directory. */
-	private async openForWriting(client: SftpClient, temp: string, directory: string): Promise<Buffer> {
-		const flags = OpenFlag.WRITE | OpenFlag.CREATE | OpenFlag.EXCLUSIVE;
+	/** Writes a new temporary file, creating missing directories below the repository directory. */
+	private async writeNewFile(client: SftpFileOperations, temp: string, directory: string, data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
 		try {
-			return await client.open(temp, flags, FILE_MODE);
+			await client.writeNewFile(temp, data, FILE_MODE, signal);
+			return;
 		} catch (error) {
 			if (!isStatus(error, StatusCode.NO_SUCH_FILE)) throw error;
 		}
@@ -257,27 +252,11 @@ class SftpStorage implements Storage {
 		}
 		const relative = directory.slice(this.root.length + 1).split('/');
 		for (let depth = 1; depth <= relative.length; depth++) await this.makeDirectory(client, this.join(relative.slice(0, depth).join('/')));
-		return client.open(temp, flags, FILE_MODE);
-	}
-
-	/** Moves the temporary file over the target, replacing it. */
-	private async replace(client: SftpClient, temp: string, target: string): Promise<void> {
-		if (client.hasExtension('posix-rename@openssh.com')) {
-			await client.posixRename(temp, target);
-			return;
-		}
-		try {
-			await client.rename(temp, target);
-		} catch (error) {
-			// SFTP v3 refuses to rename over an existing file. The old content is the same (names are content hashes).
-			if (!isStatus(error, StatusCode.FAILURE)) throw error;
-			await client.remove(target).catch(() => undefined);
-			await client.rename(temp, target);
-		}
+		await client.writeNewFile(temp, data, FILE_MODE, signal);
 	}
 
 	/** Creates a directory; one that exists already is fine. */
-	private async makeDirectory(client: SftpClient, path: string): Promise<void> {
+	private async makeDirectory(client: SftpFileOperations, path: string): Promise<void> {
 		try {
 			await client.mkdir(path, DIRECTORY_MODE);
 		} catch (error) {
@@ -288,7 +267,7 @@ class SftpStorage implements Storage {
 	}
 
 	/** Creates a directory and its missing parents. */
-	private async makeDirectories(client: SftpClient, path: string): Promise<void> {
+	private async makeDirectories(client: SftpFileOperations, path: string): Promise<void> {
 		const parts = path.split('/');
 		for (let depth = 1; depth <= parts.length; depth++) {
 			const prefix = parts.slice(0, depth).join('/');
@@ -302,7 +281,7 @@ class SftpStorage implements Storage {
 		}
 	}
 
-	private async readDirectoryIfPresent(client: SftpClient, path: string) {
+	private async readDirectoryIfPresent(client: SftpFileOperations, path: string) {
 		try {
 			return await client.readDirectory(path);
 		} catch (error) {
@@ -312,7 +291,7 @@ class SftpStorage implements Storage {
 	}
 
 	/** The repository files in one directory (none when it is missing). */
-	private async listFiles(client: SftpClient, directory: string): Promise<FileInfo[]> {
+	private async listFiles(client: SftpFileOperations, directory: string): Promise<FileInfo[]> {
 		const files: FileInfo[] = [];
 		for (const entry of await this.readDirectoryIfPresent(client, directory)) {
 			if (!isRepositoryId(entry.filename) || !isRegularFile(entry.attributes)) continue;
@@ -323,7 +302,7 @@ class SftpStorage implements Storage {
 	}
 
 	/** Size of a regular file, or undefined when it is missing or not a file. */
-	private async statIfFile(client: SftpClient, path: string): Promise<number | undefined> {
+	private async statIfFile(client: SftpFileOperations, path: string): Promise<number | undefined> {
 		try {
 			const attributes = await client.stat(path);
 			return isRegularFile(attributes) ? (attributes.size ?? 0) : undefined;
@@ -337,57 +316,6 @@ class SftpStorage implements Storage {
 		if (this.root === '.') return relative;
 		return this.root.endsWith('/') ? `${this.root}${relative}` : `${this.root}/${relative}`;
 	}
-}
-
-/** Writes all of `data` with up to {@link PIPELINE_DEPTH} requests in flight; stops early on abort. */
-async function writeAll(client: SftpClient, file: Buffer, path: string, data: Uint8Array, signal?: AbortSignal): Promise<void> {
-	const chunk = client.limits.maxWrite;
-	const inFlight = new Set<Promise<void>>();
-	let failure: unknown;
-	for (let offset = 0; offset < data.byteLength && failure === undefined && !signal?.aborted; offset += chunk) {
-		const request = client.write(file, offset, data.subarray(offset, Math.min(offset + chunk, data.byteLength)), path).then(
-			() => undefined,
-			(error: unknown) => {
-				failure ??= error;
-			},
-		);
-		const tracked = request.finally(() => inFlight.delete(tracked));
-		inFlight.add(tracked);
-		if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
-	}
-	await Promise.all(inFlight);
-	if (failure !== undefined) throw failure;
-	throwIfAborted(signal);
-}
-
-/** Reads `length` bytes at `offset`, in pieces with up to {@link PIPELINE_DEPTH} requests in flight. */
-async function readAll(client: SftpClient, file: Buffer, path: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
-	const result = Buffer.allocUnsafe(length);
-	const chunk = client.limits.maxRead;
-	let next = 0;
-	let failed = false;
-	const work = async () => {
-		while (next < length && !failed) {
-			throwIfAborted(signal);
-			const start = next;
-			const end = Math.min(start + chunk, length);
-			next = end;
-			// A server may return fewer bytes than asked; ask again for the rest.
-			for (let position = start; position < end; ) {
-				const piece = await client.read(file, offset + position, end - position, path);
-				if (piece === null || piece.length === 0) throw new PermanentError(`${path} ended at byte ${offset + position} while reading it: the file shrank meanwhile`);
-				piece.copy(result, position);
-				position += piece.length;
-			}
-		}
-	};
-	const worker = () =>
-		work().catch((error: unknown) => {
-			failed = true;
-			throw error;
-		});
-	await Promise.all(Array.from({length: Math.min(PIPELINE_DEPTH, Math.ceil(length / chunk))}, worker));
-	return result;
 }
 
 function isStatus(error: unknown, code: number): boolean {
