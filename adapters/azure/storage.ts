@@ -25,7 +25,7 @@ import {
 	type ContainerClient,
 } from '@azure/storage-blob';
 
-import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig} from '../shared/storage-config.js';
+import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig, StorageConfigCache} from '../shared/storage-config.js';
 import {ColdStorageError, DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,
@@ -107,7 +107,12 @@ export class AzureStorage implements Storage {
 	private readonly blockSize: number;
 	private readonly threshold: number;
 	private containerChecked: Promise<void> | undefined;
-	private config: Promise<StorageConfig | undefined> | undefined;
+	private configCache: StorageConfigCache | undefined;
+
+	private get config(): StorageConfigCache {
+		this.configCache ??= new StorageConfigCache(this.location, (signal) => this.readStorageConfig({signal}));
+		return this.configCache;
+	}
 	private closed = false;
 
 	constructor(private readonly options: AzureStorageOptions) {
@@ -350,28 +355,9 @@ export class AzureStorage implements Storage {
 		return this.containerChecked;
 	}
 
-	/** The parsed `.storageconfig`, read once; an invalid file fails saves (never reads). */
+	/** The parsed `.storageconfig`, read once. An invalid file fails saves (never reads) with a message saying how to fix it. */
 	private async loadStorageConfig(signal?: AbortSignal): Promise<StorageConfig | undefined> {
-		if (this.config === undefined) {
-			this.config = this.readStorageConfig({signal}).then(
-				(bytes) => {
-					if (bytes === undefined) return undefined;
-					try {
-						return parseStorageConfig(bytes);
-					} catch (error) {
-						throw new PermanentError(
-							`the ${STORAGE_CONFIG_NAME} of ${this.location} is not valid: ${(error as Error).message}. Fix it with \`cairn storageconfig set\`, or remove it with \`cairn storageconfig set --clear\``,
-							{cause: error},
-						);
-					}
-				},
-				(error: unknown) => {
-					this.config = undefined;
-					throw error;
-				},
-			);
-		}
-		return this.config;
+		return this.config.load(signal);
 	}
 
 	private async readStorageConfig(options: OperationOptions = {}): Promise<Uint8Array | undefined> {
@@ -400,7 +386,7 @@ export class AzureStorage implements Storage {
 		} catch (error) {
 			throw mapAzureError(error, this.context('storageconfig', name));
 		}
-		this.config = Promise.resolve(parsed);
+		this.config.replace(parsed);
 	}
 
 	private blobName(key: string): string {

@@ -40,7 +40,7 @@ import {
 	type StorageClass,
 } from '@aws-sdk/client-s3';
 
-import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig} from '../shared/storage-config.js';
+import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig, StorageConfigCache} from '../shared/storage-config.js';
 import {ColdStorageError, DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,
@@ -113,7 +113,12 @@ export class S3Storage implements Storage {
 	private readonly partSize: number;
 	private readonly threshold: number;
 	private bucketChecked: Promise<void> | undefined;
-	private config: Promise<StorageConfig | undefined> | undefined;
+	private configCache: StorageConfigCache | undefined;
+
+	private get config(): StorageConfigCache {
+		this.configCache ??= new StorageConfigCache(this.location, (signal) => this.readStorageConfig({signal}));
+		return this.configCache;
+	}
 	private closed = false;
 
 	constructor(private readonly options: S3StorageOptions) {
@@ -438,26 +443,7 @@ export class S3Storage implements Storage {
 
 	/** The parsed `.storageconfig`, read once. An invalid file fails saves (never reads) with a message saying how to fix it. */
 	private async loadStorageConfig(signal?: AbortSignal): Promise<StorageConfig | undefined> {
-		if (this.config === undefined) {
-			this.config = this.readStorageConfig({signal}).then(
-				(bytes) => {
-					if (bytes === undefined) return undefined;
-					try {
-						return parseStorageConfig(bytes);
-					} catch (error) {
-						throw new PermanentError(
-							`the ${STORAGE_CONFIG_NAME} of ${this.location} is not valid: ${(error as Error).message}. Fix it with \`cairn storageconfig set\`, or remove it with \`cairn storageconfig set --clear\``,
-							{cause: error},
-						);
-					}
-				},
-				(error: unknown) => {
-					this.config = undefined;
-					throw error;
-				},
-			);
-		}
-		return this.config;
+		return this.config.load(signal);
 	}
 
 	private async readStorageConfig(options: OperationOptions = {}): Promise<Uint8Array | undefined> {
@@ -491,7 +477,7 @@ export class S3Storage implements Storage {
 		} catch (error) {
 			throw mapS3Error(error, {...this.context('storageconfig', key), operation: 'save'});
 		}
-		this.config = Promise.resolve(parsed);
+		this.config.replace(parsed);
 	}
 
 	/** A DeleteRefusedError saying why, using the object's lock headers when they can be read. */

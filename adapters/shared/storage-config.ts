@@ -21,6 +21,8 @@
  * - The file itself is never given a class by its own rules.
  */
 
+import {PermanentError} from '../storage.js';
+
 /** One rule of a `.storageconfig`. */
 export interface StorageClassRule {
 	/** Key prefix relative to the repository root; empty matches every key. */
@@ -150,4 +152,45 @@ export function listColdRuleWarnings(config: StorageConfig, coldClasses: readonl
 		}
 	}
 	return warnings;
+}
+
+/**
+ * Reads a store's `.storageconfig` once and keeps the parsed result, for adapters that honour it on
+ * every upload. A failed read is forgotten (the next call tries again); an invalid file rejects
+ * with a PermanentError that says how to fix it. `replace` records a file the adapter just wrote.
+ */
+export class StorageConfigCache {
+	private pending: Promise<StorageConfig | undefined> | undefined;
+
+	constructor(
+		private readonly location: string,
+		private readonly read: (signal?: AbortSignal) => Promise<Uint8Array | undefined>,
+	) {}
+
+	/** The parsed file, or undefined when the store has none. */
+	load(signal?: AbortSignal): Promise<StorageConfig | undefined> {
+		this.pending ??= this.read(signal).then(
+			(bytes) => {
+				if (bytes === undefined) return undefined;
+				try {
+					return parseStorageConfig(bytes);
+				} catch (error) {
+					throw new PermanentError(
+						`the ${STORAGE_CONFIG_NAME} of ${this.location} is not valid: ${(error as Error).message}. Fix it with \`cairn storageconfig set\`, or remove it with \`cairn storageconfig set --clear\``,
+						{cause: error},
+					);
+				}
+			},
+			(error: unknown) => {
+				this.pending = undefined;
+				throw error;
+			},
+		);
+		return this.pending;
+	}
+
+	/** Records the configuration now in the store (undefined after removing it). */
+	replace(config: StorageConfig | undefined): void {
+		this.pending = Promise.resolve(config);
+	}
 }
