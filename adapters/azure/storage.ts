@@ -51,6 +51,7 @@ import {formatAzureLocation} from './location.js';
 /** The access tiers of block blobs. */
 export {AZURE_ACCESS_TIERS, AZURE_COLD_TIERS, AZURE_THAW_TIERS, AZURE_THAW_PRIORITIES} from './tiers.js';
 import {AZURE_ACCESS_TIERS, AZURE_COLD_TIERS, AZURE_THAW_TIERS, AZURE_THAW_PRIORITIES} from './tiers.js';
+import {readListedName, checkFileType} from '../shared/file-names.js';
 
 /** Default block size of staged uploads, and the size above which they are used. */
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
@@ -233,7 +234,7 @@ export class AzureStorage implements Storage {
 
 	async *list(type: FileType, options: OperationOptions = {}): AsyncIterable<FileInfo> {
 		this.checkOpen();
-		checkType(type);
+		checkFileType(type);
 		throwIfAborted(options.signal);
 		await this.checkContainer(options.signal);
 		if (type === 'config') {
@@ -394,7 +395,7 @@ export class AzureStorage implements Storage {
 	}
 
 	private nameOf(handle: FileHandle): string {
-		checkType(handle.type);
+		checkFileType(handle.type);
 		if (handle.type !== 'config' && !ID_PATTERN.test(handle.name)) {
 			throw new PermanentError(`invalid ${handle.type} file name ${JSON.stringify(handle.name)}: names must be 64 lowercase hex characters`);
 		}
@@ -420,18 +421,6 @@ export function readAzureThawState(properties: Pick<BlobGetPropertiesResponse, '
 function normaliseTier(tier: string | undefined): string | undefined {
 	if (tier === undefined) return undefined;
 	return AZURE_ACCESS_TIERS.find((known) => known.toLowerCase() === tier.toLowerCase()) ?? tier;
-}
-
-function readListedName(type: FileType, rest: string): string | undefined {
-	if (type === 'data') {
-		const match = /^([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(rest);
-		return match !== null && match[2]!.startsWith(match[1]!) ? match[2] : undefined;
-	}
-	return ID_PATTERN.test(rest) ? rest : undefined;
-}
-
-function checkType(type: FileType): void {
-	if (!FILE_TYPES.includes(type)) throw new PermanentError(`unknown file type ${JSON.stringify(type)}; expected one of ${FILE_TYPES.join(', ')}`);
 }
 
 function checkRange(offset: number, length: number | undefined, label: string): void {

@@ -17,7 +17,7 @@
 import {createHash} from 'node:crypto';
 
 import {STORAGE_CONFIG_NAME} from '../shared/storage-config.js';
-import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError} from '../shared/file-names.js';
+import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError, readListedName} from '../shared/file-names.js';
 import {
 	AlreadyExistsError,
 	AuthError,
@@ -326,15 +326,6 @@ function checkDownloadHash(answer: {data: Uint8Array; headers: Headers}, failed:
 	const expected = reported !== null && /^[0-9a-f]{40}$/.test(reported) ? reported : answer.headers.get('x-bz-info-large_file_sha1');
 	if (expected === null || !/^[0-9a-f]{40}$/.test(expected)) return;
 	if (sha1Hex(answer.data) !== expected) throw new TransientError(`${failed}: the data was damaged in transit (SHA-1 mismatch); a retry may succeed`);
-}
-
-/** The repository name of a listed name relative to `<type>/`, or undefined for anything else. */
-function readListedName(type: FileType, rest: string): string | undefined {
-	if (type === 'data') {
-		const name = rest.slice(3);
-		return rest[2] === '/' && isRepositoryId(name) && name.startsWith(rest.slice(0, 2)) ? name : undefined;
-	}
-	return isRepositoryId(rest) ? rest : undefined;
 }
 
 function sha1Hex(data: Uint8Array): string {

@@ -17,7 +17,7 @@
 import {Storage as GcsClient, type Bucket, type File, type StorageOptions} from '@google-cloud/storage';
 
 import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig} from '../shared/storage-config.js';
-import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError} from '../shared/file-names.js';
+import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError, readListedName} from '../shared/file-names.js';
 import {DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,
@@ -373,12 +373,3 @@ class GcsStorage implements Storage {
 	}
 }
 
-/** The repository name of a listed key relative to `<type>/`, or undefined for anything else (temporary or stray objects). */
-function readListedName(type: FileType, rest: string): string | undefined {
-	if (type === 'data') {
-		const slash = rest.indexOf('/');
-		const name = rest.slice(slash + 1);
-		return slash === 2 && isRepositoryId(name) && name.startsWith(rest.slice(0, 2)) ? name : undefined;
-	}
-	return isRepositoryId(rest) ? rest : undefined;
-}

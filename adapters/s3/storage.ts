@@ -66,6 +66,7 @@ import {formatS3Location, joinKey} from './location.js';
 import type {RetentionMode} from './retention.js';
 
 import {S3_COLD_CLASSES, S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier} from './classes.js';
+import {readListedName, checkFileType} from '../shared/file-names.js';
 
 export {S3_COLD_CLASSES, S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier};
 
@@ -232,7 +233,7 @@ export class S3Storage implements Storage {
 
 	async *list(type: FileType, options: OperationOptions = {}): AsyncIterable<FileInfo> {
 		this.checkOpen();
-		checkType(type);
+		checkFileType(type);
 		throwIfAborted(options.signal);
 		await this.checkBucket(options.signal);
 		if (type === 'config') {
@@ -512,7 +513,7 @@ export class S3Storage implements Storage {
 
 	/** The object key of a handle, after checking its type and name. */
 	private keyOf(handle: FileHandle): string {
-		checkType(handle.type);
+		checkFileType(handle.type);
 		if (handle.type !== 'config' && !ID_PATTERN.test(handle.name)) {
 			throw new PermanentError(`invalid ${handle.type} file name ${JSON.stringify(handle.name)}: names must be 64 lowercase hex characters`);
 		}
@@ -540,20 +541,6 @@ export function readThawState(head: Pick<HeadObjectCommandOutput, 'StorageClass'
 	if (/ongoing-request\s*=\s*"true"/i.test(restore)) return 'pending';
 	if (/ongoing-request\s*=\s*"false"/i.test(restore)) return 'ready';
 	return 'frozen';
-}
-
-/** The name of a listed key (relative to the type folder), or undefined for keys that are not repository files. */
-function readListedName(type: FileType, rest: string): string | undefined {
-	if (type === 'data') {
-		const match = /^([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(rest);
-		return match !== null && match[2]!.startsWith(match[1]!) ? match[2] : undefined;
-	}
-	return ID_PATTERN.test(rest) ? rest : undefined;
-}
-
-/** Rejects unknown file types from untyped callers. */
-function checkType(type: FileType): void {
-	if (!FILE_TYPES.includes(type)) throw new PermanentError(`unknown file type ${JSON.stringify(type)}; expected one of ${FILE_TYPES.join(', ')}`);
 }
 
 /** Rejects offsets and lengths that are not non-negative safe integers. */

@@ -40,3 +40,16 @@ export function makeRangeError(what: string, size: number, offset: number, lengt
 	const wanted = length === undefined ? `from byte ${offset} to the end` : `${length} bytes at offset ${offset}`;
 	return new PermanentError(`cannot load ${wanted} of ${what}: the file holds only ${size} bytes (a damaged index or a truncated file; run cairn check)`);
 }
+
+/**
+ * The repository name of a listed key relative to `<type>/`, or undefined for anything else
+ * (temporary or stray objects). Data files must sit in the `xx/` folder named by their first two
+ * characters, as restic's layout puts them.
+ */
+export function readListedName(type: FileType, rest: string): string | undefined {
+	if (type === 'data') {
+		const name = rest.slice(3);
+		return rest[2] === '/' && isRepositoryId(name) && name.startsWith(rest.slice(0, 2)) ? name : undefined;
+	}
+	return isRepositoryId(rest) ? rest : undefined;
+}
