@@ -29,7 +29,6 @@ import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageC
 import {ColdStorageError, DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,
-	FILE_TYPES,
 	PermanentError,
 	isStorageError,
 	pathOf,
@@ -51,7 +50,7 @@ import {formatAzureLocation} from './location.js';
 /** The access tiers of block blobs. */
 export {AZURE_ACCESS_TIERS, AZURE_COLD_TIERS, AZURE_THAW_TIERS, AZURE_THAW_PRIORITIES} from './tiers.js';
 import {AZURE_ACCESS_TIERS, AZURE_COLD_TIERS, AZURE_THAW_TIERS, AZURE_THAW_PRIORITIES} from './tiers.js';
-import {readListedName, checkFileType} from '../shared/file-names.js';
+import {checkFileHandle, checkFileType, readListedName} from '../shared/file-names.js';
 
 /** Default block size of staged uploads, and the size above which they are used. */
 export const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
@@ -84,8 +83,6 @@ export interface AzureStorageOptions {
 	/** Saves larger than this use staged blocks; default {@link blockSize}. */
 	readonly blockThreshold?: number;
 }
-
-const ID_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Opens (does not create) the repository in the container and prefix of `options`. */
 export function createAzureStorage(options: AzureStorageOptions): AzureStorage {
@@ -395,10 +392,7 @@ export class AzureStorage implements Storage {
 	}
 
 	private nameOf(handle: FileHandle): string {
-		checkFileType(handle.type);
-		if (handle.type !== 'config' && !ID_PATTERN.test(handle.name)) {
-			throw new PermanentError(`invalid ${handle.type} file name ${JSON.stringify(handle.name)}: names must be 64 lowercase hex characters`);
-		}
+		checkFileHandle(handle);
 		return this.blobName(pathOf(handle));
 	}
 

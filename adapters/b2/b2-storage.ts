@@ -17,7 +17,7 @@
 import {createHash} from 'node:crypto';
 
 import {STORAGE_CONFIG_NAME} from '../shared/storage-config.js';
-import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError, readListedName} from '../shared/file-names.js';
+import {checkByteRange, checkFileHandle, checkFileType, makeRangeError, readListedName} from '../shared/file-names.js';
 import {
 	AlreadyExistsError,
 	AuthError,

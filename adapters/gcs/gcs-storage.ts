@@ -17,7 +17,7 @@
 import {Storage as GcsClient, type Bucket, type File, type StorageOptions} from '@google-cloud/storage';
 
 import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageConfig} from '../shared/storage-config.js';
-import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError, readListedName} from '../shared/file-names.js';
+import {checkByteRange, checkFileHandle, checkFileType, makeRangeError, readListedName} from '../shared/file-names.js';
 import {DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,

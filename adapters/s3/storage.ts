@@ -44,7 +44,6 @@ import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, type StorageC
 import {ColdStorageError, DeleteRefusedError} from '../shared/storage-errors.js';
 import {
 	AlreadyExistsError,
-	FILE_TYPES,
 	PermanentError,
 	isStorageError,
 	pathOf,
@@ -66,7 +65,7 @@ import {formatS3Location, joinKey} from './location.js';
 import type {RetentionMode} from './retention.js';
 
 import {S3_COLD_CLASSES, S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier} from './classes.js';
-import {readListedName, checkFileType} from '../shared/file-names.js';
+import {checkFileHandle, checkFileType, readListedName} from '../shared/file-names.js';
 
 export {S3_COLD_CLASSES, S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier};
 
@@ -94,9 +93,6 @@ export interface S3StorageOptions extends S3Settings {
 	/** A client to use instead of building one (tests). */
 	readonly client?: S3Client;
 }
-
-/** The shape of a repository file name: a SHA-256 ID in lowercase hex. */
-const ID_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Opens (does not create) the repository at the bucket and prefix of `options`. */
 export function createS3Storage(options: S3StorageOptions): S3Storage {
@@ -513,10 +509,7 @@ export class S3Storage implements Storage {
 
 	/** The object key of a handle, after checking its type and name. */
 	private keyOf(handle: FileHandle): string {
-		checkFileType(handle.type);
-		if (handle.type !== 'config' && !ID_PATTERN.test(handle.name)) {
-			throw new PermanentError(`invalid ${handle.type} file name ${JSON.stringify(handle.name)}: names must be 64 lowercase hex characters`);
-		}
+		checkFileHandle(handle);
 		return joinKey(this.options.prefix, pathOf(handle));
 	}
 
