@@ -2,7 +2,7 @@
  * Backup: walks the source paths, chunks and stores file contents, builds trees bottom-up and
  * saves a snapshot. Unchanged files (against the parent snapshot) are not read again.
  */
-import * as fs from 'node:fs/promises';
+import * as fs from 'node:fs';
 import type {BigIntStats} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -160,7 +160,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	for (const given of options.paths) {
 		const abs = path.resolve(given);
 		try {
-			await fs.lstat(abs);
+			fs.lstatSync(abs);
 			targets.push(abs);
 		} catch (error) {
 			warnings.push([abs, `cannot read source path: ${(error as Error).message}`]);
@@ -267,126 +267,160 @@ async function saveTree(ctx: Context, nodes: TreeNode[]): Promise<string> {
 	return result.id;
 }
 
+/**
+ * An entry whose walk is done: its node is final once `finished` resolves (undefined when it was
+ * left out). A rejection of `finished` is a failure of the whole backup.
+ */
+interface StartedEntry {
+	finished: Promise<TreeNode | undefined>;
+}
+
+/** Wraps a node promise; its rejection is handled later, by whoever awaits the directory. */
+function startedFrom(finished: Promise<TreeNode | undefined>): StartedEntry {
+	finished.catch(() => undefined);
+	return {finished};
+}
+
 /** Saves an intermediate directory of the skeleton (metadata from disk, children limited to targets). */
 async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: string | undefined): Promise<string> {
 	const previous = await loadParentTree(ctx, parentTreeId);
-	const nodes: TreeNode[] = [];
-	await Promise.all([...dir.children].map(async ([name, child]) => {
+	const pending: Array<Promise<TreeNode | undefined>> = [];
+	for (const [name, child] of dir.children) {
 		const abs = path.posix.join(dir.abs, name);
 		if (child === 'target') {
-			const node = await saveEntry(ctx, abs, name, previous?.get(name));
-			if (node) nodes.push(node);
-			return;
+			const started = await startEntry(ctx, abs, name, previous?.get(name));
+			if (started) pending.push(started.finished);
+			continue;
 		}
 		let stats: BigIntStats;
 		try {
-			stats = await fs.lstat(abs, {bigint: true});
+			stats = fs.lstatSync(abs, {bigint: true});
 		} catch (error) {
 			ctx.warn(abs, `cannot read directory: ${(error as Error).message}`);
-			return;
+			continue;
 		}
 		const node = buildNode(name, stats);
 		node.subtree = await saveVirtualDir(ctx, child, previous?.get(name)?.subtree);
-		nodes.push(node);
-	}));
+		pending.push(Promise.resolve(node));
+	}
+	const nodes: TreeNode[] = [];
+	for (const finished of pending) {
+		const node = await finished;
+		if (node) nodes.push(node);
+	}
 	return saveTree(ctx, nodes);
 }
 
-/** Saves one file system entry; returns its node, or undefined when it was excluded or unreadable. */
-async function saveEntry(ctx: Context, abs: FsPath, name: string, previous: TreeNode | undefined, known?: BigIntStats): Promise<TreeNode | undefined> {
+/**
+ * Walks one file system entry and starts saving it. Like restic's archiver, the walk is depth
+ * first and one entry at a time; it waits only for a free file slot (so it runs ahead of the
+ * readers by a bounded amount) and for the walk of subdirectories, never for file contents or
+ * trees to be stored. Returns undefined when the entry is excluded or unreadable.
+ */
+async function startEntry(ctx: Context, abs: FsPath, name: string, previous: TreeNode | undefined): Promise<StartedEntry | undefined> {
 	throwIfCancelled(ctx.signal);
 	const shown = displayPath(abs);
 	if (ctx.exclude(shown)) return undefined;
-	let stats = known;
-	if (!stats) {
-		try {
-			stats = await fs.lstat(abs, {bigint: true});
-		} catch (error) {
-			ctx.warn(shown, `cannot read: ${(error as Error).message}`);
-			return undefined;
-		}
+	let stats: BigIntStats;
+	try {
+		// Synchronous on purpose: a metadata call answered from the inode cache costs far less
+		// than a trip through libuv's pool, whose threads are busy compressing (restic's walker
+		// also stats one entry at a time).
+		stats = fs.lstatSync(abs, {bigint: true});
+	} catch (error) {
+		ctx.warn(shown, `cannot read: ${(error as Error).message}`);
+		return undefined;
 	}
 	const node = buildNode(name, stats);
 	switch (node.type) {
 		case 'file':
-			return (await saveFile(ctx, abs, node, previous)) ? node : undefined;
+			return startFile(ctx, abs, node, previous);
 		case 'dir':
-			return (await saveDirectory(ctx, abs, node, previous)) ? node : undefined;
+			return startDirectory(ctx, abs, node, previous);
 		case 'symlink':
 			try {
-				const target = await fs.readlink(abs, {encoding: 'buffer'});
+				const target = fs.readlinkSync(abs, {encoding: 'buffer'});
 				node.linktarget = target.toString('utf8');
 				if (!isUtf8(target)) node.linktarget_raw = target.toString('base64');
 			} catch (error) {
 				ctx.warn(shown, `cannot read symlink: ${(error as Error).message}`);
 				return undefined;
 			}
-			return node;
+			return startedFrom(Promise.resolve(node));
 		default:
-			return node;
+			return startedFrom(Promise.resolve(node));
 	}
 }
 
-async function saveDirectory(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
+/** Walks a directory's entries in order; its tree is saved once every entry is finished. */
+async function startDirectory(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<StartedEntry | undefined> {
 	let names: Buffer[];
 	try {
-		names = await fs.readdir(abs, {encoding: 'buffer'});
+		names = fs.readdirSync(abs, {encoding: 'buffer'});
 	} catch (error) {
 		ctx.warn(displayPath(abs), `cannot read directory: ${(error as Error).message}`);
-		return false;
+		return undefined;
 	}
 	const previousNodes = await loadParentTree(ctx, previous?.type === 'dir' ? previous.subtree : undefined);
-	const children = new Map<string, TreeNode>();
-	await Promise.all(names.map(async (raw) => {
+	const entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}> = [];
+	for (const raw of names) {
 		const child = joinPath(abs, raw);
-		const saved = await saveEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
-		if (!saved) return;
+		const started = await startEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
+		if (started) entries.push({path: child.path, finished: started.finished});
+	}
+	return startedFrom(finishDirectory(ctx, node, previous, entries));
+}
+
+/** Waits for a directory's entries, then saves its tree. */
+async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode | undefined, entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}>): Promise<TreeNode> {
+	const children = new Map<string, TreeNode>();
+	for (const entry of entries) {
+		const saved = await entry.finished;
+		if (!saved) continue;
 		if (children.has(saved.name)) {
 			// Two names that are not valid UTF-8 can decode to the same text; a tree holds each name once.
-			ctx.warn(displayPath(child.path), 'left out: its name is not valid UTF-8 and collides with another entry once decoded');
-			return;
+			ctx.warn(displayPath(entry.path), 'left out: its name is not valid UTF-8 and collides with another entry once decoded');
+			continue;
 		}
 		children.set(saved.name, saved);
-	}));
+	}
 	throwIfCancelled(ctx.signal);
 	node.subtree = await saveTree(ctx, [...children.values()]);
 	if (!previous) ctx.summary.dirs_new++;
 	else if (previous.subtree === node.subtree) ctx.summary.dirs_unmodified++;
 	else ctx.summary.dirs_changed++;
-	return true;
+	return node;
 }
 
-async function saveFile(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<boolean> {
-	const size = node.size ?? 0;
-	if (previous && isUnchanged(previous, node) && sameTime(previous.mtime, node.mtime)
-		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
-		node.content = [...previous.content!];
-		ctx.summary.files_unmodified++;
-		ctx.summary.total_files_processed++;
-		ctx.summary.total_bytes_processed += size;
-		ctx.progress.filesDone++;
-		ctx.progress.bytesDone += size;
-		ctx.progress.maybeEmit();
-		return true;
-	}
-	const release = await ctx.fileSlots.acquire();
-	try {
-		throwIfCancelled(ctx.signal);
-		ctx.progress.currentFile = displayPath(abs);
-		const read = await readFileChunks(ctx, abs);
-		if (!read) return false;
-		node.content = read.ids;
-		node.size = read.size;
-	} finally {
-		release();
-	}
-	if (previous) ctx.summary.files_changed++;
-	else ctx.summary.files_new++;
+/** Counts a file as processed. */
+function countFile(ctx: Context, node: TreeNode, kind: 'files_new' | 'files_changed' | 'files_unmodified'): void {
+	ctx.summary[kind]++;
 	ctx.summary.total_files_processed++;
 	ctx.summary.total_bytes_processed += node.size ?? 0;
 	ctx.progress.filesDone++;
 	ctx.progress.maybeEmit();
-	return true;
+}
+
+/** Starts saving a file: reuses the parent's content when unchanged, else reads it in a worker. */
+async function startFile(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<StartedEntry> {
+	if (previous && isUnchanged(previous, node) && sameTime(previous.mtime, node.mtime)
+		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
+		node.content = [...previous.content!];
+		ctx.progress.bytesDone += node.size ?? 0;
+		countFile(ctx, node, 'files_unmodified');
+		return startedFrom(Promise.resolve(node));
+	}
+	const release = await ctx.fileSlots.acquire();
+	if (ctx.signal?.aborted) release();
+	throwIfCancelled(ctx.signal);
+	ctx.progress.currentFile = displayPath(abs);
+	return startedFrom(readFileChunks(ctx, abs).then((read) => {
+		if (!read) return undefined;
+		node.content = read.ids;
+		node.size = read.size;
+		countFile(ctx, node, previous ? 'files_changed' : 'files_new');
+		return node;
+	}).finally(release));
 }
 
 /** Chunks a file in a worker and stores its new blobs; returns the blob IDs in order, or undefined when it cannot be read. */

@@ -1,23 +1,43 @@
 /**
  * Worker thread entry: chunks, hashes, compresses and encrypts whole files for the archiver.
- * Protocol (see worker-pool.ts): `init` once, then `file` jobs; the worker answers with `chunk`
- * messages (at most CREDITS unacknowledged per job), then `done` or `error`.
+ * Protocol (see worker-pool.ts): `init` once, then `file` jobs, answered with `chunk` messages
+ * (in file order) and then `done` or `error` for each job, in the order the jobs came.
+ *
+ * Pipeline: the thread reads and chunks files synchronously and hashes each chunk at once; the
+ * compression of up to PENDING_LIMIT chunks runs meanwhile in libuv's pool, and each is sealed
+ * and sent when its turn comes. At most CREDITS chunks are sent unacknowledged, which bounds
+ * the memory a slow repository can make the pipeline hold.
  */
 import {parentPort} from 'node:worker_threads';
+import * as fs from 'node:fs';
 import {createChunkerTables} from '../chunker/chunker.js';
 import {parsePolynomial} from '../chunker/polynomial.js';
 import type {CompressionMode} from '../format/compression.js';
-import {chunkFile, FileReadError, type FileChunkerSetup} from './file-chunker.js';
+import {hashHex} from '../util/hash.js';
+import {FileReadError, openRegularFile, READ_BUFFER_SIZE, readChunks, sealChunk, type FileChunkerSetup} from './file-chunker.js';
 import {CREDITS, type FromWorker, type ToWorker} from './worker-protocol.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
+/** Chunks hashed and being compressed or waiting to be sent, per worker. */
+const PENDING_LIMIT = 3;
+
+type Pending =
+	| {kind: 'chunk'; jobId: number; id: string; length: number; result: Promise<{sealed: Uint8Array; uncompressedLength: number}>}
+	| {kind: 'done'; jobId: number; size: number}
+	| {kind: 'error'; jobId: number; message: string; readError: boolean};
+
 let setup: FileChunkerSetup | undefined;
-const queue: Array<{jobId: number; path: string | Buffer}> = [];
-const waiting = new Map<number, {credits: number; wake?: () => void}>();
+const jobs: Array<{jobId: number; path: string | Buffer}> = [];
+/** Results in the order they must be sent. */
+const pending: Pending[] = [];
+/** Jobs whose error was already sent: their remaining results are dropped. */
+const failed = new Set<number>();
+let credits = CREDITS;
+let wakeOnCredit: (() => void) | undefined;
 let running = false;
-const buffer = Buffer.allocUnsafe(9 * 1024 * 1024);
+const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 	port.postMessage(message, transfer);
@@ -30,32 +50,81 @@ function toTransferable(bytes: Uint8Array): ArrayBuffer {
 	return copy.buffer;
 }
 
-async function runJob(jobId: number, path: string | Buffer): Promise<void> {
-	const state = {credits: CREDITS} as {credits: number; wake?: () => void};
-	waiting.set(jobId, state);
-	try {
-		const size = await chunkFile(path, setup!, async (chunk) => {
-			while (state.credits <= 0) await new Promise<void>((resolve) => (state.wake = resolve));
-			state.credits--;
-			const sealed = toTransferable(chunk.sealed);
-			post({type: 'chunk', jobId, id: chunk.id, length: chunk.length, sealed, uncompressedLength: chunk.uncompressedLength}, [sealed]);
-		}, buffer);
-		post({type: 'done', jobId, size});
-	} catch (error) {
-		post({type: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
-	} finally {
-		waiting.delete(jobId);
+/** Sends the oldest pending result, waiting for its compression and for a credit. */
+async function sendOldest(): Promise<void> {
+	const item = pending.shift()!;
+	if (failed.has(item.jobId)) {
+		if (item.kind !== 'chunk') failed.delete(item.jobId);
+		if (item.kind === 'chunk') item.result.catch(() => undefined);
+		return;
+	}
+	switch (item.kind) {
+		case 'chunk': {
+			let result: {sealed: Uint8Array; uncompressedLength: number};
+			try {
+				result = await item.result;
+			} catch (error) {
+				failed.add(item.jobId);
+				post({type: 'error', jobId: item.jobId, message: (error as Error).message, readError: false});
+				return;
+			}
+			while (credits <= 0) await new Promise<void>((resolve) => (wakeOnCredit = resolve));
+			credits--;
+			const sealed = toTransferable(result.sealed);
+			post({type: 'chunk', jobId: item.jobId, id: item.id, length: item.length, sealed, uncompressedLength: result.uncompressedLength}, [sealed]);
+			break;
+		}
+		case 'done':
+			post({type: 'done', jobId: item.jobId, size: item.size});
+			break;
+		case 'error':
+			post({type: 'error', jobId: item.jobId, message: item.message, readError: item.readError});
+			break;
 	}
 }
 
+/** Reads and chunks one file, queueing its chunks (and then its outcome) for sending. */
+async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
+	let fd: number;
+	try {
+		fd = openRegularFile(path);
+	} catch (error) {
+		pending.push({kind: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
+		return;
+	}
+	try {
+		const chunks = readChunks(fd, setup!.tables, buffer);
+		while (true) {
+			const next = chunks.next();
+			if (next.done) {
+				pending.push({kind: 'done', jobId, size: next.value});
+				return;
+			}
+			const copy = Buffer.allocUnsafeSlow(next.value.length);
+			copy.set(next.value);
+			pending.push({kind: 'chunk', jobId, id: hashHex(copy), length: copy.length, result: sealChunk(setup!, copy)});
+			while (pending.length >= PENDING_LIMIT) await sendOldest();
+		}
+	} catch (error) {
+		pending.push({kind: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
+	} finally {
+		fs.closeSync(fd);
+	}
+}
+
+/** Works through queued jobs, then sends whatever is still pending. */
 async function drain(): Promise<void> {
 	if (running) return;
 	running = true;
-	while (queue.length > 0) {
-		const job = queue.shift()!;
-		await runJob(job.jobId, job.path);
+	try {
+		while (jobs.length > 0 || pending.length > 0) {
+			const job = jobs.shift();
+			if (job) await chunkJob(job.jobId, job.path);
+			else await sendOldest();
+		}
+	} finally {
+		running = false;
 	}
-	running = false;
 }
 
 port.on('message', (message: ToWorker) => {
@@ -68,17 +137,14 @@ port.on('message', (message: ToWorker) => {
 			};
 			break;
 		case 'file':
-			queue.push({jobId: message.jobId, path: typeof message.path === 'string' ? message.path : Buffer.from(message.path)});
+			jobs.push({jobId: message.jobId, path: typeof message.path === 'string' ? message.path : Buffer.from(message.path)});
 			void drain();
 			break;
 		case 'ack': {
-			const state = waiting.get(message.jobId);
-			if (state) {
-				state.credits++;
-				const wake = state.wake;
-				state.wake = undefined;
-				wake?.();
-			}
+			credits += message.count;
+			const wake = wakeOnCredit;
+			wakeOnCredit = undefined;
+			wake?.();
 			break;
 		}
 	}

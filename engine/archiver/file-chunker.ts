@@ -1,13 +1,15 @@
 /**
- * Reads one file through the chunker and turns each chunk into a stored-form blob: SHA-256 ID,
- * zstd compression (when it helps) and encryption. Runs inside worker threads (see chunk-worker.ts)
- * or in the calling thread; it knows nothing of the repository index.
+ * Reads one file through the chunker, and turns each chunk into a stored-form blob: SHA-256 ID,
+ * zstd compression (when it helps) and encryption. Runs inside the chunk worker threads (see
+ * chunk-worker.ts); it knows nothing of the repository index.
+ *
+ * Files are read with synchronous calls: a worker thread blocks only itself, and a read of a
+ * cached page costs a system call instead of a round trip through libuv's thread pool.
  */
-import * as fs from 'node:fs/promises';
+import * as fs from 'node:fs';
 import {Chunker, type ChunkerTables} from '../chunker/chunker.js';
 import {sealBytes, type MasterKey} from '../crypto/cipher.js';
 import {compressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
-import {hashHex} from '../util/hash.js';
 
 /** One chunk of a file, ready to be packed. */
 export interface ProcessedChunk {
@@ -27,13 +29,13 @@ export interface FileChunkerSetup {
 	compression: CompressionMode;
 }
 
-const READ_SIZE = 1024 * 1024;
-const BUFFER_SIZE = 9 * 1024 * 1024;
-/** Chunks being compressed at once per file. */
-const PARALLEL_CHUNKS = 2;
+/** Bytes asked for per read. */
+const READ_SIZE = 2 * 1024 * 1024;
+/** The read buffer: room for the largest chunk (8 MiB) plus one read. */
+export const READ_BUFFER_SIZE = 10 * 1024 * 1024;
 
 /** Compresses (when worthwhile) and seals one chunk. */
-export async function sealChunk(setup: FileChunkerSetup, chunk: Uint8Array, id: string): Promise<ProcessedChunk> {
+export async function sealChunk(setup: FileChunkerSetup, chunk: Uint8Array): Promise<{sealed: Uint8Array; uncompressedLength: number}> {
 	let body: Uint8Array = chunk;
 	let uncompressedLength = 0;
 	if (setup.compression !== 'off' && chunk.length > 0) {
@@ -43,7 +45,7 @@ export async function sealChunk(setup: FileChunkerSetup, chunk: Uint8Array, id: 
 			uncompressedLength = chunk.length;
 		}
 	}
-	return {id, length: chunk.length, sealed: sealBytes(setup.key, body), uncompressedLength};
+	return {sealed: sealBytes(setup.key, body), uncompressedLength};
 }
 
 /** An error reading the file itself (as opposed to a failure of the pipeline). */
@@ -54,70 +56,71 @@ export class FileReadError extends Error {
 	}
 }
 
+function wrapReadError(what: string, error: unknown): FileReadError {
+	return new FileReadError(`${what}: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
+}
+
 /**
- * Chunks a file and hands each processed chunk to `emit`, in file order. `emit` may apply
- * backpressure by returning a promise. Resolves with the number of bytes read.
- * Failures to open or read the file reject with FileReadError.
+ * Opens a file for reading without blocking on special files: a name that turned into a FIFO or
+ * a device since it was listed is refused instead of hanging the worker.
  */
-export async function chunkFile(path: string | Buffer, setup: FileChunkerSetup, emit: (chunk: ProcessedChunk) => Promise<void> | void, buffer?: Buffer, onBytes?: (n: number) => void): Promise<number> {
-	let handle: fs.FileHandle;
+export function openRegularFile(path: string | Buffer): number {
+	let fd: number;
 	try {
-		handle = await fs.open(path, 'r');
+		fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
 	} catch (error) {
-		throw new FileReadError(`cannot open file: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
+		throw wrapReadError('cannot open file', error);
 	}
-	const buf = buffer ?? Buffer.allocUnsafe(BUFFER_SIZE);
-	const chunker = new Chunker(setup.tables);
-	const inFlight: Array<Promise<ProcessedChunk>> = [];
-	let size = 0;
-	const flushOne = async (): Promise<void> => {
-		await emit(await inFlight.shift()!);
-	};
-	const submit = async (view: Uint8Array): Promise<void> => {
-		const copy = Buffer.from(view);
-		inFlight.push(sealChunk(setup, copy, hashHex(copy)));
-		if (inFlight.length >= PARALLEL_CHUNKS) await flushOne();
-	};
 	try {
-		let start = 0;
-		let scan = 0;
-		let end = 0;
-		let eof = false;
-		while (true) {
-			if (scan === end) {
-				if (eof) break;
-				if (end + READ_SIZE > buf.length) {
-					buf.copyWithin(0, start, end);
-					end -= start;
-					scan -= start;
-					start = 0;
-				}
-				let bytesRead: number;
-				try {
-					({bytesRead} = await handle.read(buf, end, Math.min(READ_SIZE, buf.length - end), null));
-				} catch (error) {
-					throw new FileReadError(`cannot read file: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code);
-				}
-				if (bytesRead === 0) eof = true;
-				end += bytesRead;
-				size += bytesRead;
-				onBytes?.(bytesRead);
-				continue;
-			}
-			const split = chunker.findSplitPoint(buf, scan, end);
-			if (split < 0) {
-				scan = end;
-				continue;
-			}
-			await submit(buf.subarray(start, split));
-			start = split;
-			scan = split;
-		}
-		if (end > start) await submit(buf.subarray(start, end));
-		while (inFlight.length > 0) await flushOne();
-		return size;
-	} finally {
-		await Promise.allSettled(inFlight);
-		await handle.close().catch(() => undefined);
+		if (!fs.fstatSync(fd).isFile()) throw new FileReadError('cannot read file: it is no longer a regular file');
+	} catch (error) {
+		fs.closeSync(fd);
+		throw error instanceof FileReadError ? error : wrapReadError('cannot read file', error);
 	}
+	return fd;
+}
+
+/**
+ * Reads an open file to its end and yields its chunks in order, as views into `buffer` that stay
+ * valid only until the next chunk is asked for. Read failures throw FileReadError.
+ */
+export function* readChunks(fd: number, tables: ChunkerTables, buffer: Buffer, onBytes?: (n: number) => void): Generator<Uint8Array, number> {
+	const chunker = new Chunker(tables);
+	let size = 0;
+	let start = 0;
+	let scan = 0;
+	let end = 0;
+	let eof = false;
+	while (true) {
+		if (scan === end) {
+			if (eof) break;
+			if (end + READ_SIZE > buffer.length) {
+				buffer.copyWithin(0, start, end);
+				end -= start;
+				scan -= start;
+				start = 0;
+			}
+			let bytesRead: number;
+			try {
+				bytesRead = fs.readSync(fd, buffer, end, Math.min(READ_SIZE, buffer.length - end), null);
+			} catch (error) {
+				throw wrapReadError('cannot read file', error);
+			}
+			if (bytesRead === 0) eof = true;
+			end += bytesRead;
+			size += bytesRead;
+			onBytes?.(bytesRead);
+			continue;
+		}
+		const split = chunker.findSplitPoint(buffer, scan, end);
+		if (split < 0) {
+			scan = end;
+			continue;
+		}
+		yield buffer.subarray(start, split);
+		start = split;
+		scan = split;
+	}
+	if (end > start) yield buffer.subarray(start, end);
+	return size;
 }

@@ -45,7 +45,7 @@ export class ChunkWorkerPool {
 	private closed = false;
 
 	constructor(setup: PoolSetup, size = findDefaultWorkerCount()) {
-				for (let i = 0; i < size; i++) {
+		for (let i = 0; i < size; i++) {
 			const worker = startModuleWorker(import.meta.url, 'chunk-worker');
 			const entry: PoolWorker = {worker, jobs: 0};
 			worker.on('message', (message: FromWorker) => this.handleMessage(entry, message));
@@ -102,7 +102,7 @@ export class ChunkWorkerPool {
 							job.failed = error as Error;
 						}
 					}
-					const ack: ToWorker = {type: 'ack', jobId: message.jobId};
+					const ack: ToWorker = {type: 'ack', count: 1};
 					entry.worker.postMessage(ack);
 				});
 				break;

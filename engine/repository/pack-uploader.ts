@@ -7,7 +7,7 @@ import type {Storage} from '../../adapters/storage.js';
 import {sealBytes, type MasterKey} from '../crypto/cipher.js';
 import {encodePackHeader, type BlobType, type PackedBlob} from '../format/pack.js';
 import type {PackEntry} from '../format/index-file.js';
-import {hashHex} from '../util/hash.js';
+import {hashHex, hashHexOffThread} from '../util/hash.js';
 import type {MasterIndex} from './master-index.js';
 
 /** Write an index file after this many packs have been stored without one. */
@@ -18,46 +18,36 @@ const INDEX_INTERVAL_MS = 60_000;
 const MAX_UPLOADS = 2;
 
 interface OpenPack {
-	/** Encrypted blobs back to back; grows by doubling. */
-	buffer: Buffer;
+	/** Encrypted blobs in order; copied together once, when the pack is finished. */
+	parts: Uint8Array[];
 	blobs: PackedBlob[];
 	size: number;
 }
 
 function newPack(): OpenPack {
-	return {buffer: Buffer.alloc(0), blobs: [], size: 0};
+	return {parts: [], blobs: [], size: 0};
 }
 
-/** Appends bytes to a pack's buffer, growing it as needed (doubling, but never far past `limit`). */
-function appendToPack(pack: OpenPack, bytes: Uint8Array, limit = 0): void {
-	if (pack.size + bytes.length > pack.buffer.length) {
-		const needed = pack.size + bytes.length;
-		const doubled = Math.max(pack.buffer.length * 2, 256 * 1024);
-		const grown = Buffer.allocUnsafe(Math.max(needed, limit > 0 ? Math.min(doubled, limit) : doubled));
-		pack.buffer.copy(grown, 0, 0, pack.size);
-		pack.buffer = grown;
-	}
-	pack.buffer.set(bytes, pack.size);
-	pack.size += bytes.length;
-}
-
-/** Finishes a pack: appends the encrypted header and its length; returns the bytes and the pack ID. */
-function finishPack(key: MasterKey, pack: OpenPack): {bytes: Buffer; id: string} {
+/** Lays out a finished pack: blobs, then the encrypted header and its length. */
+function layOutPack(key: MasterKey, pack: OpenPack): Buffer {
 	const header = sealBytes(key, encodePackHeader(pack.blobs));
-	const length = Buffer.alloc(4);
-	length.writeUInt32LE(header.length);
-	appendToPack(pack, header);
-	appendToPack(pack, length);
-	const bytes = pack.buffer.subarray(0, pack.size);
-	return {bytes, id: hashHex(bytes)};
+	const bytes = Buffer.allocUnsafeSlow(pack.size + header.length + 4);
+	let offset = 0;
+	for (const part of pack.parts) {
+		bytes.set(part, offset);
+		offset += part.length;
+	}
+	bytes.set(header, offset);
+	bytes.writeUInt32LE(header.length, offset + header.length);
+	pack.parts = [];
+	return bytes;
 }
 
 /** Assembles a pack file from encrypted blobs; returns the bytes and its ID. */
 export function assemblePack(key: MasterKey, parts: readonly Uint8Array[], blobs: readonly PackedBlob[]): {bytes: Buffer; id: string} {
-	const pack = newPack();
-	for (const part of parts) appendToPack(pack, part);
-	pack.blobs = [...blobs];
-	return finishPack(key, pack);
+	const size = parts.reduce((sum, part) => sum + part.length, 0);
+	const bytes = layOutPack(key, {parts: [...parts], blobs: [...blobs], size});
+	return {bytes, id: hashHex(bytes)};
 }
 
 export class PackUploader {
@@ -87,12 +77,16 @@ export class PackUploader {
 		this.pending[type].add(id);
 	}
 
-	/** Appends an encrypted blob to the open pack of its type; uploads the pack when it is full. */
+	/**
+	 * Appends an encrypted blob to the open pack of its type; uploads the pack when it is full.
+	 * The pack keeps `sealed` itself (no copy) until it is stored: callers must not reuse its memory.
+	 */
 	async add(type: BlobType, id: string, sealed: Uint8Array, uncompressedLength: number, signal?: AbortSignal): Promise<void> {
 		if (this.failure) throw this.failure;
 		const pack = this.open[type];
 		pack.blobs.push({type, id, offset: pack.size, length: sealed.length, uncompressedLength});
-		appendToPack(pack, sealed, this.packSize + 64 * 1024);
+		pack.parts.push(sealed);
+		pack.size += sealed.length;
 		if (pack.size >= this.packSize) {
 			this.open[type] = newPack();
 			await this.startUpload(type, pack, signal);
@@ -110,9 +104,9 @@ export class PackUploader {
 	}
 
 	private async upload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
-		const {bytes, id} = finishPack(this.key, pack);
+		const bytes = layOutPack(this.key, pack);
+		const id = await hashHexOffThread(bytes);
 		await this.storage.save({type: 'data', name: id}, bytes, {signal});
-		pack.buffer = Buffer.alloc(0);
 		this.uploadedBytes += bytes.length;
 		const entry: PackEntry = {packId: id, blobs: pack.blobs};
 		this.index.addPack(entry);
