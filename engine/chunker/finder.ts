@@ -1,8 +1,11 @@
 /**
  * The boundary finder: a 64-byte Rabin rolling hash that cuts where restic's chunker cuts for
- * the same polynomial.
+ * the same polynomial. The search runs in WebAssembly (engine/wasm/chunker-kernel.ts) where that
+ * kernel is available and supports the polynomial, and in the JavaScript below otherwise; both
+ * give the same cuts.
  */
 
+import {getBoundaryScanner, type BoundaryScanner} from '../wasm/chunker-kernel.js';
 import {WINDOW_SIZE as TABLE_WINDOW_SIZE, type ChunkerTables} from './tables.js';
 
 // A module-local copy: some loaders (vitest) turn every use of an imported binding into a
@@ -18,24 +21,33 @@ const SPLIT_MASK = (1 << 20) - 1;
 
 /**
  * Size limits for one chunker. Defaults are restic's; other values produce boundaries that
- * restic's default chunker would not. Contract: 64 <= minSize <= maxSize.
+ * restic's default chunker would not. Contract: 64 <= minSize <= maxSize. `implementation`
+ * 'js' forces the JavaScript search (for comparisons); 'auto', the default, uses WebAssembly
+ * when it can. Either way the cuts are the same.
  */
 export interface ChunkerOptions {
 	minSize?: number;
 	maxSize?: number;
+	implementation?: 'auto' | 'js';
 }
 
 /** Incremental boundary finder; feed it consecutive byte ranges of one stream. */
 export class Chunker {
+	/** Which search this chunker uses. */
+	readonly implementation: 'wasm' | 'js';
 	private readonly tables: ChunkerTables;
 	private readonly minSize: number;
 	private readonly maxSize: number;
+	private readonly scanner: BoundaryScanner | undefined;
+	/** JavaScript search: the window as a ring, and the digest as hi * 2^32 + lo. */
 	private readonly window = new Uint8Array(WINDOW_SIZE);
 	private wpos = 0;
 	private hi = 0;
 	private lo = 0;
-	/** Bytes still to skip unhashed at the start of the chunk. */
+	/** Bytes still to skip unhashed at the start of the chunk (JavaScript search). */
 	private pre = 0;
+	/** WebAssembly search: the last bytes consumed, newest last (the digest is recomputed from them). */
+	private readonly recent = new Uint8Array(WINDOW_SIZE);
 	/** Bytes of the current chunk consumed so far. */
 	private count = 0;
 
@@ -46,11 +58,14 @@ export class Chunker {
 		if (!Number.isSafeInteger(this.minSize) || !Number.isSafeInteger(this.maxSize) || this.minSize < WINDOW_SIZE || this.maxSize < this.minSize) {
 			throw new RangeError(`invalid chunk size limits ${this.minSize}..${this.maxSize}`);
 		}
+		this.scanner = options?.implementation === 'js' ? undefined : getBoundaryScanner(tables);
+		this.implementation = this.scanner === undefined ? 'js' : 'wasm';
 		this.reset();
 	}
 
 	/** Forgets the current chunk: the next byte fed starts a new one. */
 	reset(): void {
+		this.recent.fill(0);
 		this.window.fill(0);
 		// The initial state is that of an empty window into which one byte of value 1 was slid.
 		this.window[0] = 1;
@@ -71,6 +86,44 @@ export class Chunker {
 		if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= buf.length)) {
 			throw new RangeError(`invalid range [${start}, ${end}) of a ${buf.length}-byte buffer`);
 		}
+		return this.scanner === undefined ? this.findInJs(buf, start, end) : this.findWithScanner(this.scanner, buf, start, end);
+	}
+
+	/**
+	 * The WebAssembly search. A digest depends only on the 64 bytes it covers, and the first one
+	 * that counts (at minSize) covers bytes of this chunk only, so the state is just the byte
+	 * count and the last 64 bytes.
+	 */
+	private findWithScanner(scanner: BoundaryScanner, buf: Uint8Array, start: number, end: number): number {
+		const count0 = this.count;
+		// Bytes at or past `limit` would make the chunk longer than maxSize.
+		const limit = Math.min(end, start + this.maxSize - count0);
+		// The first byte after which a cut is allowed is the chunk's byte minSize - 1.
+		const from = start + Math.max(0, this.minSize - 1 - count0);
+		if (from < limit) {
+			const match = scanner.findMatch(this.tables, buf, start, from, limit, this.recent);
+			if (match >= 0) {
+				this.reset();
+				return match + 1;
+			}
+		}
+		if (count0 + limit - start === this.maxSize) {
+			this.reset();
+			return limit;
+		}
+		const length = end - start;
+		if (length >= WINDOW_SIZE) {
+			this.recent.set(buf.subarray(end - WINDOW_SIZE, end));
+		} else if (length > 0) {
+			this.recent.copyWithin(0, length);
+			this.recent.set(buf.subarray(start, end), WINDOW_SIZE - length);
+		}
+		this.count = count0 + length;
+		return -1;
+	}
+
+	/** The JavaScript search: restic's rolling hash, byte by byte, on split 32-bit digests. */
+	private findInJs(buf: Uint8Array, start: number, end: number): number {
 		let i = start;
 		if (this.pre > 0) {
 			const available = end - i;

@@ -1,6 +1,7 @@
 /**
- * Precomputed Rabin fingerprint tables for one polynomial, split into 32-bit halves so the
- * chunker's hot loop never touches BigInt.
+ * Precomputed Rabin fingerprint tables for one polynomial: split into 32-bit halves so the
+ * JavaScript chunker's hot loop never touches BigInt, and as 64-bit entries for the
+ * WebAssembly kernel (engine/wasm/chunker.wat).
  */
 
 import {degreeOf, modPolynomial} from './polynomial.js';
@@ -22,6 +23,10 @@ export const MAX_TABLE_DEGREE = 53;
  *   byte shift pushes past the degree.
  * - `topShift`: hi >>> topShift gives those top 8 bits; `hiKeepMask` keeps the hi bits below
  *   them.
+ * - `kernelTables`: the WebAssembly kernel's memory image, 512 little-endian u64: first
+ *   (t * x^degree mod pol) xor (t << degree) for t = 0..255 (the reduction of a shifted digest,
+ *   clearing the bits shifted past the degree), then (b * x^512) mod pol for b = 0..255 (byte b
+ *   leaving the 64-byte window, taken after the shift).
  */
 export interface ChunkerTables {
 	readonly polynomial: bigint;
@@ -30,6 +35,7 @@ export interface ChunkerTables {
 	readonly mod: Int32Array;
 	readonly topShift: number;
 	readonly hiKeepMask: number;
+	readonly kernelTables: Uint8Array;
 }
 
 const cache = new Map<bigint, ChunkerTables>();
@@ -50,13 +56,18 @@ export function createChunkerTables(pol: bigint): ChunkerTables {
 	}
 	const out = new Int32Array(512);
 	const mod = new Int32Array(512);
+	const kernelTables = new Uint8Array(4096);
+	const kernelView = new DataView(kernelTables.buffer);
 	for (let b = 0; b < 256; b++) {
 		let h = modPolynomial(BigInt(b), pol);
 		for (let i = 1; i < WINDOW_SIZE; i++) {
 			h = modPolynomial(h << 8n, pol);
 		}
 		storePair(out, b, h);
-		storePair(mod, b, modPolynomial(BigInt(b) << BigInt(degree), pol));
+		const reduced = modPolynomial(BigInt(b) << BigInt(degree), pol);
+		storePair(mod, b, reduced);
+		kernelView.setBigUint64(8 * b, reduced ^ (BigInt(b) << BigInt(degree)), true);
+		kernelView.setBigUint64(2048 + 8 * b, modPolynomial(h << 8n, pol), true);
 	}
 	const tables: ChunkerTables = {
 		polynomial: pol,
@@ -65,6 +76,7 @@ export function createChunkerTables(pol: bigint): ChunkerTables {
 		mod,
 		topShift: degree - 40,
 		hiKeepMask: (1 << (degree - 40)) - 1,
+		kernelTables,
 	};
 	cache.set(pol, tables);
 	return tables;

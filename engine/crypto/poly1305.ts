@@ -1,5 +1,8 @@
 /**
- * Poly1305 one-time authenticator (RFC 8439 section 2.5), in plain JavaScript.
+ * Poly1305 one-time authenticator (RFC 8439 section 2.5). {@link computePoly1305} runs in
+ * WebAssembly (engine/wasm/poly1305.wat) when that kernel is available and falls back to the
+ * plain JavaScript below, {@link computePoly1305Js}; the incremental {@link Poly1305} is
+ * JavaScript only.
  *
  * The accumulator is kept as six 22-bit limbs held in float64 numbers. A 22-bit limb times a
  * 22-bit limb of r (times 20 for the wrapped terms, since 2^132 ≡ 4·5 mod 2^130 - 5) stays below
@@ -7,6 +10,8 @@
  * Carries are taken in two parallel rounds instead of one long chain, which keeps the dependency
  * chain per 16-byte block short.
  */
+
+import {getWasmPoly1305} from '../wasm/poly1305-kernel.js';
 
 const LIMB_BITS = 22;
 const LIMB_MASK = 0x3fffff;
@@ -96,6 +101,14 @@ const scratchBlock = new Uint8Array(BLOCK);
 
 /** Computes the Poly1305 tag of `message` under the 32-byte one-time key r || s. */
 export function computePoly1305(key32: Uint8Array, message: Uint8Array): Uint8Array {
+	const wasmPoly1305 = getWasmPoly1305();
+	if (wasmPoly1305 === undefined) return computePoly1305Js(key32, message);
+	if (key32.length !== 32) throw new RangeError(`Poly1305 key must be 32 bytes, got ${key32.length}`);
+	return wasmPoly1305(key32, message);
+}
+
+/** {@link computePoly1305} in plain JavaScript, whether or not WebAssembly is available. */
+export function computePoly1305Js(key32: Uint8Array, message: Uint8Array): Uint8Array {
 	// One-shot path: module-level scratch state instead of a new object (the code below never yields).
 	loadKey(key32, scratchR, scratchS);
 	scratchH.fill(0);

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {MAX_CHUNK_SIZE, createChunkerTables, splitBuffer, splitStream} from '../../../engine/chunker/chunker.js';
+import {Chunker, MAX_CHUNK_SIZE, createChunkerTables, splitBuffer, splitStream} from '../../../engine/chunker/chunker.js';
 import {degreeOf, formatPolynomial, isIrreducible, parsePolynomial} from '../../../engine/chunker/polynomial.js';
 import {seededBytes} from './reference.js';
 
@@ -103,6 +103,15 @@ describe('chunk boundaries agree with restic 0.14', () => {
 		const tables = createChunkerTables(parsePolynomial(polynomialHex));
 		const ours = blobIds(data, splitBuffer(tables, data));
 		expect(ours).toEqual(resticContent.get(name));
+	});
+
+	it.each(['random.bin', 'repetitive.bin', 'zeros-max.bin'])('produces restic\'s blob IDs for %s with both the WebAssembly and the JavaScript search', (name) => {
+		const data = files.get(name)!;
+		const tables = createChunkerTables(parsePolynomial(polynomialHex));
+		expect(new Chunker(tables).implementation).toBe('wasm');
+		for (const implementation of ['auto', 'js'] as const) {
+			expect(blobIds(data, splitBuffer(tables, data, {implementation}))).toEqual(resticContent.get(name));
+		}
 	});
 
 	it('exercises forced cuts at MaxSize on the repetitive file', () => {
