@@ -19,6 +19,8 @@ import {buildNode, isUnchanged} from './node-from-stat.js';
 import {compileExcludes, type ExcludeMatcher} from './excludes.js';
 import {scanTotals} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
+import {PackUploader} from '../repository/pack-uploader.js';
+import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
 
@@ -112,6 +114,11 @@ class LazyPool {
 		return this.pool;
 	}
 
+	/** Waits until every blob the workers were told to store is in a stored pack. */
+	async flush(): Promise<void> {
+		await this.pool?.flush();
+	}
+
 	async close(): Promise<void> {
 		await this.pool?.close();
 	}
@@ -194,7 +201,21 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
-		const pool = new LazyPool(() => new ChunkWorkerPool({polynomial: repo.config.chunker_polynomial, key: repo.key, compression: repo.compression}, options.workers));
+		// Data packs come whole from the chunk workers; this uploader stores and indexes them.
+		const dataPacks = new PackUploader(repo.storage, repo.key, repo.index, repo.packSize, (packs) => repo.saveIndex(packs));
+		const pool = new LazyPool(() => new ChunkWorkerPool({
+			polynomial: repo.config.chunker_polynomial,
+			key: repo.key,
+			compression: repo.compression,
+			packSize: repo.packSize,
+			isKnown: (id) => repo.index.has('data', id),
+			storePack: (bytes, id, blobs) => dataPacks.storeFinished(bytes, id, blobs, options.signal),
+			onBlobStored: (blob) => {
+				summary.data_blobs++;
+				summary.data_added += blob.uncompressedLength || blob.length - CIPHERTEXT_OVERHEAD;
+				summary.data_added_packed += blob.length;
+			},
+		}, options.workers));
 		const ctx: Context = {
 			repo, exclude, progress, summary, pool,
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
@@ -203,9 +224,12 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		let treeId: string;
 		try {
 			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
+			await pool.flush();
+			await dataPacks.flush(options.signal);
 			await repo.flush(options.signal);
 		} catch (error) {
 			await pool.close();
+			await dataPacks.salvage().catch(() => undefined);
 			await repo.salvage().catch(() => undefined);
 			if (options.signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved; uploaded data is indexed and the next backup reuses it', {cause: error});
 			throw error;
@@ -427,15 +451,9 @@ async function startFile(ctx: Context, abs: FsPath, node: TreeNode, previous: Tr
 async function readFileChunks(ctx: Context, abs: FsPath): Promise<{ids: string[]; size: number} | undefined> {
 	const ids: string[] = [];
 	try {
-		const size = await ctx.pool.get().processFile(abs, async (chunk) => {
+		const size = await ctx.pool.get().processFile(abs, (chunk) => {
 			ids.push(chunk.id);
 			ctx.progress.bytesDone += chunk.length;
-			const result = await ctx.repo.storeSealedBlob('data', chunk.id, chunk.sealed, chunk.uncompressedLength, ctx.signal);
-			if (!result.known) {
-				ctx.summary.data_blobs++;
-				ctx.summary.data_added += chunk.length;
-				ctx.summary.data_added_packed += result.storedSize;
-			}
 		});
 		return {ids, size};
 	} catch (error) {

@@ -1,130 +1,180 @@
 /**
- * Worker thread entry: chunks, hashes, compresses and encrypts whole files for the archiver.
- * Protocol (see worker-pool.ts): `init` once, then `file` jobs, answered with `chunk` messages
- * (in file order) and then `done` or `error` for each job, in the order the jobs came.
+ * Worker thread entry: chunks and hashes whole files, and compresses, encrypts and packs the
+ * chunks the main thread says are new. Protocol: see worker-protocol.ts.
  *
- * Pipeline: the thread reads and chunks files synchronously and hashes each chunk at once; the
- * compression of up to PENDING_LIMIT chunks runs meanwhile in libuv's pool, and each is sealed
- * and sent when its turn comes. At most CREDITS chunks are sent unacknowledged, which bounds
- * the memory a slow repository can make the pipeline hold.
+ * Pipeline, in this thread: files are read and chunked synchronously and each chunk is hashed at
+ * once; its ID goes to the main thread, which answers whether to store it. A chunk waits in a
+ * ring of reused memory (FifoArena) for that verdict and for its compression, which runs in
+ * libuv's pool meanwhile, and is then sealed straight into this worker's open pack. Chunks are
+ * finished in the order they were read. Memory is bounded: the ring, the read buffer, and at most
+ * two pack buffers (the open one and one the main thread is storing).
  */
 import {parentPort} from 'node:worker_threads';
 import * as fs from 'node:fs';
 import {createChunkerTables} from '../chunker/chunker.js';
 import {parsePolynomial} from '../chunker/polynomial.js';
+import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import {hashHex} from '../util/hash.js';
-import {FileReadError, openRegularFile, READ_BUFFER_SIZE, readChunks, sealChunk, type FileChunkerSetup} from './file-chunker.js';
-import {CREDITS, type FromWorker, type ToWorker} from './worker-protocol.js';
+import {compressChunk, FileReadError, openRegularFile, READ_BUFFER_SIZE, readChunks, type ChunkBody, type FileChunkerSetup} from './file-chunker.js';
+import {FifoArena} from './fifo-arena.js';
+import {PackBuilder} from './pack-builder.js';
+import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
+import type {FromWorker, ToWorker} from './worker-protocol.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
-/** Chunks hashed and being compressed or waiting to be sent, per worker. */
-const PENDING_LIMIT = 3;
+/** Chunks read and not yet finished, at most. */
+const PENDING_LIMIT = 4;
+/** Pack buffers per worker: one filling, one being stored. */
+const PACK_BUFFERS = 2;
+/**
+ * Room for the pack header beyond the pack size. A pack is sent when it reaches the pack size,
+ * or earlier when the next blob (or the header entries of many small blobs) would not fit.
+ */
+const HEADER_ROOM = 512 * 1024;
 
-type Pending =
-	| {kind: 'chunk'; jobId: number; id: string; length: number; result: Promise<{sealed: Uint8Array; uncompressedLength: number}>}
-	| {kind: 'done'; jobId: number; size: number}
-	| {kind: 'error'; jobId: number; message: string; readError: boolean};
+interface PendingChunk {
+	id: string;
+	/** The chunk's bytes, in the ring. */
+	view: Buffer;
+	verdict: Promise<boolean>;
+	/** Started once the verdict says store. */
+	body?: Promise<ChunkBody>;
+}
 
-let setup: FileChunkerSetup | undefined;
+let setup: (FileChunkerSetup & {packSize: number}) | undefined;
 const jobs: Array<{jobId: number; path: string | Buffer}> = [];
-/** Results in the order they must be sent. */
-const pending: Pending[] = [];
-/** Jobs whose error was already sent: their remaining results are dropped. */
-const failed = new Set<number>();
-let credits = CREDITS;
-let wakeOnCredit: (() => void) | undefined;
-let running = false;
-const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+const pending: PendingChunk[] = [];
+/** Resolvers of verdicts not yet received, in the order of the `chunk` messages. */
+const verdictWaiters: Array<(store: boolean) => void> = [];
+const arena = new FifoArena(MAX_CHUNK_SIZE + 2 * 1024 * 1024);
+const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+/** Pack buffers back from the main thread, ready for reuse. */
+const freeBuffers: ArrayBuffer[] = [];
+let buffersMade = 0;
+let wakeOnBuffer: (() => void) | undefined;
+let openPack: PackBuilder | undefined;
+let running: Promise<void> | undefined;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 	port.postMessage(message, transfer);
 }
 
-function toTransferable(bytes: Uint8Array): ArrayBuffer {
-	if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-	const copy = new Uint8Array(bytes.byteLength);
-	copy.set(bytes);
-	return copy.buffer;
+/** Reports a failure of the pipeline itself and stops taking work. */
+function failFatally(error: unknown): void {
+	post({type: 'fatal', message: (error as Error).message});
+	jobs.length = 0;
 }
 
-/** Sends the oldest pending result, waiting for its compression and for a credit. */
-async function sendOldest(): Promise<void> {
-	const item = pending.shift()!;
-	if (failed.has(item.jobId)) {
-		if (item.kind !== 'chunk') failed.delete(item.jobId);
-		if (item.kind === 'chunk') item.result.catch(() => undefined);
-		return;
-	}
-	switch (item.kind) {
-		case 'chunk': {
-			let result: {sealed: Uint8Array; uncompressedLength: number};
-			try {
-				result = await item.result;
-			} catch (error) {
-				failed.add(item.jobId);
-				post({type: 'error', jobId: item.jobId, message: (error as Error).message, readError: false});
-				return;
-			}
-			while (credits <= 0) await new Promise<void>((resolve) => (wakeOnCredit = resolve));
-			credits--;
-			const sealed = toTransferable(result.sealed);
-			post({type: 'chunk', jobId: item.jobId, id: item.id, length: item.length, sealed, uncompressedLength: result.uncompressedLength}, [sealed]);
-			break;
+/** A pack buffer: a free one, a new one while fewer than PACK_BUFFERS exist, or the next returned. */
+async function takePackBuffer(): Promise<ArrayBuffer> {
+	while (freeBuffers.length === 0) {
+		if (buffersMade < PACK_BUFFERS) {
+			buffersMade++;
+			return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
 		}
-		case 'done':
-			post({type: 'done', jobId: item.jobId, size: item.size});
-			break;
-		case 'error':
-			post({type: 'error', jobId: item.jobId, message: item.message, readError: item.readError});
-			break;
+		await new Promise<void>((resolve) => (wakeOnBuffer = resolve));
+	}
+	return freeBuffers.pop()!;
+}
+
+/** Sends the open pack to the main thread. */
+function shipOpenPack(): void {
+	if (!openPack || openPack.blobCount === 0) return;
+	const pack = openPack.finish();
+	openPack = undefined;
+	post({type: 'pack', buffer: pack.buffer, size: pack.size, id: pack.id, blobs: pack.blobs}, [pack.buffer]);
+}
+
+/** Seals a blob into the open pack, shipping full packs. */
+async function packBlob(id: string, chunk: ChunkBody): Promise<void> {
+	openPack ??= new PackBuilder(setup!.key, await takePackBuffer());
+	if (!openPack.add(id, chunk.body, chunk.uncompressedLength)) {
+		shipOpenPack();
+		openPack = new PackBuilder(setup!.key, await takePackBuffer());
+		if (!openPack.add(id, chunk.body, chunk.uncompressedLength)) throw new Error(`a ${chunk.body.length}-byte blob does not fit in an empty pack`);
+	}
+	if (openPack.blobBytes >= setup!.packSize) shipOpenPack();
+}
+
+/** Finishes the oldest pending chunk: waits for its verdict and compression, packs it, frees its memory. */
+async function finishOldest(): Promise<void> {
+	const chunk = pending[0]!;
+	try {
+		if (await chunk.verdict) await packBlob(chunk.id, await chunk.body!);
+	} finally {
+		pending.shift();
+		arena.release();
 	}
 }
 
-/** Reads and chunks one file, queueing its chunks (and then its outcome) for sending. */
+/** Reads and chunks one file: sends each chunk's ID at once, and queues the chunk for packing. */
 async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 	let fd: number;
 	try {
 		fd = openRegularFile(path);
 	} catch (error) {
-		pending.push({kind: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
+		post({type: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
 		return;
 	}
 	try {
-		const chunks = readChunks(fd, setup!.tables, buffer);
+		const chunks = readChunks(fd, setup!.tables, readBuffer);
 		while (true) {
 			const next = chunks.next();
 			if (next.done) {
-				pending.push({kind: 'done', jobId, size: next.value});
+				post({type: 'done', jobId, size: next.value});
 				return;
 			}
-			const copy = Buffer.allocUnsafeSlow(next.value.length);
-			copy.set(next.value);
-			pending.push({kind: 'chunk', jobId, id: hashHex(copy), length: copy.length, result: sealChunk(setup!, copy)});
-			while (pending.length >= PENDING_LIMIT) await sendOldest();
+			const size = next.value.length;
+			while (pending.length >= PENDING_LIMIT) await finishOldest();
+			let view = arena.take(size);
+			while (!view) {
+				await finishOldest();
+				view = arena.take(size);
+			}
+			view.set(next.value);
+			const id = hashHex(view);
+			const chunk: PendingChunk = {id, view, verdict: new Promise<boolean>((resolve) => verdictWaiters.push(resolve))};
+			chunk.verdict = chunk.verdict.then((store) => {
+				if (store) {
+					chunk.body = compressChunk(setup!.compression, view);
+					chunk.body.catch(() => undefined);
+				}
+				return store;
+			});
+			pending.push(chunk);
+			post({type: 'chunk', jobId, id, length: size});
 		}
 	} catch (error) {
-		pending.push({kind: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
+		if (!(error instanceof FileReadError)) throw error;
+		post({type: 'error', jobId, message: error.message, readError: true});
 	} finally {
 		fs.closeSync(fd);
 	}
 }
 
-/** Works through queued jobs, then sends whatever is still pending. */
+/** Works through queued jobs, then finishes whatever is pending. */
 async function drain(): Promise<void> {
-	if (running) return;
-	running = true;
 	try {
 		while (jobs.length > 0 || pending.length > 0) {
 			const job = jobs.shift();
 			if (job) await chunkJob(job.jobId, job.path);
-			else await sendOldest();
+			else await finishOldest();
 		}
-	} finally {
-		running = false;
+	} catch (error) {
+		failFatally(error);
 	}
+}
+
+/** Starts draining unless a drain is under way (which will see new jobs). */
+function startDrain(): Promise<void> {
+	running ??= drain().finally(() => {
+		running = undefined;
+		if (jobs.length > 0) void startDrain();
+	});
+	return running;
 }
 
 port.on('message', (message: ToWorker) => {
@@ -134,18 +184,33 @@ port.on('message', (message: ToWorker) => {
 				tables: createChunkerTables(parsePolynomial(message.polynomial)),
 				key: {encrypt: Buffer.from(message.key.encrypt), macK: Buffer.from(message.key.macK), macR: Buffer.from(message.key.macR)},
 				compression: message.compression as CompressionMode,
+				packSize: message.packSize,
 			};
 			break;
 		case 'file':
 			jobs.push({jobId: message.jobId, path: typeof message.path === 'string' ? message.path : Buffer.from(message.path)});
-			void drain();
+			void startDrain();
 			break;
-		case 'ack': {
-			credits += message.count;
-			const wake = wakeOnCredit;
-			wakeOnCredit = undefined;
+		case 'verdict':
+			verdictWaiters.shift()?.(message.store);
+			break;
+		case 'buffer': {
+			freeBuffers.push(message.buffer);
+			const wake = wakeOnBuffer;
+			wakeOnBuffer = undefined;
 			wake?.();
 			break;
 		}
+		case 'flush':
+			void (async () => {
+				while (running) await running;
+				try {
+					shipOpenPack();
+					post({type: 'flushed'});
+				} catch (error) {
+					failFatally(error);
+				}
+			})();
+			break;
 	}
 });

@@ -1,26 +1,14 @@
 /**
- * Reads one file through the chunker, and turns each chunk into a stored-form blob: SHA-256 ID,
- * zstd compression (when it helps) and encryption. Runs inside the chunk worker threads (see
- * chunk-worker.ts); it knows nothing of the repository index.
+ * Reads one file through the chunker, and compresses chunks (when it helps). Runs inside the
+ * chunk worker threads (see chunk-worker.ts); it knows nothing of the repository index.
  *
  * Files are read with synchronous calls: a worker thread blocks only itself, and a read of a
  * cached page costs a system call instead of a round trip through libuv's thread pool.
  */
 import * as fs from 'node:fs';
 import {Chunker, type ChunkerTables} from '../chunker/chunker.js';
-import {sealBytes, type MasterKey} from '../crypto/cipher.js';
+import type {MasterKey} from '../crypto/cipher.js';
 import {compressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
-
-/** One chunk of a file, ready to be packed. */
-export interface ProcessedChunk {
-	id: string;
-	/** Plaintext length. */
-	length: number;
-	/** IV || ciphertext || MAC of the (possibly compressed) chunk. */
-	sealed: Uint8Array;
-	/** Uncompressed length when compressed, else 0. */
-	uncompressedLength: number;
-}
 
 /** What a file chunker needs. */
 export interface FileChunkerSetup {
@@ -34,18 +22,20 @@ const READ_SIZE = 2 * 1024 * 1024;
 /** The read buffer: room for the largest chunk (8 MiB) plus one read. */
 export const READ_BUFFER_SIZE = 10 * 1024 * 1024;
 
-/** Compresses (when worthwhile) and seals one chunk. */
-export async function sealChunk(setup: FileChunkerSetup, chunk: Uint8Array): Promise<{sealed: Uint8Array; uncompressedLength: number}> {
-	let body: Uint8Array = chunk;
-	let uncompressedLength = 0;
-	if (setup.compression !== 'off' && chunk.length > 0) {
-		const compressed = await compressZstd(chunk, ZSTD_LEVELS[setup.compression]);
-		if (compressed.length < chunk.length) {
-			body = compressed;
-			uncompressedLength = chunk.length;
-		}
+/** A chunk's body as stored: compressed when that makes it smaller. */
+export interface ChunkBody {
+	body: Uint8Array;
+	/** Plaintext length when `body` is compressed, else 0. */
+	uncompressedLength: number;
+}
+
+/** Compresses one chunk when the repository compresses and it helps. */
+export async function compressChunk(compression: CompressionMode, chunk: Uint8Array): Promise<ChunkBody> {
+	if (compression !== 'off' && chunk.length > 0) {
+		const compressed = await compressZstd(chunk, ZSTD_LEVELS[compression]);
+		if (compressed.length < chunk.length) return {body: compressed, uncompressedLength: chunk.length};
 	}
-	return {sealed: sealBytes(setup.key, body), uncompressedLength};
+	return {body: chunk, uncompressedLength: 0};
 }
 
 /** An error reading the file itself (as opposed to a failure of the pipeline). */

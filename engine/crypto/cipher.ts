@@ -104,21 +104,34 @@ export function generateMasterKey(): MasterKey {
 
 /** Encrypts and authenticates `plaintext`; returns IV || ciphertext || MAC (length + 32 bytes). */
 export function sealBytes(key: MasterKey, plaintext: Uint8Array): Buffer {
-	const state = getKeyState(key);
 	const sealed = Buffer.allocUnsafe(plaintext.length + CIPHERTEXT_OVERHEAD);
-	const iv = sealed.subarray(0, IV_SIZE);
+	sealInto(key, plaintext, sealed, 0);
+	return sealed;
+}
+
+/**
+ * Encrypts and authenticates `plaintext` into `out` at `offset` (IV || ciphertext || MAC), for
+ * callers that lay blobs out in a buffer of their own. Returns the bytes written (length + 32);
+ * throws RangeError when they do not fit.
+ */
+export function sealInto(key: MasterKey, plaintext: Uint8Array, out: Uint8Array, offset: number): number {
+	const state = getKeyState(key);
+	const total = plaintext.length + CIPHERTEXT_OVERHEAD;
+	if (offset < 0 || offset + total > out.length) throw new RangeError(`sealing ${total} bytes at ${offset} overruns a ${out.length}-byte buffer`);
+	const iv = out.subarray(offset, offset + IV_SIZE);
 	do takeRandomIv(iv);
 	while (isAllZero(iv)); // restic rejects an all-zero nonce
 
 	const cipher = createCipheriv('aes-256-ctr', state.encryptKey, iv);
 	const encrypted = cipher.update(plaintext);
 	const tail = cipher.final();
-	encrypted.copy(sealed, IV_SIZE);
-	tail.copy(sealed, IV_SIZE + encrypted.length);
+	const start = offset + IV_SIZE;
+	out.set(encrypted, start);
+	out.set(tail, start + encrypted.length);
 
-	const end = IV_SIZE + plaintext.length;
-	sealed.set(computeMac(key, state, iv, sealed.subarray(IV_SIZE, end)), end);
-	return sealed;
+	const end = start + plaintext.length;
+	out.set(computeMac(key, state, iv, out.subarray(start, end)), end);
+	return total;
 }
 
 /**

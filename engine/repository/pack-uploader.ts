@@ -93,6 +93,23 @@ export class PackUploader {
 		}
 	}
 
+	/**
+	 * Stores a pack laid out elsewhere (a chunk worker's), then indexes it like its own packs.
+	 * Waits while MAX_UPLOADS uploads are in flight; resolves once the pack is stored and indexed,
+	 * and rejects when it could not be stored.
+	 */
+	async storeFinished(bytes: Uint8Array, id: string, blobs: PackedBlob[], signal?: AbortSignal): Promise<void> {
+		while (this.inFlight.size >= MAX_UPLOADS) await Promise.race(this.inFlight);
+		if (this.failure) throw this.failure;
+		const upload = this.storeAndIndex(bytes, id, blobs, signal);
+		const tracked = upload.catch((error: Error) => {
+			this.failure ??= error;
+		});
+		this.inFlight.add(tracked);
+		void tracked.finally(() => this.inFlight.delete(tracked));
+		await upload;
+	}
+
 	private async startUpload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
 		while (this.inFlight.size >= MAX_UPLOADS) await Promise.race(this.inFlight);
 		if (this.failure) throw this.failure;
@@ -104,13 +121,18 @@ export class PackUploader {
 	}
 
 	private async upload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
+		const blobs = pack.blobs;
 		const bytes = layOutPack(this.key, pack);
-		const id = await hashHexOffThread(bytes);
+		await this.storeAndIndex(bytes, await hashHexOffThread(bytes), blobs, signal);
+		for (const blob of blobs) this.pending[type].delete(blob.id);
+	}
+
+	/** Saves a pack, adds it to the in-memory index, and writes an index file when one is due. */
+	private async storeAndIndex(bytes: Uint8Array, id: string, blobs: PackedBlob[], signal?: AbortSignal): Promise<void> {
 		await this.storage.save({type: 'data', name: id}, bytes, {signal});
 		this.uploadedBytes += bytes.length;
-		const entry: PackEntry = {packId: id, blobs: pack.blobs};
+		const entry: PackEntry = {packId: id, blobs};
 		this.index.addPack(entry);
-		for (const blob of pack.blobs) this.pending[type].delete(blob.id);
 		this.unindexed.push(entry);
 		if (this.unindexed.length >= PACKS_PER_INDEX || Date.now() - this.lastIndexWrite > INDEX_INTERVAL_MS) {
 			await this.writePendingIndex();

@@ -40,7 +40,10 @@ async function newRepo(): Promise<string> {
 	return repo;
 }
 
-/** Starts a cairn backup in its own process group (so it can be stopped safely) and waits until it holds its lock and has stored a pack. */
+/**
+ * Starts a cairn backup in its own process group (so it can be stopped safely) and waits until it holds its lock and has stored a pack.
+ * Its source must be large (about 100 MiB) so that the backup is still running when the caller stops it.
+ */
 async function startStoppableBackup(repo: string, source: string): Promise<Running> {
 	const packsBefore = (await listPacks(repo)).size;
 	const running = startCairn(['backup', '--pack-size', '4', '--repo', repo, source], {...env, detached: true});
@@ -118,7 +121,7 @@ describe('prune while a backup runs', () => {
 		const [oldId] = await listSnapshotIds(repo, env);
 		await resticOk(['-r', repo, 'forget', oldId!], env);
 
-		const source = await makeSource({'big-1.bin': 12 * MiB, 'big-2.bin': 12 * MiB}, 'running');
+		const source = await makeSource({'big-1.bin': 48 * MiB, 'big-2.bin': 48 * MiB}, 'running');
 		const backup = await startStoppableBackup(repo, source);
 		process.kill(backup.child.pid!, 'SIGSTOP');
 		const packsBefore = await listPacks(repo);
@@ -202,7 +205,7 @@ describe('locks shared with restic', () => {
 	});
 
 	it('restic refuses to prune beside a running cairn backup, which survives restic\'s SIGHUP probe and completes', async () => {
-		const source = await makeSource({'big.bin': 16 * MiB}, 'probe');
+		const source = await makeSource({'big.bin': 96 * MiB}, 'probe');
 		const backup = await startStoppableBackup(repo, source);
 		process.kill(backup.child.pid!, 'SIGSTOP');
 		const prune = await resticOk(['-r', repo, 'prune'], env, 1);
