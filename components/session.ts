@@ -11,6 +11,7 @@ import {isStorageError, type Storage} from '../adapters/storage.js';
 import {withRetry} from '../adapters/wrappers/retry.js';
 import {Repository, type RepositoryOptions} from '../engine/repository/repository.js';
 import {listSnapshots} from '../engine/repository/snapshots.js';
+import {findCacheDirectory} from '../engine/repository/cache.js';
 import {WrongPasswordError} from '../engine/errors.js';
 import type {Snapshot} from '../engine/format/snapshot.js';
 import type {Profile} from './profiles.js';
@@ -85,6 +86,11 @@ export function readProfileRepositoryOptions(profile: Profile): RepositoryOption
 	if (profile.compression !== undefined) options.compression = profile.compression;
 	if (profile.packSizeMiB !== undefined) options.packSize = profile.packSizeMiB * 1024 * 1024;
 	return options;
+}
+
+/** Repository options of a profile plus the local cache (in the XDG cache directory, or CAIRN_CACHE_DIR). */
+function readOpenOptions(profile: Profile, settings: OpenSettings): RepositoryOptions {
+	return {...readProfileRepositoryOptions(profile), cacheDir: findCacheDirectory({}, settings.env ?? process.env)};
 }
 
 async function openStorage(profile: Profile, settings: OpenSettings): Promise<Storage> {
@@ -178,7 +184,7 @@ async function loadSnapshotList(repo: Repository): Promise<SnapshotList> {
 export async function openSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
 	const storage = await openStorage(profile, settings);
 	try {
-		return new Session(profile, await Repository.open(storage, password, readProfileRepositoryOptions(profile)), settings, password);
+		return new Session(profile, await Repository.open(storage, password, readOpenOptions(profile, settings)), settings, password);
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;
@@ -189,7 +195,7 @@ export async function openSession(profile: Profile, password: string, settings: 
 export async function createSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
 	const storage = await openStorage(profile, settings);
 	try {
-		return new Session(profile, await Repository.init(storage, password, readProfileRepositoryOptions(profile)), settings, password);
+		return new Session(profile, await Repository.init(storage, password, readOpenOptions(profile, settings)), settings, password);
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;

@@ -95,6 +95,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--profile <name>', 'use a repository profile saved by the app (location, options, password file or command)')
 		.option('--compression <mode>', 'compression of new data: off, auto or max (default auto)')
 		.option('--pack-size <MiB>', 'target pack size in MiB (default 16)')
+		.option('--cache-dir <dir>', 'directory of the local cache (or CAIRN_CACHE_DIR; default $XDG_CACHE_HOME/cairn or ~/.cache/cairn)')
+		.option('--no-cache', 'do not use the local cache of index files, snapshots and tree packs')
 		.option('--json', 'print machine-readable JSON')
 		.option('-q, --quiet', 'print less')
 		.showHelpAfterError()

@@ -12,13 +12,15 @@ import {compressZstd, decompressZstd, ZSTD_LEVELS, type CompressionMode} from '.
 import {validateConfig, type RepositoryConfig} from '../format/config.js';
 import {decodeIndexFile, encodeIndexFile, type PackEntry} from '../format/index-file.js';
 import {parseJsonBytes} from '../format/json.js';
-import type {BlobType} from '../format/pack.js';
+import {decodePackHeader, type BlobType} from '../format/pack.js';
 import {CairnError, IntegrityError, RepositoryNotFoundError} from '../errors.js';
 import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
 import {PackUploader} from './pack-uploader.js';
+import {LocalCache} from './cache.js';
+import {withLocalCache, type CachedStorage} from './cached-storage.js';
 
 /** Options for opening or creating a repository. */
 export interface RepositoryOptions {
@@ -27,6 +29,13 @@ export interface RepositoryOptions {
 	/** Target pack size in bytes. Default 16 MiB. */
 	packSize?: number;
 	signal?: AbortSignal;
+	/**
+	 * Base directory of the local cache (see findCacheDirectory in cache.ts): index files, snapshot
+	 * files and tree packs are kept in `<cacheDir>/<repository id>/`. Undefined: no cache.
+	 */
+	cacheDir?: string;
+	/** Told when the cache cannot be opened; the repository then works without it. */
+	onCacheError?: (error: Error) => void;
 }
 
 /** Result of saving one blob. */
@@ -50,18 +59,34 @@ export class Repository {
 	readonly indexFiles = new Set<string>();
 	readonly compression: CompressionMode;
 	readonly packSize: number;
+	/**
+	 * Where the repository's files are read and written: the backend's storage, or, with a local
+	 * cache, a wrapper that serves index files, snapshot files and tree packs from the cache.
+	 */
+	readonly storage: Storage;
+	/** The local cache, when one is in use. */
+	readonly cache?: LocalCache;
+	private readonly cached?: CachedStorage;
+	/** Packs the index lists with tree blobs: the packs the cache keeps. */
+	private readonly treePacks = new Set<string>();
 	private readonly uploader: PackUploader;
 
 	private constructor(
-		readonly storage: Storage,
+		backing: Storage,
 		readonly key: MasterKey,
 		readonly keyId: string,
 		readonly config: RepositoryConfig,
 		options: RepositoryOptions,
+		cache?: LocalCache,
 	) {
 		this.compression = config.version >= 2 ? options.compression ?? 'auto' : 'off';
 		this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
-		this.uploader = new PackUploader(storage, key, this.index, this.packSize, (packs) => this.saveIndex(packs));
+		if (cache !== undefined) {
+			this.cache = cache;
+			this.cached = withLocalCache(backing, cache, {isTreePack: (id) => this.treePacks.has(id), holdsTrees: (pack) => packHoldsTrees(key, pack)});
+		}
+		this.storage = this.cached ?? backing;
+		this.uploader = new PackUploader(this.storage, key, this.index, this.packSize, (packs) => this.saveIndex(packs));
 	}
 
 	/** The repository format version (1 or 2). */
@@ -97,7 +122,7 @@ export class Repository {
 			if (error instanceof IntegrityError) throw new IntegrityError(`config file of ${storage.location} is damaged: ${error.message}`, {cause: error});
 			throw new CairnError(`cannot open repository at ${storage.location}: ${(error as Error).message}`, {cause: error});
 		}
-		return new Repository(storage, master, keyId, config, options);
+		return new Repository(storage, master, keyId, config, options, await openCache(config, options));
 	}
 
 	/** Creates a new repository (format version 2 unless asked otherwise) at an empty location. */
@@ -109,7 +134,7 @@ export class Repository {
 		const config: RepositoryConfig = {version, id: randomBytes(32).toString('hex'), chunker_polynomial: formatPolynomial(generateRandomPolynomial())};
 		const sealed = sealBytes(master, Buffer.from(JSON.stringify(config)));
 		await storage.save({type: 'config', name: ''}, sealed, {signal: options.signal});
-		return new Repository(storage, master, keyId, config, options);
+		return new Repository(storage, master, keyId, config, options, await openCache(config, options));
 	}
 
 	/**
@@ -171,23 +196,39 @@ export class Repository {
 	 */
 	async loadIndex(options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<void> {
 		const ids = await this.listIds('index', options.signal);
+		let failed = false;
 		await mapConcurrent(ids, 8, async (id) => {
 			try {
 				const doc = decodeIndexFile(await this.loadJson('index', id, options.signal), id);
-				for (const pack of doc.packs) this.index.addPack(pack);
+				for (const pack of doc.packs) this.addPack(pack);
 				this.indexFiles.add(id);
 			} catch (error) {
+				failed = true;
 				if (!options.onError) throw error;
 				options.onError(id, error as Error);
 			}
 		});
+		// With the whole index known, cached packs it no longer lists (pruned elsewhere) can go.
+		if (!failed) await this.cached?.retainPacks((id) => this.treePacks.has(id));
 	}
 
 	/** Saves an index file listing packs; returns its ID. */
 	async saveIndex(packs: readonly PackEntry[], supersedes: readonly string[] = [], signal?: AbortSignal): Promise<string> {
+		for (const pack of packs) this.notePack(pack);
 		const id = await this.saveUnpacked('index', encodeIndexFile(packs, supersedes), signal);
 		this.indexFiles.add(id);
 		return id;
+	}
+
+	/** Adds a pack to the in-memory index. */
+	private addPack(pack: PackEntry): void {
+		this.index.addPack(pack);
+		this.notePack(pack);
+	}
+
+	/** Remembers packs that hold trees: the local cache keeps those. */
+	private notePack(pack: PackEntry): void {
+		if (pack.blobs.some((blob) => blob.type === 'tree')) this.treePacks.add(pack.packId);
 	}
 
 	/**
@@ -197,8 +238,16 @@ export class Repository {
 	async loadBlob(type: BlobType, id: string, signal?: AbortSignal): Promise<Buffer> {
 		const location = this.index.lookup(type, id);
 		if (!location) throw new IntegrityError(`${type} blob ${id} is not in the index (the repository index is missing an entry; run \`cairn check\`)`);
-		const raw = await this.storage.load({type: 'data', name: location.packId}, {offset: location.offset, length: location.length, signal});
-		return this.decodeBlob(type, id, raw, location.packId, location.uncompressedLength);
+		const handle = {type: 'data' as const, name: location.packId};
+		const range = {offset: location.offset, length: location.length, signal};
+		const raw = await this.storage.load(handle, range);
+		try {
+			return await this.decodeBlob(type, id, raw, location.packId, location.uncompressedLength);
+		} catch (error) {
+			// A cached pack is checked once per process; should its copy have changed since, drop it and read again.
+			if (!(error instanceof IntegrityError) || this.cached === undefined || !(await this.cached.evict(handle))) throw error;
+			return this.decodeBlob(type, id, await this.storage.load(handle, range), location.packId, location.uncompressedLength);
+		}
 	}
 
 	/** Verifies and decodes one encrypted blob read from a pack; failures are IntegrityErrors naming pack and blob. */
@@ -261,6 +310,30 @@ export class Repository {
 	async close(): Promise<void> {
 		await this.storage.close();
 	}
+}
+
+/**
+ * Opens the local cache named by the options for this repository, or undefined when there is none
+ * or it cannot be opened (reported through `onCacheError`).
+ */
+async function openCache(config: RepositoryConfig, options: RepositoryOptions): Promise<LocalCache | undefined> {
+	if (options.cacheDir === undefined) return undefined;
+	try {
+		return await LocalCache.open(options.cacheDir, config.id);
+	} catch (error) {
+		options.onCacheError?.(error as Error);
+		return undefined;
+	}
+}
+
+/** Tells whether a finished pack holds tree blobs, from its (encrypted) header. */
+function packHoldsTrees(key: MasterKey, pack: Uint8Array): boolean {
+	if (pack.length < 4) return false;
+	const bytes = Buffer.from(pack.buffer, pack.byteOffset, pack.byteLength);
+	const headerLength = bytes.readUInt32LE(bytes.length - 4);
+	if (headerLength + 4 > bytes.length) return false;
+	const header = openBytes(key, bytes.subarray(bytes.length - 4 - headerLength, bytes.length - 4));
+	return decodePackHeader(header).some((blob) => blob.type === 'tree');
 }
 
 /** Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd. */

@@ -6,6 +6,7 @@ import {openRepositoryStorage, RepositoryLocationError} from '../../adapters/reg
 import {withRetry} from '../../adapters/wrappers/retry.js';
 import type {Storage} from '../../adapters/storage.js';
 import {Repository, type RepositoryOptions} from '../../engine/repository/repository.js';
+import {findCacheDirectory} from '../../engine/repository/cache.js';
 import {COMPRESSION_MODES, type CompressionMode} from '../../engine/format/compression.js';
 import {UsageError} from '../../engine/errors.js';
 import {resolvePassword, type PasswordFlags} from './password.js';
@@ -21,6 +22,10 @@ export interface GlobalFlags extends PasswordFlags {
 	quiet?: boolean;
 	compression?: string;
 	packSize?: string;
+	/** Base directory of the local cache (`--cache-dir`). */
+	cacheDir?: string;
+	/** False with `--no-cache`. */
+	cache?: boolean;
 	/** A profile saved by the app (`--profile NAME`); see {@link applyProfile}. */
 	profile?: string;
 	/** The password the profile saved, when the user let it save one (set by applyProfile). */
@@ -105,16 +110,27 @@ export function readRepositoryOptions(flags: GlobalFlags): RepositoryOptions {
 		if (!Number.isInteger(mib) || mib < 4 || mib > 128) throw new UsageError(`invalid --pack-size ${JSON.stringify(flags.packSize)}: give a size in MiB from 4 to 128`);
 		options.packSize = mib * 1024 * 1024;
 	}
+	const cacheDir = findCacheDirectory({cacheDir: flags.cacheDir, noCache: flags.cache === false});
+	if (cacheDir !== undefined) {
+		options.cacheDir = cacheDir;
+		// Say so only when the cache was asked for by name; the default location fails quietly.
+		if (flags.cacheDir !== undefined || process.env.CAIRN_CACHE_DIR) {
+			options.onCacheError = (error) => process.stderr.write(`warning: cannot use the cache in ${cacheDir}: ${error.message}; going on without it\n`);
+		}
+	}
 	return options;
 }
 
-/** Opens the repository named by the flags, asking for the password as needed. */
-export async function openRepository(flags: GlobalFlags, signal?: AbortSignal): Promise<Repository> {
+/**
+ * Opens the repository named by the flags, asking for the password as needed. With `cache: false`
+ * it reads everything from the repository (check must verify the repository, not the cache).
+ */
+export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean} = {}): Promise<Repository> {
 	const storage = await openStorage(flags);
 	try {
 		const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
 		const password = saved ?? (await resolvePassword(flags));
-		return await Repository.open(storage, password, {...readRepositoryOptions(flags), signal});
+		return await Repository.open(storage, password, {...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal});
 	} catch (error) {
 		await storage.close().catch(() => undefined);
 		throw error;

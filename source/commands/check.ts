@@ -28,7 +28,8 @@ export function parseSubset(text: string): {n: number; m: number} | {percent: nu
 /** `cairn check`: exit 0 when the repository is sound, 1 when anything is wrong. */
 export async function runCheckCommand(flags: CheckFlags, signal: AbortSignal): Promise<number> {
 	const subset = flags.readDataSubset === undefined ? undefined : parseSubset(flags.readDataSubset);
-	const repo = await openRepository(flags, signal);
+	// Like restic's check, without the local cache: what is checked is the repository itself.
+	const repo = await openRepository(flags, signal, {cache: false});
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	const print = (problem: CheckProblem): void => {
 		line.clear();

@@ -1,0 +1,220 @@
+/**
+ * The local cache: copies of a repository's index files, snapshot files and tree packs on this
+ * machine, so that a repository behind a slow link opens and browses quickly.
+ *
+ * Layout (as restic's): `<base>/CACHEDIR.TAG`, and per repository `<base>/<repository id>/` with
+ * `index/<id>`, `snapshots/<id>` and `data/<first two hex chars>/<id>`. Directories are 0700,
+ * files 0600, and every file is written under a temporary name and renamed into place, so a
+ * reader never sees a partial file. The files are content-addressed (a file's name is the SHA-256
+ * of its bytes), so a cached copy is either identical to the repository's file or detectably wrong.
+ */
+import {randomBytes} from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import {homedir} from 'node:os';
+import {isAbsolute, join, resolve} from 'node:path';
+import type {FileHandle} from '../../adapters/storage.js';
+
+/** The kinds of repository file the cache holds. */
+export type CachedFileType = 'index' | 'snapshots' | 'data';
+
+/** The tag that tells backup tools to skip a cache directory (https://bford.info/cachedir/). */
+export const CACHEDIR_TAG = 'Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by cairn.\n# For information about cache directory tags, see https://bford.info/cachedir/\n';
+
+/** Temporary files older than this are left-overs of an interrupted write and may be removed. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+const HEX_ID = /^[0-9a-f]{64}$/;
+const TEMP_SUFFIX = /\.tmp-[0-9a-f]+$/;
+
+/** How the cache location is chosen: the `--cache-dir` and `--no-cache` flags. */
+export interface CacheLocationOptions {
+	/** An explicit base directory (`--cache-dir`). */
+	readonly cacheDir?: string;
+	/** Use no cache at all (`--no-cache`). */
+	readonly noCache?: boolean;
+}
+
+/**
+ * The base directory of the cache, or undefined for no cache: `--cache-dir`, else
+ * `CAIRN_CACHE_DIR`, else `$XDG_CACHE_HOME/cairn` (when absolute), else `~/.cache/cairn`
+ * (`~/Library/Caches/cairn` on macOS).
+ */
+export function findCacheDirectory(options: CacheLocationOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+	if (options.noCache) return undefined;
+	if (options.cacheDir) return resolve(options.cacheDir);
+	if (env.CAIRN_CACHE_DIR) return resolve(env.CAIRN_CACHE_DIR);
+	const xdg = env.XDG_CACHE_HOME;
+	if (xdg && isAbsolute(xdg)) return join(xdg, 'cairn');
+	const home = env.HOME || homedir();
+	if (!home) return undefined;
+	return process.platform === 'darwin' ? join(home, 'Library', 'Caches', 'cairn') : join(home, '.cache', 'cairn');
+}
+
+/** Tells whether a file of this type and name belongs in the cache. */
+export function isCacheable(handle: FileHandle): handle is FileHandle & {type: CachedFileType} {
+	return (handle.type === 'index' || handle.type === 'snapshots' || handle.type === 'data') && HEX_ID.test(handle.name);
+}
+
+function isMissing(error: unknown): boolean {
+	return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/**
+ * The cache directory of one repository. Every method works on the local file system only;
+ * failures other than a missing file reject (callers treat the cache as optional and fall back to
+ * the repository). Contract: {@link LocalCache.write} is atomic and leaves a 0600 file; reads
+ * return the bytes written, or undefined when there is no such file; nothing here checks contents.
+ */
+export class LocalCache {
+	private constructor(
+		/** `<base>/<repository id>`. */
+		readonly directory: string,
+	) {}
+
+	/**
+	 * Opens (creating as needed) the cache of the repository with this ID under `base`, writes
+	 * `CACHEDIR.TAG` into `base` when it has none, and marks the repository's directory as used now.
+	 * Rejects when the ID is not hex or a directory cannot be created.
+	 */
+	static async open(base: string, repositoryId: string): Promise<LocalCache> {
+		if (!/^[0-9a-f]{8,128}$/.test(repositoryId)) throw new Error(`the repository ID ${JSON.stringify(repositoryId.slice(0, 80))} cannot name a cache directory`);
+		await fs.mkdir(base, {recursive: true, mode: 0o700});
+		const tag = join(base, 'CACHEDIR.TAG');
+		await fs.writeFile(tag, CACHEDIR_TAG, {flag: 'wx', mode: 0o600}).catch((error: NodeJS.ErrnoException) => {
+			if (error.code !== 'EEXIST') throw error;
+		});
+		const directory = join(base, repositoryId);
+		for (const sub of ['', 'index', 'snapshots', 'data']) await fs.mkdir(join(directory, sub), {recursive: true, mode: 0o700});
+		const now = new Date();
+		await fs.utimes(directory, now, now).catch(() => undefined);
+		return new LocalCache(directory);
+	}
+
+	/** The path of a cached file. */
+	pathOf(handle: FileHandle & {type: CachedFileType}): string {
+		if (handle.type === 'data') return join(this.directory, 'data', handle.name.slice(0, 2), handle.name);
+		return join(this.directory, handle.type, handle.name);
+	}
+
+	/** The whole cached file, or undefined when it is not cached. */
+	async read(handle: FileHandle & {type: CachedFileType}): Promise<Buffer | undefined> {
+		try {
+			return await fs.readFile(this.pathOf(handle));
+		} catch (error) {
+			if (isMissing(error)) return undefined;
+			throw error;
+		}
+	}
+
+	/** `length` bytes from `offset` of a cached file; undefined when it is not cached or shorter than that. */
+	async readRange(handle: FileHandle & {type: CachedFileType}, offset: number, length: number): Promise<Buffer | undefined> {
+		let file: fs.FileHandle;
+		try {
+			file = await fs.open(this.pathOf(handle), 'r');
+		} catch (error) {
+			if (isMissing(error)) return undefined;
+			throw error;
+		}
+		try {
+			const buffer = Buffer.allocUnsafe(length);
+			let done = 0;
+			while (done < length) {
+				const {bytesRead} = await file.read(buffer, done, length - done, offset + done);
+				if (bytesRead === 0) return undefined;
+				done += bytesRead;
+			}
+			return buffer;
+		} finally {
+			await file.close();
+		}
+	}
+
+	/** The size of a cached file, or undefined when it is not cached. */
+	async size(handle: FileHandle & {type: CachedFileType}): Promise<number | undefined> {
+		try {
+			return (await fs.stat(this.pathOf(handle))).size;
+		} catch (error) {
+			if (isMissing(error)) return undefined;
+			throw error;
+		}
+	}
+
+	/** Stores a file atomically (temporary name, then rename), mode 0600. */
+	async write(handle: FileHandle & {type: CachedFileType}, bytes: Uint8Array): Promise<void> {
+		const target = this.pathOf(handle);
+		if (handle.type === 'data') await fs.mkdir(join(this.directory, 'data', handle.name.slice(0, 2)), {recursive: true, mode: 0o700});
+		const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+		try {
+			await fs.writeFile(temp, bytes, {flag: 'wx', mode: 0o600});
+			await fs.rename(temp, target);
+		} catch (error) {
+			await fs.rm(temp, {force: true}).catch(() => undefined);
+			throw error;
+		}
+	}
+
+	/** Removes a cached file; true when there was one. */
+	async remove(handle: FileHandle & {type: CachedFileType}): Promise<boolean> {
+		try {
+			await fs.unlink(this.pathOf(handle));
+			return true;
+		} catch (error) {
+			if (isMissing(error)) return false;
+			throw error;
+		}
+	}
+
+	/** The names of the cached files of a type. */
+	async list(type: CachedFileType): Promise<string[]> {
+		const names: string[] = [];
+		for (const {name} of await this.listEntries(type)) if (HEX_ID.test(name)) names.push(name);
+		return names;
+	}
+
+	/**
+	 * Removes every cached file of a type for which `keep` returns false, and temporary files
+	 * left by interrupted writes (an hour old or more). Resolves with the number of files removed.
+	 */
+	async retain(type: CachedFileType, keep: (name: string) => boolean): Promise<number> {
+		let removed = 0;
+		const now = Date.now();
+		for (const {name, dir} of await this.listEntries(type)) {
+			const file = join(dir, name);
+			if (HEX_ID.test(name)) {
+				if (keep(name)) continue;
+			} else if (TEMP_SUFFIX.test(name)) {
+				const stats = await fs.stat(file).catch(() => undefined);
+				if (stats === undefined || now - stats.mtimeMs < STALE_TEMP_MS) continue;
+			} else {
+				continue;
+			}
+			try {
+				await fs.unlink(file);
+				removed++;
+			} catch (error) {
+				if (!isMissing(error)) throw error;
+			}
+		}
+		return removed;
+	}
+
+	private async listEntries(type: CachedFileType): Promise<Array<{name: string; dir: string}>> {
+		const readNames = async (dir: string): Promise<string[]> => {
+			try {
+				return await fs.readdir(dir);
+			} catch (error) {
+				if (isMissing(error)) return [];
+				throw error;
+			}
+		};
+		const root = join(this.directory, type);
+		if (type !== 'data') return (await readNames(root)).map((name) => ({name, dir: root}));
+		const entries: Array<{name: string; dir: string}> = [];
+		for (const sub of await readNames(root)) {
+			if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+			const dir = join(root, sub);
+			for (const name of await readNames(dir)) entries.push({name, dir});
+		}
+		return entries;
+	}
+}
