@@ -71,6 +71,8 @@ export interface BackupSummary {
 const PROGRAM_VERSION = 'cairn 0.1.0';
 /** Files handed to the chunk workers at once. */
 const FILE_CONCURRENCY = 8;
+/** Parent-snapshot trees loaded at once ahead of the walk. */
+const TREE_PREFETCH = 16;
 
 interface VirtualDir {
 	/** Absolute path of this directory on disk. */
@@ -88,6 +90,9 @@ interface Context {
 	pool: LazyPool;
 	signal?: AbortSignal;
 	warn: (path: string, message: string) => void;
+	/** Parent-snapshot trees being loaded ahead of the walk, by tree ID. */
+	prefetched: Map<string, Promise<Map<string, TreeNode> | undefined>>;
+	treeLoads: Semaphore;
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -219,6 +224,8 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		const ctx: Context = {
 			repo, exclude, progress, summary, pool,
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
+			prefetched: new Map(),
+			treeLoads: new Semaphore(TREE_PREFETCH),
 			signal: options.signal, warn,
 		};
 		let treeId: string;
@@ -272,12 +279,38 @@ async function findParent(repo: Repository, options: BackupOptions, hostname: st
 
 async function loadParentTree(ctx: Context, id: string | undefined): Promise<Map<string, TreeNode> | undefined> {
 	if (!id) return undefined;
+	const prefetched = ctx.prefetched.get(id);
+	if (prefetched) {
+		ctx.prefetched.delete(id);
+		return prefetched;
+	}
+	return fetchParentTree(ctx, id);
+}
+
+/** Loads and decodes one parent tree; undefined when it cannot be read. */
+async function fetchParentTree(ctx: Context, id: string): Promise<Map<string, TreeNode> | undefined> {
 	try {
 		const tree: Tree = decodeTree(await ctx.repo.loadBlob('tree', id, ctx.signal), id);
 		return new Map(tree.nodes.map((n) => [n.name, n]));
 	} catch {
 		return undefined; // an unreadable parent only means files are read again
 	}
+}
+
+/**
+ * Starts loading the parent trees of a directory's subdirectories, so that the walk, which
+ * visits them one after another, finds them loaded. Returns the IDs it started.
+ */
+function prefetchSubtrees(ctx: Context, previousNodes: Map<string, TreeNode> | undefined): string[] {
+	const started: string[] = [];
+	if (!previousNodes) return started;
+	for (const node of previousNodes.values()) {
+		const id = node.type === 'dir' ? node.subtree : undefined;
+		if (!id || ctx.prefetched.has(id)) continue;
+		ctx.prefetched.set(id, ctx.treeLoads.run(() => fetchParentTree(ctx, id)));
+		started.push(id);
+	}
+	return started;
 }
 
 async function saveTree(ctx: Context, nodes: TreeNode[]): Promise<string> {
@@ -386,11 +419,17 @@ async function startDirectory(ctx: Context, abs: FsPath, node: TreeNode, previou
 		return undefined;
 	}
 	const previousNodes = await loadParentTree(ctx, previous?.type === 'dir' ? previous.subtree : undefined);
+	const prefetching = prefetchSubtrees(ctx, previousNodes);
 	const entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}> = [];
-	for (const raw of names) {
-		const child = joinPath(abs, raw);
-		const started = await startEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
-		if (started) entries.push({path: child.path, finished: started.finished});
+	try {
+		for (const raw of names) {
+			const child = joinPath(abs, raw);
+			const started = await startEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
+			if (started) entries.push({path: child.path, finished: started.finished});
+		}
+	} finally {
+		// Subdirectories that are gone (or excluded) leave their prefetched trees unclaimed.
+		for (const id of prefetching) ctx.prefetched.delete(id);
 	}
 	return startedFrom(finishDirectory(ctx, node, previous, entries));
 }
