@@ -4,7 +4,7 @@
  * password from the environment, and JSON output where the command has it.
  *
  * restic keeps a local metadata cache; it gets a private one per repository (--cache-dir in the
- * work dir) so that runs do not share it and the user's cache is left alone. cairn has no cache.
+ * work dir) so that runs do not share it and the user's cache is left alone; so does cairn.
  */
 import {spawnSync} from 'node:child_process';
 import type {ToolName} from './options.js';
@@ -18,7 +18,7 @@ export interface Invocation {
 /** The paths one run of a tool uses. */
 export interface RunPaths {
 	repo: string;
-	/** restic's cache directory (unused by cairn). */
+	/** The private cache directory of this run (both tools keep one). */
 	cache: string;
 }
 
@@ -57,9 +57,9 @@ export function createCairn(cliPath: string): Tool {
 		name: 'cairn',
 		env: cleanEnv({CAIRN_PASSWORD: PASSWORD}),
 		version: () => `cairn ${readVersion(node, [cliPath, '--version'])} (node ${process.version})`,
-		init: ({repo}) => cli(['init', '--repo', repo, '--repository-version', '2', '--quiet']),
-		backup: ({repo}, source) => cli(['backup', '--repo', repo, '--json', source]),
-		restore: ({repo}, target) => cli(['restore', 'latest', '--repo', repo, '--target', target, '--json']),
+		init: ({repo, cache}) => cli(['init', '--repo', repo, '--cache-dir', cache, '--repository-version', '2', '--quiet']),
+		backup: ({repo, cache}, source) => cli(['backup', '--repo', repo, '--cache-dir', cache, '--json', source]),
+		restore: ({repo, cache}, target) => cli(['restore', 'latest', '--repo', repo, '--cache-dir', cache, '--target', target, '--json']),
 	};
 }
 
