@@ -4,12 +4,12 @@
 import type {MasterKey} from '../crypto/cipher.js';
 import type {Worker} from 'node:worker_threads';
 import {startModuleWorker} from '../util/worker.js';
-import type {DecodedBlob, FromCodec, RangeBlob, ToCodec} from './codec-protocol.js';
+import type {DecodedBlob, FromCodec, RangeBlob, ToCodec, WriteBlob, WriteFile, WriteReport} from './codec-protocol.js';
 
-export type {RangeBlob, DecodedBlob} from './codec-protocol.js';
+export type {RangeBlob, DecodedBlob, WriteBlob, WriteFile, WriteReport, WriteFailure} from './codec-protocol.js';
 
 interface Pending {
-	resolve: (results: DecodedBlob[]) => void;
+	resolve: (reply: FromCodec) => void;
 	reject: (error: Error) => void;
 	slot: Slot;
 }
@@ -20,7 +20,11 @@ interface Slot {
 	dead?: Error;
 }
 
-
+/**
+ * Contract: jobs go to the least busy live worker; a job whose worker dies or is stopped rejects;
+ * `raw` buffers handed to a job are transferred (unusable afterwards). Idle workers do not keep
+ * the process alive.
+ */
 export class BlobCodecPool {
 	private readonly slots: Slot[] = [];
 	private readonly pending = new Map<number, Pending>();
@@ -28,10 +32,10 @@ export class BlobCodecPool {
 	private closed = false;
 
 	constructor(key: MasterKey, size: number) {
-				for (let i = 0; i < size; i++) {
+		for (let i = 0; i < size; i++) {
 			const worker = startModuleWorker(import.meta.url, 'codec-worker');
 			const slot: Slot = {worker, busy: 0};
-			worker.on('message', (message: FromCodec) => this.settle(message.jobId, message.results));
+			worker.on('message', (message: FromCodec) => this.settle(message));
 			worker.on('error', (error) => this.failSlot(slot, error));
 			worker.on('exit', (code) => {
 				if (!this.closed) this.failSlot(slot, new Error(`a decoding worker stopped unexpectedly (exit ${code})`));
@@ -43,17 +47,41 @@ export class BlobCodecPool {
 		}
 	}
 
+	/** Number of workers. */
+	get size(): number {
+		return this.slots.length;
+	}
+
 	/**
 	 * Decodes the blobs found in one raw range of a pack. `raw` is transferred to the worker and
 	 * must not be used afterwards. Each result is the plaintext or the reason it failed.
 	 */
-	decode(packId: string, raw: Uint8Array, blobs: RangeBlob[]): Promise<DecodedBlob[]> {
+	async decode(packId: string, raw: Uint8Array, blobs: RangeBlob[]): Promise<DecodedBlob[]> {
+		const reply = await this.run((jobId, buffer) => ({type: 'decode', jobId, packId, raw: buffer!, blobs}), raw);
+		if (reply.type !== 'decoded') throw new Error('a decoding worker answered with the wrong kind of reply');
+		return reply.results;
+	}
+
+	/**
+	 * Decodes the data blobs of one raw range of a pack and writes each to its targets in `files`
+	 * (see {@link WriteFile}); all-zero blobs are not written (holes). `raw` is transferred; it may
+	 * be absent when there are no blobs (a job that only creates empty files). Resolves once every
+	 * write is done, with the files that failed and those completed.
+	 */
+	async write(packId: string, raw: Uint8Array | undefined, files: WriteFile[], blobs: WriteBlob[]): Promise<WriteReport> {
+		const reply = await this.run((jobId, buffer) => ({type: 'write', jobId, packId, raw: buffer, files, blobs}), raw);
+		if (reply.type !== 'written') throw new Error('a decoding worker answered with the wrong kind of reply');
+		return reply.report;
+	}
+
+	private run(build: (jobId: number, raw: ArrayBuffer | undefined) => ToCodec, raw: Uint8Array | undefined): Promise<FromCodec> {
 		const alive = this.slots.filter((s) => !s.dead);
 		if (this.closed || alive.length === 0) return Promise.reject(new Error('the decoding workers are not running'));
 		const slot = alive.reduce((a, b) => (b.busy < a.busy ? b : a));
 		const jobId = this.nextJob++;
-		let buffer: ArrayBuffer;
-		if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer) {
+		let buffer: ArrayBuffer | undefined;
+		if (raw === undefined) buffer = undefined;
+		else if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer) {
 			buffer = raw.buffer;
 		} else {
 			const copy = new Uint8Array(raw.byteLength);
@@ -64,8 +92,7 @@ export class BlobCodecPool {
 			slot.busy++;
 			slot.worker.ref();
 			this.pending.set(jobId, {resolve, reject, slot});
-			const message: ToCodec = {type: 'decode', jobId, packId, raw: buffer, blobs};
-			slot.worker.postMessage(message, [buffer]);
+			slot.worker.postMessage(build(jobId, buffer), buffer ? [buffer] : []);
 		});
 	}
 
@@ -78,8 +105,8 @@ export class BlobCodecPool {
 		return entry;
 	}
 
-	private settle(jobId: number, results: DecodedBlob[]): void {
-		this.release(jobId)?.resolve(results);
+	private settle(message: FromCodec): void {
+		this.release(message.jobId)?.resolve(message);
 	}
 
 	private failSlot(slot: Slot, error: Error): void {

@@ -13,11 +13,65 @@ export interface RangeBlob {
 	uncompressedLength: number;
 }
 
+/**
+ * A file a restore job writes into. Either the caller holds it open (`fd`), or the job holds every
+ * piece of it (`whole`): then the worker creates it under `temp`, writes it, sets its size (after
+ * holes), owner, mode and times, and renames it to `dest`; on failure it removes `temp`.
+ */
+export interface WriteFile {
+	/** The caller's number for the file (used in reports). */
+	file: number;
+	fd?: number;
+	whole?: {
+		temp: string;
+		dest: string;
+		size: number;
+		/** Unix permission bits for fchmod; absent: left as created (0600). */
+		mode?: number;
+		/** Owner to set (fchown), when running as root. */
+		owner?: {uid: number; gid: number};
+		/** Seconds since the epoch. */
+		atime: number;
+		mtime: number;
+	};
+}
+
+/** One data blob of a range to restore; `targets` holds pairs (file, byte offset in that file). */
+export interface WriteBlob {
+	id: string;
+	/** Offset of the blob inside the raw range. */
+	start: number;
+	length: number;
+	uncompressedLength: number;
+	targets: number[];
+}
+
+/** A file of a restore job that could not be written, and why. */
+export interface WriteFailure {
+	/** The caller's number for the file. */
+	file: number;
+	message: string;
+	/** The errno code when a file-system call failed (e.g. `ENOSPC`); absent when the blob was damaged. */
+	code?: string;
+}
+
+/** What a restore job did. */
+export interface WriteReport {
+	failures: WriteFailure[];
+	/** Files held by the caller in which an all-zero blob was skipped (a hole): truncate them to their size. */
+	holes: number[];
+	/** `whole` files now complete under their final names. */
+	completed: number[];
+}
+
 export type ToCodec =
 	| {type: 'init'; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}}
-	| {type: 'decode'; jobId: number; packId: string; raw: ArrayBuffer; blobs: RangeBlob[]};
+	| {type: 'decode'; jobId: number; packId: string; raw: ArrayBuffer; blobs: RangeBlob[]}
+	| {type: 'write'; jobId: number; packId: string; raw?: ArrayBuffer; files: WriteFile[]; blobs: WriteBlob[]};
 
 /** A decoded blob: its plaintext, or why it failed verification. */
 export type DecodedBlob = {ok: true; plain: ArrayBuffer; zero: boolean} | {ok: false; message: string};
 
-export type FromCodec = {type: 'decoded'; jobId: number; results: DecodedBlob[]};
+export type FromCodec =
+	| {type: 'decoded'; jobId: number; results: DecodedBlob[]}
+	| {type: 'written'; jobId: number; report: WriteReport};

@@ -4,6 +4,7 @@
  * when the overwrite policy allows it, and files appear atomically (temporary name + rename).
  */
 import * as fs from 'node:fs/promises';
+import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import picomatch from 'picomatch';
@@ -16,10 +17,10 @@ import {CancelledError} from '../errors.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {ProgressTracker, type ProgressListener} from '../progress.js';
 import type {Repository} from '../repository/repository.js';
-import type {BlobLocation} from '../repository/master-index.js';
 import {loadSnapshot} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
 import {walkTree, type TreeSource} from './walk.js';
+import {CANCELLED_MESSAGE, describeWriteError, nsToSeconds, writeFileContents, type ContentFile} from './content.js';
 import {BlobCodecPool} from '../repository/codec-pool.js';
 import {findDefaultWorkerCount} from '../archiver/worker-pool.js';
 
@@ -60,20 +61,13 @@ interface PlanItem {
 	node: TreeNode;
 }
 
-/** Largest single read when blobs of a file sit next to each other in a pack. */
-const MAX_MERGED_READ = 8 * 1024 * 1024;
-const FILE_CONCURRENCY = 6;
+/** Entries other than file contents (links, symlinks, devices) restored at once. */
+const ENTRY_CONCURRENCY = 6;
+/** Existing entries checked against the overwrite policy at once. */
+const CHECK_CONCURRENCY = 16;
 /** Two mtimes closer than this count as equal for `if-changed`. */
 const MTIME_TOLERANCE_NS = 2000n;
 const execFileAsync = promisify(execFile);
-
-function nsToSeconds(text: string): number {
-	try {
-		return Number(parseGoTime(text)) / 1e9;
-	} catch {
-		return Date.now() / 1000;
-	}
-}
 
 /** Turns include paths and globs into a matcher of snapshot-relative paths; undefined when there are none. */
 export function compileIncludes(includes: readonly string[]): ((p: string) => boolean) | undefined {
@@ -113,7 +107,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		const items: PlanItem[] = [];
 		const includedDirs = new Set<string>();
 		await walkTree(repo, snapshot.tree, ({path: rel, node}) => {
-			const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+			const parent = parentOf(rel);
 			const isIncluded = included === undefined || includedDirs.has(parent) || included(rel);
 			if (node.type === 'dir') {
 				dirs.set(rel, node);
@@ -126,38 +120,83 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		// Directories that lead to included entries are created too.
 		const wanted = new Map<string, TreeNode>();
 		for (const item of items) {
-			const parts = item.rel.split('/');
-			for (let i = 1; i < parts.length; i++) {
-				const ancestor = parts.slice(0, i).join('/');
-				const node = dirs.get(ancestor);
-				if (node && !wanted.has(ancestor)) wanted.set(ancestor, node);
-			}
 			if (item.node.type === 'dir') wanted.set(item.rel, item.node);
+			for (let ancestor = parentOf(item.rel); ancestor !== '' && !wanted.has(ancestor); ancestor = parentOf(ancestor)) {
+				const node = dirs.get(ancestor);
+				if (!node) break;
+				wanted.set(ancestor, node);
+			}
 		}
-		const files = items.filter((i) => i.node.type !== 'dir');
-		progress.filesTotal = files.filter((i) => i.node.type === 'file').length;
-		progress.bytesTotal = files.reduce((sum, i) => sum + (i.node.type === 'file' ? i.node.size ?? 0 : 0), 0);
-		await fs.mkdir(root, {recursive: true});
-		const dirOrder = [...wanted.keys()].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+		const entries = items.filter((i) => i.node.type !== 'dir');
+		progress.filesTotal = entries.filter((i) => i.node.type === 'file').length;
+		progress.bytesTotal = entries.reduce((sum, i) => sum + (i.node.type === 'file' ? i.node.size ?? 0 : 0), 0);
+		throwIfCancelled(options.signal);
+		// Directories created by this run are empty: what goes into them needs no check against existing files.
+		const fresh = new Set<string>();
+		if ((await fs.mkdir(root, {recursive: true})) !== undefined) fresh.add('');
+		const depth = new Map([...wanted.keys()].map((rel) => [rel, rel.split('/').length]));
+		const dirOrder = [...wanted.keys()].sort((a, b) => depth.get(a)! - depth.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
 		const badDirs = new Set<string>();
+		const inBadDir = (rel: string): boolean => {
+			if (badDirs.size === 0) return false;
+			for (let ancestor = parentOf(rel); ancestor !== ''; ancestor = parentOf(ancestor)) if (badDirs.has(ancestor)) return true;
+			return false;
+		};
 		for (const rel of dirOrder) {
 			throwIfCancelled(options.signal);
-			if ([...badDirs].some((b) => rel.startsWith(b + '/'))) continue;
-			const message = await prepareDirectory(resolveInside(root, rel), overwrite);
-			if (message) {
+			if (inBadDir(rel)) continue;
+			const outcome = await prepareDirectory(resolveInside(root, rel), overwrite);
+			if (typeof outcome === 'string') {
 				badDirs.add(rel);
-				fail(rel, message);
-			} else {
-				summary.dirsRestored++;
+				fail(rel, outcome);
+				continue;
 			}
+			summary.dirsRestored++;
+			if (outcome.created) fresh.add(rel);
 		}
-		const inBadDir = (rel: string): boolean => [...badDirs].some((b) => rel.startsWith(b + '/'));
-		const codecs = new BlobCodecPool(repo.key, findDefaultWorkerCount());
+
+		// Existing entries are checked against the overwrite policy first (only outside fresh directories).
+		const todo: Array<PlanItem & {dest: string}> = [];
+		const unchecked: Array<PlanItem & {dest: string}> = [];
+		for (const item of entries) {
+			if (inBadDir(item.rel)) continue;
+			let dest: string;
+			try {
+				dest = resolveInside(root, item.rel);
+			} catch (error) {
+				fail(item.rel, describeRestoreError(error));
+				continue;
+			}
+			(fresh.has(parentOf(item.rel)) ? todo : unchecked).push({...item, dest});
+		}
+		if (unchecked.length > 0) {
+			const allowed = await mapConcurrent(unchecked, CHECK_CONCURRENCY, async (item) => {
+				throwIfCancelled(options.signal);
+				return mayReplace(item.dest, item.node, overwrite);
+			});
+			const skipped = new Set<string>();
+			for (const [index, item] of unchecked.entries()) {
+				if (allowed[index]) continue;
+				skipped.add(item.rel);
+				if (item.node.type === 'file') {
+					progress.bytesDone += item.node.size ?? 0;
+					progress.filesDone++;
+				}
+			}
+			for (const item of entries) if (skipped.has(item.rel)) summary.skipped.push(item.rel);
+			todo.push(...unchecked.filter((_, index) => allowed[index]));
+		}
+
 		// Hard links: the first entry of each (device, inode) is written, the others link to it.
 		const linkTargets = new Map<string, string>();
-		const firsts: PlanItem[] = [];
-		const links: Array<{item: PlanItem; key: string}> = [];
-		for (const item of files) {
+		const firsts: ContentFile[] = [];
+		const links: Array<{item: PlanItem & {dest: string}; key: string}> = [];
+		const others: Array<PlanItem & {dest: string}> = [];
+		for (const item of todo) {
+			if (item.node.type !== 'file') {
+				others.push(item);
+				continue;
+			}
 			const key = findHardLinkKey(item.node);
 			if (key && linkTargets.has(key)) links.push({item, key});
 			else {
@@ -165,39 +204,75 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				firsts.push(item);
 			}
 		}
-		const written = new Set<string>();
-		const restoreOne = async (item: PlanItem, linkTo?: string): Promise<void> => {
+		await mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
 			throwIfCancelled(options.signal);
-			if (inBadDir(item.rel)) return;
 			try {
-				const dest = resolveInside(root, item.rel);
 				progress.currentFile = item.rel;
-				const source = linkTo && written.has(linkTo) ? resolveInside(root, linkTo) : undefined;
-				const outcome = await restoreEntry(repo, codecs, item.node, dest, overwrite, progress, options.signal, source);
-				if (outcome === 'skipped') summary.skipped.push(item.rel);
-				else if (item.node.type === 'file') {
-					written.add(item.rel);
-					summary.filesRestored++;
-					summary.bytesRestored += item.node.size ?? 0;
-				}
-				if (item.node.type === 'file') progress.filesDone++;
-				progress.maybeEmit();
+				await restoreEntry(item.node, item.dest);
 			} catch (error) {
 				if (error instanceof CancelledError) throw error;
 				fail(item.rel, describeRestoreError(error));
 			}
+		});
+
+		const written = new Set<string>();
+		let codecs: BlobCodecPool | undefined;
+		const writeContents = async (files: ContentFile[]): Promise<void> => {
+			if (files.length === 0) return;
+			codecs ??= new BlobCodecPool(repo.key, findDefaultWorkerCount());
+			await writeFileContents(repo, codecs, files, {
+				onRestored: (file) => {
+					written.add(file.rel);
+					summary.filesRestored++;
+					summary.bytesRestored += file.node.size ?? 0;
+					progress.filesDone++;
+					progress.maybeEmit();
+				},
+				onFailed: (file, message) => fail(file.rel, message),
+				onBytes: (bytes) => {
+					progress.bytesDone += bytes;
+					progress.maybeEmit();
+				},
+				onCurrent: (file) => {
+					progress.currentFile = file.rel;
+				},
+			}, {signal: options.signal});
 		};
 		try {
-			await mapConcurrent(firsts, FILE_CONCURRENCY, (item) => restoreOne(item));
-			await mapConcurrent(links, FILE_CONCURRENCY, ({item, key}) => restoreOne(item, linkTargets.get(key)));
+			await writeContents(firsts);
+			// A link whose first entry could not be written gets the content itself.
+			const orphans: ContentFile[] = [];
+			await mapConcurrent(links, ENTRY_CONCURRENCY, async ({item, key}) => {
+				throwIfCancelled(options.signal);
+				const source = linkTargets.get(key)!;
+				if (!written.has(source)) {
+					orphans.push(item);
+					return;
+				}
+				try {
+					progress.currentFile = item.rel;
+					await restoreEntry(item.node, item.dest, resolveInside(root, source));
+					written.add(item.rel);
+					summary.filesRestored++;
+					summary.bytesRestored += item.node.size ?? 0;
+					progress.bytesDone += item.node.size ?? 0;
+					progress.filesDone++;
+					progress.maybeEmit();
+				} catch (error) {
+					if (error instanceof CancelledError) throw error;
+					fail(item.rel, describeRestoreError(error));
+				}
+			});
+			await writeContents(orphans);
 		} finally {
-			await codecs.close();
+			await codecs?.close();
 		}
+		throwIfCancelled(options.signal);
 		// Directory metadata last, deepest first, because writing into a directory changes its times.
 		for (const rel of [...dirOrder].reverse()) {
 			if (badDirs.has(rel) || inBadDir(rel)) continue;
 			try {
-				await applyMetadata(resolveInside(root, rel), wanted.get(rel)!, false);
+				applyDirectoryMetadata(resolveInside(root, rel), wanted.get(rel)!);
 			} catch (error) {
 				fail(rel, `cannot set metadata: ${(error as Error).message}`);
 			}
@@ -210,17 +285,18 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 	}
 }
 
+/** The snapshot-relative path of the directory holding `rel` ('' for the root). */
+function parentOf(rel: string): string {
+	const slash = rel.lastIndexOf('/');
+	return slash < 0 ? '' : rel.slice(0, slash);
+}
+
 function throwIfCancelled(signal?: AbortSignal): void {
-	if (signal?.aborted) throw new CancelledError('restore cancelled: files restored so far are complete; no partial file was left');
+	if (signal?.aborted) throw new CancelledError(CANCELLED_MESSAGE);
 }
 
 function describeRestoreError(error: unknown): string {
-	const e = error as NodeJS.ErrnoException;
-	if (e.code === 'ENOSPC') return 'no space left on the target device';
-	if (e.code === 'EDQUOT') return 'disk quota exceeded on the target';
-	if (e.code === 'EROFS') return 'the target file system is read-only';
-	if (e.code === 'EACCES' || e.code === 'EPERM') return `permission denied: ${e.message}`;
-	return e.message ?? String(error);
+	return describeWriteError(error as NodeJS.ErrnoException);
 }
 
 /** The identity shared by hard links of one file, or undefined when the node has a single link. */
@@ -238,19 +314,24 @@ export function resolveInside(root: string, rel: string): string {
 	return dest;
 }
 
-/** Makes sure `dest` is a real directory (never a symlink). Returns an error message or undefined. */
-async function prepareDirectory(dest: string, overwrite: OverwriteMode): Promise<string | undefined> {
-	try {
-		const stats = await fs.lstat(dest);
-		if (stats.isDirectory()) return undefined;
-		if (overwrite !== 'always') return `exists and is not a directory (left untouched; use --overwrite always to replace it)`;
-		await fs.rm(dest, {force: true});
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return describeRestoreError(error);
-	}
+/**
+ * Makes sure `dest` is a real directory (never a symlink). Returns an error message, or whether
+ * the directory was created (and so is empty).
+ */
+async function prepareDirectory(dest: string, overwrite: OverwriteMode): Promise<string | {created: boolean}> {
 	try {
 		await fs.mkdir(dest, {mode: 0o700});
-		return undefined;
+		return {created: true};
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return describeRestoreError(error);
+	}
+	try {
+		const stats = await fs.lstat(dest);
+		if (stats.isDirectory()) return {created: false};
+		if (overwrite !== 'always') return `exists and is not a directory (left untouched; use --overwrite always to replace it)`;
+		await fs.rm(dest, {force: true});
+		await fs.mkdir(dest, {mode: 0o700});
+		return {created: true};
 	} catch (error) {
 		return describeRestoreError(error);
 	}
@@ -281,23 +362,19 @@ async function mayReplace(dest: string, node: TreeNode, overwrite: OverwriteMode
 	return true;
 }
 
-async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeNode, dest: string, overwrite: OverwriteMode, progress: ProgressTracker, signal?: AbortSignal, hardLinkSource?: string): Promise<'restored' | 'skipped' | 'ignored'> {
-	if (!(await mayReplace(dest, node, overwrite))) {
-		if (node.type === 'file') progress.bytesDone += node.size ?? 0;
-		return 'skipped';
-	}
+/**
+ * Restores an entry other than a regular file's content: a hard link to a file restored already,
+ * a symlink, a FIFO or a device (sockets are skipped), under a temporary name renamed into place.
+ */
+async function restoreEntry(node: TreeNode, dest: string, hardLinkSource?: string): Promise<'restored' | 'ignored'> {
 	const temp = path.join(path.dirname(dest), `.cairn-restore-${randomBytes(6).toString('hex')}`);
 	try {
 		switch (node.type) {
 			case 'file':
-				if (hardLinkSource) {
-					await fs.link(hardLinkSource, temp);
-					progress.bytesDone += node.size ?? 0;
-					await fs.rename(temp, dest);
-					return 'restored';
-				}
-				await writeFileContent(repo, codecs, node, temp, progress, signal);
-				break;
+				if (!hardLinkSource) throw new Error('internal error: file content is written by the content writer');
+				await fs.link(hardLinkSource, temp);
+				await fs.rename(temp, dest);
+				return 'restored';
 			case 'symlink':
 				await fs.symlink(node.linktarget_raw ? Buffer.from(node.linktarget_raw, 'base64') : node.linktarget ?? '', temp);
 				break;
@@ -326,68 +403,17 @@ async function restoreEntry(repo: Repository, codecs: BlobCodecPool, node: TreeN
 	}
 }
 
-/** Groups a file's blobs into reads: consecutive blobs stored back to back in one pack become one read. */
-export function planReads(locations: ReadonlyArray<{id: string; location: BlobLocation}>): Array<{packId: string; offset: number; length: number; blobs: Array<{id: string; location: BlobLocation}>}> {
-	const reads: Array<{packId: string; offset: number; length: number; blobs: Array<{id: string; location: BlobLocation}>}> = [];
-	for (const blob of locations) {
-		const last = reads.at(-1);
-		if (last && last.packId === blob.location.packId && last.offset + last.length === blob.location.offset && last.length + blob.location.length <= MAX_MERGED_READ) {
-			last.length += blob.location.length;
-			last.blobs.push(blob);
-		} else {
-			reads.push({packId: blob.location.packId, offset: blob.location.offset, length: blob.location.length, blobs: [blob]});
+/** Sets owner (when running as root), mode and times of a directory. */
+function applyDirectoryMetadata(dest: string, node: TreeNode): void {
+	if (process.getuid?.() === 0) {
+		try {
+			fsSync.lchownSync(dest, node.uid, node.gid);
+		} catch {
+			// like restic: a failed chown is not fatal
 		}
 	}
-	return reads;
-}
-
-async function writeFileContent(repo: Repository, codecs: BlobCodecPool, node: TreeNode, temp: string, progress: ProgressTracker, signal?: AbortSignal): Promise<void> {
-	const content = node.content ?? [];
-	const located = content.map((id) => {
-		const location = repo.index.lookup('data', id);
-		if (!location) throw new Error(`data blob ${id} is missing from the index; the file cannot be restored (run \`cairn check\`)`);
-		return {id, location};
-	});
-	const handle = await fs.open(temp, 'wx', 0o600);
-	try {
-		let position = 0;
-		let wroteHole = false;
-		for (const read of planReads(located)) {
-			throwIfCancelled(signal);
-			let raw: Uint8Array;
-			try {
-				raw = await repo.storage.load({type: 'data', name: read.packId}, {offset: read.offset, length: read.length, signal});
-			} catch (error) {
-				throw new Error(`cannot read pack ${read.packId}: ${(error as Error).message}`, {cause: error});
-			}
-			const results = await codecs.decode(read.packId, raw, read.blobs.map((blob) => ({
-				type: 'data' as const, id: blob.id, start: blob.location.offset - read.offset, length: blob.location.length, uncompressedLength: blob.location.uncompressedLength,
-			})));
-			for (const [index, result] of results.entries()) {
-				if (!result.ok) throw new Error(result.message);
-				const size = repo.index.blobSize('data', read.blobs[index]!.id) ?? 0;
-				if (result.zero) {
-					wroteHole = true;
-					position += size;
-					progress.bytesDone += size;
-					continue;
-				}
-				const plain = new Uint8Array(result.plain);
-				let written = 0;
-				while (written < plain.length) {
-					const {bytesWritten} = await handle.write(plain, written, plain.length - written, position + written);
-					written += bytesWritten;
-				}
-				position += plain.length;
-				progress.bytesDone += plain.length;
-			}
-		}
-		if (wroteHole) await handle.truncate(position);
-		const expected = node.size ?? position;
-		if (position !== expected) throw new Error(`restored ${position} bytes but the snapshot records a size of ${expected}`);
-	} finally {
-		await handle.close();
-	}
+	if (node.mode !== undefined) fsSync.chmodSync(dest, goModeToUnixPermissions(node.mode));
+	fsSync.utimesSync(dest, nsToSeconds(node.atime), nsToSeconds(node.mtime));
 }
 
 /** Sets mode, owner (when running as root) and times. */

@@ -45,11 +45,59 @@ export interface WalkEntry {
 	node: TreeNode;
 }
 
+/** Tree listings loaded at once while walking (the walk reads ahead of the visitor). */
+const TREE_READ_AHEAD = 8;
+
+/**
+ * Loads trees with a bounded number of loads at once; a listing asked for ahead of time is kept
+ * until taken as often as it was asked for.
+ */
+class TreeReadAhead {
+	private readonly loaded = new Map<string, {promise: Promise<readonly TreeNode[]>; wanted: number}>();
+	private readonly queue: Array<() => void> = [];
+	private running = 0;
+
+	constructor(private readonly load: (id: string) => Promise<readonly TreeNode[]>, private readonly limit: number) {}
+
+	/** Starts loading `id` (when not already) and counts one more taker for it. */
+	request(id: string): void {
+		const entry = this.loaded.get(id);
+		if (entry) {
+			entry.wanted++;
+			return;
+		}
+		const promise = this.schedule(id);
+		promise.catch(() => undefined); // a failure surfaces when the listing is taken
+		this.loaded.set(id, {promise, wanted: 1});
+	}
+
+	/** The listing of `id`, loading it now when it was not requested. */
+	take(id: string): Promise<readonly TreeNode[]> {
+		const entry = this.loaded.get(id);
+		if (!entry) return this.load(id);
+		if (--entry.wanted === 0) this.loaded.delete(id);
+		return entry.promise;
+	}
+
+	private async schedule(id: string): Promise<readonly TreeNode[]> {
+		if (this.running >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+		else this.running++;
+		try {
+			return await this.load(id);
+		} finally {
+			const next = this.queue.shift();
+			if (next) next();
+			else this.running--;
+		}
+	}
+}
+
 /**
  * Walks a tree depth-first in name order, calling `visit` for every node (directories before
  * their contents). Names that are unsafe (`..`, containing `/` or NUL) are reported through
  * `onUnsafe` and skipped together with everything below them.
- * `visit` may return false to skip a directory's contents.
+ * `visit` may return false to skip a directory's contents. The subtrees of a listing are loaded
+ * ahead (a few at once) while the visitor works through it.
  */
 export async function walkTree(
 	repo: Repository,
@@ -57,17 +105,27 @@ export async function walkTree(
 	visit: (entry: WalkEntry) => boolean | void | Promise<boolean | void>,
 	options: {prefix?: string; signal?: AbortSignal; onUnsafe?: (path: string, reason: string) => void; loadTree?: TreeSource} = {},
 ): Promise<void> {
-	const nodes = options.loadTree ? await options.loadTree(treeId, options.signal) : await loadTree(repo, treeId, options.signal);
-	for (const node of nodes) {
-		const unsafe = checkNodeName(node.name);
-		const p = options.prefix ? `${options.prefix}/${node.name}` : node.name;
-		if (unsafe) {
-			options.onUnsafe?.(p, unsafe);
-			continue;
+	const {signal, onUnsafe} = options;
+	const source = options.loadTree;
+	const reader = new TreeReadAhead(source ? (id) => source(id, signal) : (id) => loadTree(repo, id, signal), TREE_READ_AHEAD);
+	const walk = async (id: string, prefix: string | undefined): Promise<void> => {
+		const nodes = await reader.take(id);
+		for (const node of nodes) {
+			if (node.type === 'dir' && node.subtree && !checkNodeName(node.name)) reader.request(node.subtree);
 		}
-		const descend = await visit({path: p, node});
-		if (node.type === 'dir' && node.subtree && descend !== false) {
-			await walkTree(repo, node.subtree, visit, {...options, prefix: p});
+		for (const node of nodes) {
+			const unsafe = checkNodeName(node.name);
+			const p = prefix ? `${prefix}/${node.name}` : node.name;
+			if (unsafe) {
+				onUnsafe?.(p, unsafe);
+				continue;
+			}
+			const descend = await visit({path: p, node});
+			if (node.type === 'dir' && node.subtree) {
+				if (descend !== false) await walk(node.subtree, p);
+				else void reader.take(node.subtree).catch(() => undefined);
+			}
 		}
-	}
+	};
+	await walk(treeId, options.prefix);
 }
