@@ -43,6 +43,11 @@ export interface BackupOptions {
 	noLock?: boolean;
 	/** Number of chunk worker threads (default: one per core). */
 	workers?: number;
+	/**
+	 * Count the files and bytes to back up beside the backup, for progress totals and an ETA
+	 * (default true). Callers that show no progress turn it off and save the second walk.
+	 */
+	scan?: boolean;
 }
 
 /** Counts in restic's summary shape. */
@@ -202,7 +207,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		const parentId = await findParent(repo, options, hostname, targets);
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude = compileExcludes(options.excludes ?? []);
-		const scan = scanTotals(targets, exclude, options.signal).then((totals) => {
+		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets, exclude, options.signal).then((totals) => {
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);

@@ -45,7 +45,8 @@ export function formatProgressLine(event: ProgressEvent, width: number): string 
  * A one-line progress display on a terminal's stderr. Does nothing when stderr is not a TTY.
  */
 export class ProgressLine {
-	private readonly enabled: boolean;
+	/** True when progress is drawn (stderr is a terminal and the caller wants it). */
+	readonly enabled: boolean;
 	private shown = false;
 
 	constructor(enabled = true) {

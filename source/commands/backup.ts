@@ -45,6 +45,8 @@ export async function runBackupCommand(paths: string[], flags: BackupFlags, sign
 	try {
 		const summary = await runBackup(repo, {
 			paths, excludes, tags, host: flags.host, time, signal,
+			// Totals are only worth a second walk when progress is shown (a terminal, or --json status lines).
+			scan: Boolean(flags.json) || line.enabled,
 			parent: flags.force ? false : flags.parent,
 			onProgress: (event) => {
 				if (flags.json) {
