@@ -71,7 +71,13 @@ describe('BlobTable', () => {
 		const table = new BlobTable();
 		expect(table.insertHex(idFor(1).toUpperCase(), 1, 0, 10, 0)).toBe(false);
 		expect(table.insertHex('abc', 1, 0, 10, 0)).toBe(false);
+		expect(table.insertHex(`\u0130${idFor(1).slice(1)}`, 1, 0, 10, 0)).toBe(false);
+		expect(table.insertHex(`${idFor(1).slice(0, 63)}G`, 1, 0, 10, 0)).toBe(false);
 		expect(table.size).toBe(0);
+		expect(table.insertHex(idFor(1), 1, 0, 10, 0)).toBe(true);
+		expect(table.findHex(idFor(1).toUpperCase())).toBe(-1);
+		expect(table.findHex(`${idFor(1).slice(0, 40)}\u0131${idFor(1).slice(41)}`)).toBe(-1);
+		expect(table.findHex(idFor(1))).toBe(0);
 	});
 
 	it('holds the whole uint32 range in every value', () => {
