@@ -3,12 +3,17 @@
  *
  * Every data blob the files need is looked up first and grouped by pack; packs are then read in
  * the order the files first need them, each in a few large ranges (neighbouring blobs together),
- * with a bounded number of bytes in flight. Worker threads verify and decode each range and write
- * the blobs straight into the files at their offsets (positioned writes through descriptors
- * opened here). A file is written under a temporary name in its directory; once its last blob is
- * written it gets its owner, mode and times and is renamed into place, so a file under its final
- * name is always complete. A file that fails (damaged blob, unreadable pack, write error) is
- * removed and reported; the others go on.
+ * with bounded bytes, jobs and open descriptors in flight. Each range goes to a codec worker,
+ * which verifies and decodes the blobs and writes them straight into the files with positioned
+ * writes, so no plaintext crosses threads and nothing is read twice.
+ *
+ * A file is written under a temporary name in its directory and renamed into place once complete,
+ * with its owner, mode and times already set, so a file under its final name is always complete.
+ * A file whose pieces all lie in one job (most files) is created, written, completed and renamed
+ * by the worker itself, which spreads the file-system calls over the workers; a file spanning
+ * several jobs is created and completed here and held open meanwhile (beyond the descriptor limit,
+ * idle ones are closed and reopened). All-zero blobs are left as holes. A file that fails (damaged
+ * blob, unreadable pack, write error) is removed and reported; the others go on.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

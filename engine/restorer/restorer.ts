@@ -63,6 +63,8 @@ interface PlanItem {
 
 /** Entries other than file contents (links, symlinks, devices) restored at once. */
 const ENTRY_CONCURRENCY = 6;
+/** Directories of one level created at once. */
+const DIRECTORY_CONCURRENCY = 8;
 /** Existing entries checked against the overwrite policy at once. */
 const CHECK_CONCURRENCY = 16;
 /** Two mtimes closer than this count as equal for `if-changed`. */
@@ -99,6 +101,8 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		options.onError?.(rel, message);
 	};
 	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
+	// Started now, so that the workers are ready when the contents are written.
+	let codecs: BlobCodecPool | undefined = new BlobCodecPool(repo.key, findDefaultWorkerCount());
 	try {
 		await repo.loadIndex({signal: options.signal});
 		const snapshot = await loadSnapshot(repo, snapshotId, options.signal);
@@ -142,17 +146,23 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			for (let ancestor = parentOf(rel); ancestor !== ''; ancestor = parentOf(ancestor)) if (badDirs.has(ancestor)) return true;
 			return false;
 		};
-		for (const rel of dirOrder) {
-			throwIfCancelled(options.signal);
-			if (inBadDir(rel)) continue;
-			const outcome = await prepareDirectory(resolveInside(root, rel), overwrite);
-			if (typeof outcome === 'string') {
-				badDirs.add(rel);
-				fail(rel, outcome);
-				continue;
-			}
-			summary.dirsRestored++;
-			if (outcome.created) fresh.add(rel);
+		// Level by level (parents first), several directories of a level at once.
+		for (let start = 0; start < dirOrder.length;) {
+			let end = start;
+			while (end < dirOrder.length && depth.get(dirOrder[end]!) === depth.get(dirOrder[start]!)) end++;
+			await mapConcurrent(dirOrder.slice(start, end), DIRECTORY_CONCURRENCY, async (rel) => {
+				throwIfCancelled(options.signal);
+				if (inBadDir(rel)) return;
+				const outcome = await prepareDirectory(resolveInside(root, rel), overwrite);
+				if (typeof outcome === 'string') {
+					badDirs.add(rel);
+					fail(rel, outcome);
+					return;
+				}
+				summary.dirsRestored++;
+				if (outcome.created) fresh.add(rel);
+			});
+			start = end;
 		}
 
 		// Existing entries are checked against the overwrite policy first (only outside fresh directories).
@@ -204,23 +214,10 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				firsts.push(item);
 			}
 		}
-		await mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
-			throwIfCancelled(options.signal);
-			try {
-				progress.currentFile = item.rel;
-				await restoreEntry(item.node, item.dest);
-			} catch (error) {
-				if (error instanceof CancelledError) throw error;
-				fail(item.rel, describeRestoreError(error));
-			}
-		});
-
 		const written = new Set<string>();
-		let codecs: BlobCodecPool | undefined;
 		const writeContents = async (files: ContentFile[]): Promise<void> => {
 			if (files.length === 0) return;
-			codecs ??= new BlobCodecPool(repo.key, findDefaultWorkerCount());
-			await writeFileContents(repo, codecs, files, {
+			await writeFileContents(repo, codecs!, files, {
 				onRestored: (file) => {
 					written.add(file.rel);
 					summary.filesRestored++;
@@ -239,7 +236,18 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			}, {signal: options.signal});
 		};
 		try {
-			await writeContents(firsts);
+			// Symlinks, FIFOs and devices while the contents are written.
+			const otherEntries = mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
+				throwIfCancelled(options.signal);
+				try {
+					await restoreEntry(item.node, item.dest);
+				} catch (error) {
+					if (error instanceof CancelledError) throw error;
+					fail(item.rel, describeRestoreError(error));
+				}
+			});
+			const outcomes = await Promise.allSettled([otherEntries, writeContents(firsts)]);
+			for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
 			// A link whose first entry could not be written gets the content itself.
 			const orphans: ContentFile[] = [];
 			await mapConcurrent(links, ENTRY_CONCURRENCY, async ({item, key}) => {
@@ -266,6 +274,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			await writeContents(orphans);
 		} finally {
 			await codecs?.close();
+			codecs = undefined;
 		}
 		throwIfCancelled(options.signal);
 		// Directory metadata last, deepest first, because writing into a directory changes its times.
@@ -280,6 +289,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		progress.currentFile = undefined;
 		return summary;
 	} finally {
+		await codecs?.close();
 		progress.finish();
 		await lock?.release();
 	}
