@@ -19,7 +19,6 @@ import {buildNode, isUnchanged} from './node-from-stat.js';
 import {compileExcludes, type ExcludeMatcher} from './excludes.js';
 import {scanTotals} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
-import {PackUploader} from '../repository/pack-uploader.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
@@ -211,15 +210,13 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
-		// Data packs come whole from the chunk workers; this uploader stores and indexes them.
-		const dataPacks = new PackUploader(repo.storage, repo.key, repo.index, repo.packSize, (packs) => repo.saveIndex(packs));
 		const pool = new LazyPool(() => new ChunkWorkerPool({
 			polynomial: repo.config.chunker_polynomial,
 			key: repo.key,
 			compression: repo.compression,
 			packSize: repo.packSize,
 			isKnown: (id) => repo.index.has('data', id),
-			storePack: (bytes, id, blobs) => dataPacks.storeFinished(bytes, id, blobs, options.signal),
+			storePack: (bytes, id, blobs) => repo.storePack(bytes, id, blobs, options.signal),
 			onBlobStored: (blob) => {
 				summary.data_blobs++;
 				summary.data_added += blob.uncompressedLength || blob.length - CIPHERTEXT_OVERHEAD;
@@ -237,11 +234,9 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		try {
 			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
 			await pool.flush();
-			await dataPacks.flush(options.signal);
 			await repo.flush(options.signal);
 		} catch (error) {
 			await pool.close();
-			await dataPacks.salvage().catch(() => undefined);
 			await repo.salvage().catch(() => undefined);
 			if (options.signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved; uploaded data is indexed and the next backup reuses it', {cause: error});
 			throw error;

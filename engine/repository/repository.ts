@@ -12,7 +12,7 @@ import {compressZstd, decompressZstd, ZSTD_LEVELS, type CompressionMode} from '.
 import {validateConfig, type RepositoryConfig} from '../format/config.js';
 import {decodeIndexFile, encodeIndexFile, type PackEntry} from '../format/index-file.js';
 import {parseJsonBytes} from '../format/json.js';
-import {decodePackHeader, type BlobType} from '../format/pack.js';
+import {decodePackHeader, type BlobType, type PackedBlob} from '../format/pack.js';
 import {CairnError, IntegrityError, RepositoryNotFoundError} from '../errors.js';
 import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
@@ -281,14 +281,12 @@ export class Repository {
 	}
 
 	/**
-	 * Stores a blob that was already compressed and sealed elsewhere (a chunk worker), unless the
-	 * repository has it. The caller vouches that `id` is the SHA-256 of the plaintext.
+	 * Stores a whole data pack laid out elsewhere (a chunk worker's) and indexes it with the packs
+	 * this repository writes itself, so one backup still ends in one index file. The caller vouches
+	 * for the layout, the pack ID and the blob list. Resolves once the pack is stored.
 	 */
-	async storeSealedBlob(type: BlobType, id: string, sealed: Uint8Array, uncompressedLength: number, signal?: AbortSignal): Promise<SaveBlobResult> {
-		if (this.index.has(type, id) || this.uploader.isPending(type, id)) return {id, known: true, storedSize: 0};
-		this.uploader.markPending(type, id);
-		await this.uploader.add(type, id, sealed, this.compression === 'off' ? 0 : uncompressedLength, signal);
-		return {id, known: false, storedSize: sealed.length};
+	async storePack(bytes: Uint8Array, id: string, blobs: PackedBlob[], signal?: AbortSignal): Promise<void> {
+		await this.uploader.storeFinished(bytes, id, blobs, signal);
 	}
 
 	/** Uploads every open pack and writes an index for all packs not yet in a saved index file. */
