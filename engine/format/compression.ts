@@ -13,11 +13,14 @@ export type CompressionMode = 'off' | 'auto' | 'max';
 export const COMPRESSION_MODES: readonly CompressionMode[] = ['off', 'auto', 'max'];
 
 /**
- * zstd levels for each mode: `auto` is zstd's default (what restic's `auto` uses); `max` is level 11,
+ * zstd levels for each mode. `auto` is level 2: on the benchmark corpus (1 GiB of real files) it
+ * compresses within about 1% of restic's `auto` (klauspost's SpeedDefault) and of zstd level 3, for
+ * about a third less CPU than level 3 (level 1 saves a little more CPU but stores 4% more).
+ * `max` is level 11,
  * close to restic's best-compression setting: on source code it is within 4% of level 15's size at
  * about seven times its speed.
  */
-export const ZSTD_LEVELS: Record<Exclude<CompressionMode, 'off'>, number> = {auto: 3, max: 11};
+export const ZSTD_LEVELS: Record<Exclude<CompressionMode, 'off'>, number> = {auto: 2, max: 11};
 
 type ZstdNative = {compress(data: Buffer, level?: number): Promise<Buffer>; decompress(data: Buffer): Promise<Buffer>};
 
