@@ -26,7 +26,9 @@ export interface WriteFile {
 		temp: string;
 		dest: string;
 		size: number;
-		/** Unix permission bits for fchmod; absent: left as created (0600). */
+		/** Permission bits the file is created with (the umask applies). */
+		createMode: number;
+		/** Permission bits to set with fchmod after writing (and after fchown); absent: left as created. */
 		mode?: number;
 		/** Owner to set (fchown), when running as root. */
 		owner?: {uid: number; gid: number};

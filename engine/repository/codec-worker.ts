@@ -56,7 +56,7 @@ async function writeRange(packId: string, raw: Uint8Array, files: WriteFile[], b
 		if (item.fd !== undefined) fds.set(item.file, item.fd);
 		else if (item.whole) {
 			try {
-				fds.set(item.file, openSync(item.whole.temp, 'wx', 0o600));
+				fds.set(item.file, openSync(item.whole.temp, 'wx', item.whole.createMode));
 			} catch (error) {
 				failCall(item.file, error);
 			}

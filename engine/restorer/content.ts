@@ -32,6 +32,11 @@ export interface ContentFile {
 	/** Absolute final path (already checked to lie inside the target). */
 	readonly dest: string;
 	readonly node: TreeNode;
+	/**
+	 * True when the file's directory was created by this restore and is not setgid: a new file
+	 * there gets the restoring process's owner and group.
+	 */
+	readonly plainDirectory?: boolean;
 }
 
 /** How the writer reports what happens to each file. */
@@ -125,6 +130,10 @@ class ContentWriter {
 	private readonly tempPrefix = `.cairn-restore-${randomBytes(4).toString('hex')}-`;
 	private tempCounter = 0;
 	private readonly asRoot = process.getuid?.() === 0;
+	private readonly uid = process.geteuid?.() ?? -1;
+	private readonly gid = process.getegid?.() ?? -1;
+	/** Bits the umask removes from new files (read once; setting it is not done here). */
+	private readonly umask = process.umask();
 
 	constructor(
 		private readonly repo: Repository,
@@ -305,9 +314,8 @@ class ContentWriter {
 				this.openFiles++;
 				const {node} = state.entry;
 				files.push({file, whole: {
-					temp: state.temp, dest: state.entry.dest, size: state.size,
-					mode: node.mode === undefined ? undefined : goModeToUnixPermissions(node.mode),
-					owner: this.asRoot ? {uid: node.uid, gid: node.gid} : undefined,
+					temp: state.temp, dest: state.entry.dest, size: state.size, ...this.findModes(node),
+					owner: this.needsChown(state.entry) ? {uid: node.uid, gid: node.gid} : undefined,
 					atime: nsToSeconds(node.atime), mtime: nsToSeconds(node.mtime),
 				}});
 				continue;
@@ -396,6 +404,27 @@ class ContentWriter {
 			if (quiet && state.failure !== undefined) state.quiet = true;
 			this.finish(state);
 		}
+	}
+
+	/**
+	 * The mode a worker creates a whole file with, and the mode it sets afterwards if that is still
+	 * needed: plain permissions that the umask leaves alone are given at creation (one call less);
+	 * setuid, setgid and sticky bits are set after the owner, which would clear them.
+	 */
+	private findModes(node: TreeNode): {createMode: number; mode?: number} {
+		if (node.mode === undefined) return {createMode: 0o600};
+		const mode = goModeToUnixPermissions(node.mode);
+		if ((mode & ~0o777) === 0 && (mode & this.umask) === 0) return {createMode: mode};
+		return {createMode: 0o600, mode};
+	}
+
+	/**
+	 * Whether the owner must be set (only as root): not when the file is new in a plain directory
+	 * (see {@link ContentFile.plainDirectory}) and the snapshot's owner is the one it got at creation.
+	 */
+	private needsChown(entry: ContentFile): boolean {
+		if (!this.asRoot) return false;
+		return !(entry.plainDirectory === true && entry.node.uid === this.uid && entry.node.gid === this.gid);
 	}
 
 	/** A new temporary name beside the file's final name. */

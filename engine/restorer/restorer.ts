@@ -138,6 +138,9 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		// Directories created by this run are empty: what goes into them needs no check against existing files.
 		const fresh = new Set<string>();
 		if ((await fs.mkdir(root, {recursive: true})) !== undefined) fresh.add('');
+		// Created directories that are not setgid: a new file there gets the restoring process's group.
+		const plain = new Set<string>();
+		if (fresh.has('') && ((await fs.lstat(root)).mode & 0o2000) === 0) plain.add('');
 		const depth = new Map([...wanted.keys()].map((rel) => [rel, rel.split('/').length]));
 		const dirOrder = [...wanted.keys()].sort((a, b) => depth.get(a)! - depth.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
 		const badDirs = new Set<string>();
@@ -161,13 +164,14 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				}
 				summary.dirsRestored++;
 				if (outcome.created) fresh.add(rel);
+				if (outcome.created && plain.has(parentOf(rel))) plain.add(rel);
 			});
 			start = end;
 		}
 
 		// Existing entries are checked against the overwrite policy first (only outside fresh directories).
-		const todo: Array<PlanItem & {dest: string}> = [];
-		const unchecked: Array<PlanItem & {dest: string}> = [];
+		const todo: Array<PlanItem & {dest: string; plainDirectory?: boolean}> = [];
+		const unchecked: Array<PlanItem & {dest: string; plainDirectory?: boolean}> = [];
 		for (const item of entries) {
 			if (inBadDir(item.rel)) continue;
 			let dest: string;
@@ -177,7 +181,8 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				fail(item.rel, describeRestoreError(error));
 				continue;
 			}
-			(fresh.has(parentOf(item.rel)) ? todo : unchecked).push({...item, dest});
+			const parent = parentOf(item.rel);
+			(fresh.has(parent) ? todo : unchecked).push({...item, dest, plainDirectory: plain.has(parent)});
 		}
 		if (unchecked.length > 0) {
 			const allowed = await mapConcurrent(unchecked, CHECK_CONCURRENCY, async (item) => {
@@ -200,8 +205,8 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		// Hard links: the first entry of each (device, inode) is written, the others link to it.
 		const linkTargets = new Map<string, string>();
 		const firsts: ContentFile[] = [];
-		const links: Array<{item: PlanItem & {dest: string}; key: string}> = [];
-		const others: Array<PlanItem & {dest: string}> = [];
+		const links: Array<{item: PlanItem & {dest: string; plainDirectory?: boolean}; key: string}> = [];
+		const others: Array<PlanItem & {dest: string; plainDirectory?: boolean}> = [];
 		for (const item of todo) {
 			if (item.node.type !== 'file') {
 				others.push(item);
@@ -281,7 +286,10 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		for (const rel of [...dirOrder].reverse()) {
 			if (badDirs.has(rel) || inBadDir(rel)) continue;
 			try {
-				applyDirectoryMetadata(resolveInside(root, rel), wanted.get(rel)!);
+				const node = wanted.get(rel)!;
+				// A directory created here in a plain directory already has the process's owner and group.
+				const ownerIsSet = plain.has(rel) && node.uid === process.geteuid?.() && node.gid === process.getegid?.();
+				applyDirectoryMetadata(resolveInside(root, rel), node, !ownerIsSet);
 			} catch (error) {
 				fail(rel, `cannot set metadata: ${(error as Error).message}`);
 			}
@@ -413,9 +421,9 @@ async function restoreEntry(node: TreeNode, dest: string, hardLinkSource?: strin
 	}
 }
 
-/** Sets owner (when running as root), mode and times of a directory. */
-function applyDirectoryMetadata(dest: string, node: TreeNode): void {
-	if (process.getuid?.() === 0) {
+/** Sets owner (when running as root and `setOwner`), mode and times of a directory. */
+function applyDirectoryMetadata(dest: string, node: TreeNode, setOwner: boolean): void {
+	if (setOwner && process.getuid?.() === 0) {
 		try {
 			fsSync.lchownSync(dest, node.uid, node.gid);
 		} catch {
