@@ -8,18 +8,34 @@ import {AppContext, type AppContextValue, type TrackedOperation} from './ui/app-
 import {splitKeyPresses, type KeyHandler, type KeyPress} from './ui/keys.js';
 import {createNavigation, currentRoute, needsSession, reduceNavigation, type Route} from './state/navigation.js';
 import {findHomeDirectory, openProfileStore, type Profile, type ProfileStore} from './profiles.js';
-import {describeError, type Session} from './session.js';
+import type {Session} from './session.js';
 import {useTerminalSize} from './use-terminal-size.js';
+import {ScreenFrame} from './ui/screen-frame.js';
 import {WelcomeScreen} from './screens/welcome.js';
-import {QuickStartScreen} from './screens/quick-start.js';
-import {AddRepositoryScreen} from './screens/add-repository.js';
-import {RepositoriesScreen} from './screens/repositories.js';
-import {UnlockScreen} from './screens/unlock.js';
-import {SnapshotsScreen} from './screens/snapshots.js';
-import {BrowserScreen} from './screens/browser.js';
-import {RestoreScreen} from './screens/restore.js';
-import {BackupScreen} from './screens/backup.js';
-import {RetentionScreen} from './screens/retention.js';
+
+/** The screens loaded after the first frame (screens/index.ts). */
+export type Screens = typeof import('./screens/index.js');
+
+let loadedScreens: Screens | undefined;
+let screensLoad: Promise<Screens> | undefined;
+
+/**
+ * Loads every screen but the welcome screen, once. They bring in the engine and the storage
+ * adapters, so they are loaded after the first frame is drawn, not before it.
+ */
+export function loadScreens(): Promise<Screens> {
+	screensLoad ??= import('./screens/index.js').then(
+		(screens) => {
+			loadedScreens = screens;
+			return screens;
+		},
+		(error: unknown) => {
+			screensLoad = undefined;
+			throw error;
+		},
+	);
+	return screensLoad;
+}
 
 /** Props of {@link App}. */
 export interface AppProps {
@@ -29,6 +45,8 @@ export interface AppProps {
 	readonly cwd: string;
 	/** Longest wait for running operations to stop when quitting, in ms. */
 	readonly stopTimeoutMs?: number;
+	/** Loads the screens behind the first frame (tests slow it down; default {@link loadScreens}). */
+	readonly loadScreens?: () => Promise<Screens>;
 }
 
 /** Tells whether colours are allowed (https://no-color.org: any non-empty NO_COLOR turns them off). */
@@ -37,16 +55,16 @@ export function isColorAllowed(env: Readonly<Record<string, string | undefined>>
 }
 
 /** The app. Opens the profile store from `env`; shows why when it cannot. */
-export function App({env, cwd, stopTimeoutMs = 15_000}: AppProps) {
+export function App({env, cwd, stopTimeoutMs = 15_000, loadScreens: load}: AppProps) {
 	const opened = useMemo((): {store: ProfileStore} | {error: string} => {
 		try {
 			return {store: openProfileStore(env)};
 		} catch (error) {
-			return {error: describeError(error)};
+			return {error: error instanceof Error ? error.message : String(error)};
 		}
 	}, [env]);
 	if ('error' in opened) return <StoreError message={opened.error} />;
-	return <Main env={env} cwd={cwd} store={opened.store} stopTimeoutMs={stopTimeoutMs} />;
+	return <Main env={env} cwd={cwd} store={opened.store} stopTimeoutMs={stopTimeoutMs} loadScreens={load} />;
 }
 
 function StoreError({message}: {message: string}) {
@@ -63,7 +81,7 @@ function StoreError({message}: {message: string}) {
 	);
 }
 
-function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: ProfileStore}) {
+function Main({env, cwd, store, stopTimeoutMs, loadScreens: load}: Omit<Required<AppProps>, 'loadScreens'> & {store: ProfileStore; loadScreens?: () => Promise<Screens>}) {
 	const {exit} = useApp();
 	const {columns, rows} = useTerminalSize();
 	const [profiles, setProfiles] = useState<readonly Profile[]>(() => store.listProfiles());
@@ -80,6 +98,24 @@ function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: Pro
 	const keyHandler = useRef<KeyHandler | undefined>(undefined);
 	const keyQueue = useRef<KeyPress[]>([]);
 	const [keyTick, setKeyTick] = useState(0);
+	const [screens, setScreens] = useState<Screens | undefined>(load === undefined ? loadedScreens : undefined);
+	const route = currentRoute(navigation);
+
+	// The other screens load once the first frame is on the terminal.
+	useEffect(() => {
+		if (screens !== undefined) return;
+		let live = true;
+		(load ?? loadScreens)().then(
+			(loaded) => live && setScreens(loaded),
+			(error: unknown) => {
+				// Nothing can be shown without them: end the app with the reason.
+				throw error;
+			},
+		);
+		return () => {
+			live = false;
+		};
+	}, [screens, load]);
 
 	// Leaving every screen that needs the repository closes it.
 	useEffect(() => {
@@ -128,6 +164,9 @@ function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: Pro
 	});
 
 	useEffect(() => {
+		// Keys wait while the screen shown is still loading (this effect runs again once it is there):
+		// they may be a password typed ahead, where q and ? are text. Ctrl-C still quits at once.
+		if (screens === undefined && route.name !== 'welcome') return;
 		const press = keyQueue.current.shift();
 		if (press === undefined) return;
 		if (keyQueue.current.length > 0) setKeyTick((tick) => tick + 1);
@@ -159,7 +198,7 @@ function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: Pro
 			}
 		}
 		keyHandler.current?.(input, key);
-	}, [keyTick]);
+	}, [keyTick, screens]);
 
 	const context = useMemo((): AppContextValue => ({
 		width: Math.max(20, columns - 1),
@@ -190,16 +229,26 @@ function Main({env, cwd, store, stopTimeoutMs}: Required<AppProps> & {store: Pro
 
 	return (
 		<AppContext.Provider value={context}>
-			<RouteView route={currentRoute(navigation)} session={session} />
+			<RouteView route={route} session={session} screens={screens} />
 		</AppContext.Provider>
 	);
 }
 
+/** The frame shown while the screens load (a few tenths of a second after start, at most). */
+function LoadingScreen() {
+	return (
+		<ScreenFrame title="Starting" help={[]} status={{text: 'Loading…'}}>
+			<Text> </Text>
+		</ScreenFrame>
+	);
+}
+
 /** The screen of a route. Routes that need a repository wait for it. */
-function RouteView({route, session}: {route: Route; session?: Session}) {
+function RouteView({route, session, screens}: {route: Route; session?: Session; screens?: Screens}) {
+	if (route.name === 'welcome') return <WelcomeScreen />;
+	if (screens === undefined) return <LoadingScreen />;
+	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, RestoreScreen, BackupScreen, RetentionScreen} = screens;
 	switch (route.name) {
-		case 'welcome':
-			return <WelcomeScreen />;
 		case 'quick-start':
 			return <QuickStartScreen />;
 		case 'add-repository':

@@ -8,7 +8,6 @@ import {useAppContext} from '../ui/app-context.js';
 import {useScreenKeys} from '../ui/keys.js';
 import {ScreenFrame, useBodySize, type KeyHelp} from '../ui/screen-frame.js';
 import {chooseProfileName, findDefaultRepositoryPath} from '../profiles.js';
-import {describeError, probeRepository} from '../session.js';
 import {truncateStart} from '../format.js';
 
 const HELP: readonly KeyHelp[] = [
@@ -28,12 +27,13 @@ export function WelcomeScreen() {
 
 	useEffect(() => {
 		let live = true;
-		probeRepository(`local:${path}`).then(
+		// The session module brings in the engine and the adapters: loaded after the first frame.
+		import('../session.js').then(({probeRepository}) => probeRepository(`local:${path}`)).then(
 			(found) => live && setExists(found),
 			(error: unknown) => {
 				if (!live) return;
 				setExists(false);
-				setProblem(describeError(error));
+				setProblem(error instanceof Error ? error.message : String(error));
 			},
 		);
 		return () => {

@@ -5,6 +5,8 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
+// The app registers the adapters only once its screens have loaded; this test checks for SFTP first.
+import '../../adapters/index.js';
 import {findAdapter} from '../../adapters/registry.js';
 import {openProfileStore} from '../../components/profiles.js';
 import {startSshServer, type SshServer} from '../helpers/servers/sshd.js';
