@@ -10,13 +10,30 @@ export function shortenId(id: string): string {
 	return id.slice(0, 8);
 }
 
-/** Parses an RFC 3339 time from the repository into a Date; undefined when it cannot be parsed. */
-export function parseRepositoryTime(text: string): Date | undefined {
+/** Times as restic writes them (`2024-01-02T15:04:05.123456789+01:00`), which Date.parse reads exactly to the millisecond. */
+const COMMON_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * Milliseconds since the epoch of an RFC 3339 time from the repository, or undefined when it
+ * cannot be read. The common form is read by Date.parse (lists of 10,000 snapshots or 100,000
+ * entries parse many); other forms Go accepts go through the engine's parser.
+ */
+export function parseTimeMs(text: string): number | undefined {
+	if (COMMON_TIME.test(text)) {
+		const ms = Date.parse(text);
+		if (!Number.isNaN(ms)) return ms;
+	}
 	try {
-		return toDate(parseGoTime(text));
+		return toDate(parseGoTime(text)).getTime();
 	} catch {
 		return undefined;
 	}
+}
+
+/** Parses an RFC 3339 time from the repository into a Date; undefined when it cannot be parsed. */
+export function parseRepositoryTime(text: string): Date | undefined {
+	const ms = parseTimeMs(text);
+	return ms === undefined ? undefined : new Date(ms);
 }
 
 function pad2(value: number): string {

@@ -131,6 +131,11 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 
 	useEffect(() => () => findAbort.current?.abort(), []);
 
+	// The worker that decodes large directories starts now, not when the first one is opened.
+	useEffect(() => {
+		session.trees.prepare();
+	}, [session]);
+
 	const startFind = (): void => {
 		if (find.query.trim() === '') return;
 		findAbort.current?.abort();

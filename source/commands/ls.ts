@@ -3,8 +3,9 @@ import {walkTree, resolvePath, splitSnapshotPath} from '../../engine/restorer/wa
 import {formatMode} from '../../engine/format/mode.js';
 import {CairnError} from '../../engine/errors.js';
 import type {TreeNode} from '../../engine/format/tree.js';
+import type {Repository} from '../../engine/repository/repository.js';
 import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
-import {formatLocalTime} from './snapshots.js';
+import {formatLocalTime, OutputBuffer} from './snapshots.js';
 
 /** Flags of `cairn ls`. */
 export interface LsFlags extends GlobalFlags {
@@ -37,29 +38,39 @@ export async function runLs(snapshotRef: string, dir: string | undefined, flags:
 		await repo.loadIndex({signal});
 		const id = await findSnapshotId(repo, snapshotRef, {}, signal);
 		const snapshot = await loadSnapshot(repo, id, signal);
+		// Lines are written in blocks (see OutputBuffer); whatever was listed is written also when the walk fails.
+		const out = new OutputBuffer();
 		const print = (node: TreeNode, p: string): void => {
-			if (flags.json) printJson(toNodeJson(node, p));
-			else process.stdout.write((flags.long ? formatLong(node, p) : p) + '\n');
+			out.line(flags.json ? JSON.stringify(toNodeJson(node, p)) : flags.long ? formatLong(node, p) : p);
 		};
 		if (flags.json) printJson({time: snapshot.time, tree: snapshot.tree, paths: snapshot.paths, hostname: snapshot.hostname, username: snapshot.username, id, short_id: id.slice(0, 8), struct_type: 'snapshot'});
 		else if (!flags.quiet) process.stderr.write(`snapshot ${id.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${formatLocalTime(snapshot.time)}:\n`);
-		const base = dir === undefined ? [] : splitSnapshotPath(dir);
-		const prefix = '/' + base.join('/');
-		if (base.length === 0) {
-			await walkTree(repo, snapshot.tree, ({path, node}) => print(node, '/' + path), {signal});
-			return 0;
+		try {
+			return await listEntries(repo, snapshot.tree, id, dir, flags, print, signal);
+		} finally {
+			out.flush();
 		}
-		const found = await resolvePath(repo, snapshot.tree, prefix, signal);
-		if (!found) throw new CairnError(`${prefix} is not in snapshot ${id.slice(0, 8)}: run \`cairn ls ${id.slice(0, 8)}\` to see its contents`);
-		if (found.node) print(found.node, prefix);
-		if (found.node?.type === 'dir' && found.node.subtree) {
-			await walkTree(repo, found.node.subtree, ({path, node}) => {
-				print(node, `${prefix}/${path}`);
-				return flags.recursive === true;
-			}, {signal});
-		}
-		return 0;
 	} finally {
 		await repo.close();
 	}
+}
+
+/** Walks what `cairn ls` lists below the snapshot's root tree, handing each entry to `print`. */
+async function listEntries(repo: Repository, tree: string, id: string, dir: string | undefined, flags: LsFlags, print: (node: TreeNode, p: string) => void, signal: AbortSignal): Promise<number> {
+	const base = dir === undefined ? [] : splitSnapshotPath(dir);
+	const prefix = '/' + base.join('/');
+	if (base.length === 0) {
+		await walkTree(repo, tree, ({path, node}) => print(node, '/' + path), {signal});
+		return 0;
+	}
+	const found = await resolvePath(repo, tree, prefix, signal);
+	if (!found) throw new CairnError(`${prefix} is not in snapshot ${id.slice(0, 8)}: run \`cairn ls ${id.slice(0, 8)}\` to see its contents`);
+	if (found.node) print(found.node, prefix);
+	if (found.node?.type === 'dir' && found.node.subtree) {
+		await walkTree(repo, found.node.subtree, ({path, node}) => {
+			print(node, `${prefix}/${path}`);
+			return flags.recursive === true;
+		}, {signal});
+	}
+	return 0;
 }

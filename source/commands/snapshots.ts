@@ -1,6 +1,6 @@
 import {listSnapshots} from '../../engine/repository/snapshots.js';
 import type {Snapshot} from '../../engine/format/snapshot.js';
-import {parseGoTime, toDate} from '../../engine/format/time.js';
+import {parseTimeMs} from '../../components/format.js';
 import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
 
 /** Flags of `cairn snapshots`. */
@@ -16,14 +16,42 @@ export function toSnapshotJson(s: Snapshot): Record<string, unknown> {
 	return {...rest, tags: s.tags ?? [], id, short_id: id.slice(0, 8)};
 }
 
-/** Formats a snapshot time as local `YYYY-MM-DD HH:MM:SS`. */
+function pad(n: number): string {
+	return n < 10 ? `0${n}` : String(n);
+}
+
+/** Formats a snapshot time as local `YYYY-MM-DD HH:MM:SS` (the text itself when it is not a time). */
 export function formatLocalTime(text: string): string {
-	try {
-		const d = toDate(parseGoTime(text));
-		const pad = (n: number): string => String(n).padStart(2, '0');
-		return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-	} catch {
-		return text;
+	const ms = parseTimeMs(text);
+	if (ms === undefined) return text;
+	const d = new Date(ms);
+	return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/**
+ * Collects lines and writes them to stdout in blocks of about 64 KiB: a listing of 100,000 lines
+ * takes a few dozen writes instead of one per line. Call {@link OutputBuffer.flush} at the end.
+ */
+export class OutputBuffer {
+	private parts: string[] = [];
+	private size = 0;
+
+	constructor(private readonly out: {write(text: string): unknown} = process.stdout, private readonly limit = 64 * 1024) {}
+
+	/** Adds a line (without its line break). */
+	line(text: string): void {
+		this.parts.push(text);
+		this.size += text.length + 1;
+		if (this.size >= this.limit) this.flush();
+	}
+
+	/** Writes what has been collected. */
+	flush(): void {
+		if (this.parts.length === 0) return;
+		this.parts.push('');
+		this.out.write(this.parts.join('\n'));
+		this.parts = [];
+		this.size = 0;
 	}
 }
 
@@ -50,11 +78,15 @@ export async function runSnapshots(flags: SnapshotsFlags, signal: AbortSignal): 
 		}
 		const rows = snapshots.map((s) => [s.id.slice(0, 8), formatLocalTime(s.time), s.hostname ?? '', (s.tags ?? []).join(','), s.paths.join(', ')]);
 		const header = ['ID', 'Time', 'Host', 'Tags', 'Paths'];
-		const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+		const widths = header.map((h) => h.length);
+		for (const row of rows) for (let i = 0; i < row.length; i++) widths[i] = Math.max(widths[i]!, row[i]!.length);
 		const format = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-		process.stdout.write(format(header) + '\n' + '-'.repeat(Math.min(100, widths.reduce((a, b) => a + b + 2, 0))) + '\n');
-		for (const row of rows) process.stdout.write(format(row) + '\n');
-		process.stdout.write(`${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}\n`);
+		const out = new OutputBuffer();
+		out.line(format(header));
+		out.line('-'.repeat(Math.min(100, widths.reduce((a, b) => a + b + 2, 0))));
+		for (const row of rows) out.line(format(row));
+		out.line(`${snapshots.length} snapshot${snapshots.length === 1 ? '' : 's'}`);
+		out.flush();
 		return failed ? 1 : 0;
 	} finally {
 		await repo.close();
