@@ -228,6 +228,7 @@ async function timeCommand(method: MeasureMethod, tool: 'cairn' | 'restic', args
 /** A tmux server of its own with one pane running a plain shell in an empty environment. */
 class Pane {
 	private readonly socket = `cairn-ui-bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+	private socketPath?: string;
 
 	constructor(readonly home: string) {}
 
@@ -249,6 +250,7 @@ class Pane {
 		];
 		await this.tmux('new-session', '-d', '-s', 'ui', '-x', String(COLUMNS), '-y', String(ROWS), '-c', this.home, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
 		await this.waitFor((pane) => pane.includes('UI-BENCH$'), 10_000);
+		this.socketPath = (await this.tmux('display-message', '-p', '#{socket_path}')).trim() || undefined;
 	}
 
 	capture(): Promise<string> {
@@ -270,8 +272,10 @@ class Pane {
 		throw new Error(`timed out; the pane shows:\n${pane}`);
 	}
 
+	/** Ends the server and removes its socket file (tmux leaves it behind). */
 	async stop(): Promise<void> {
 		await this.tmux('kill-server').catch(() => undefined);
+		if (this.socketPath !== undefined) await fs.rm(this.socketPath, {force: true});
 	}
 }
 
