@@ -403,7 +403,7 @@ async function main(): Promise<number> {
 	if (spawnSync(TMUX, ['-V']).status !== 0) throw new Error('tmux is needed to measure the app in a terminal');
 	const method = detectMeasureMethod();
 	const bundled = findAppBundle(pathToFileURL(path.join(distDir, 'source', 'app.js'))) !== undefined;
-	if (!bundled) log(`note: ${path.join(distDir, 'components', 'run-app.bundle.js')} is missing or older than the compiled modules, so the app starts from its modules (slower); make it with \`node components/bundle-app.mjs ${path.relative(projectRoot, distDir) || '.'}\``);
+	if (!bundled) log(`note: ${path.join(distDir, 'components', 'run-app.bundle.js')} is missing or older than the compiled modules, so the app starts from its modules (slower); make it with \`node scripts/bundle-app.mjs ${path.relative(projectRoot, distDir) || '.'}\``);
 	const hasRestic = options.restic && spawnSync('restic', ['version']).status === 0;
 	const workDir = options.work ?? await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-ui-bench-'));
 	await fs.mkdir(workDir, {recursive: true});

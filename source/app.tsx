@@ -2,7 +2,7 @@
  * The app root: starts the full-screen app of components/.
  *
  * Start-up time is mostly module loading (Ink, React and their few hundred small modules), so the
- * build can bundle the app into one file (components/bundle-app.mjs writes
+ * build can bundle the app into one file (scripts/bundle-app.mjs writes
  * components/run-app.bundle.js next to the compiled modules). That bundle is used when it is at
  * least as new as the compiled modules; after a plain `tsc` it is older, and the modules are
  * loaded one by one as usual.

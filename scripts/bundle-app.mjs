@@ -4,7 +4,7 @@
  * a few files next to it: dist/components/run-app.bundle.js and its chunks
  * (run-app.bundle-<hash>.js). Run it after `tsc`:
  *
- *   node components/bundle-app.mjs [DIST_DIR]      (default: dist)
+ *   node scripts/bundle-app.mjs [DIST_DIR]      (default: dist)
  *
  * Why: Ink and React are a few hundred small modules (Ink's one use of es-toolkit alone loads
  * 415 files), and loading them one by one took most of the app's start-up. From one file they load
