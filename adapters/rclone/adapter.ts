@@ -8,7 +8,6 @@ import {readNumberOption, type AdapterDefinition} from '../options.js';
 import {PermanentError, type Storage} from '../storage.js';
 import {createRestStorage} from '../rest/storage.js';
 import {splitShellWords} from '../shared/shell-words.js';
-import {startRcloneTransport} from './process.js';
 import {redactRcloneSecrets} from './redact.js';
 
 /** The arguments rclone runs with unless `rclone.args` starts with `serve` (restic's default). */
@@ -85,6 +84,8 @@ export const rcloneAdapter: AdapterDefinition = {
 		const remote = values['remote'];
 		if (remote === undefined || remote === '') throw new PermanentError(`the rclone adapter needs a remote, e.g. ${rcloneAdapter.example}`);
 		const connections = readNumberOption(values, 'connections') ?? 5;
+		// execa loads only when an rclone repository is opened.
+		const {startRcloneTransport} = await import('./process.js');
 		const transport = await startRcloneTransport({
 			program: values['program'] || 'rclone',
 			args: buildRcloneArguments(values['args']),

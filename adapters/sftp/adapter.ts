@@ -10,7 +10,6 @@ import {PermanentError, type Storage} from '../storage.js';
 import {splitShellWords} from '../shared/shell-words.js';
 import type {SftpConnectionSettings} from './connect.js';
 import {formatSftpLocation, parseSftpLocation} from './location.js';
-import {openSftpStorage} from './storage.js';
 
 const checkPort = (value: string) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 65535 ? undefined : 'must be a port number from 1 to 65535');
 const checkWords = (value: string) => {
@@ -98,7 +97,8 @@ export const sftpAdapter: AdapterDefinition = {
 	],
 	parseLocation: parseSftpLocation,
 	formatLocation: formatSftpLocation,
-	open: async (values): Promise<Storage> => openSftpStorage({
+	// ssh2, ssh2-sftp-client and execa load only when an SFTP repository is opened.
+	open: async (values): Promise<Storage> => (await import('./storage.js')).openSftpStorage({
 		settings: buildSftpSettings(values),
 		path: values['path'] ?? '',
 		location: `sftp:${formatSftpLocation(values)}`,

@@ -26,6 +26,7 @@ import SftpLibraryClient from 'ssh2-sftp-client';
 import {AuthError, PermanentError} from '../storage.js';
 import {describeExit, startManagedProcess, type ManagedProcess} from '../shared/subprocess.js';
 import {SftpClient} from './client.js';
+import {KeyPassphraseError} from './key-errors.js';
 import {wrapLibraryClient, wrapOwnClient, type SftpFileOperations} from './files.js';
 import {filterSshOutput, makeHostKeyError, mapConnectError, mapSshFailure, type HostKeyError} from './errors.js';
 import {findKnownHostKeys, formatKnownHostName, readKeyType, readKnownHostsFile, type KnownHostKey} from './known-hosts.js';
@@ -201,12 +202,7 @@ async function buildAuthMethods(settings: SftpConnectionSettings, username: stri
 	return methods;
 }
 
-/** The key file needs a passphrase that was not given. */
-export class KeyPassphraseError extends AuthError {
-	constructor(readonly keyFile: string, message: string, options?: {cause?: unknown}) {
-		super(message, options);
-	}
-}
+export {KeyPassphraseError};
 
 /** Reads and decrypts the key file the user named; every failure says what to do. */
 async function loadPrivateKey(path: string, passphrase: string | undefined): Promise<ParsedKey> {

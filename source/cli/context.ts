@@ -11,7 +11,7 @@ import {COMPRESSION_MODES, type CompressionMode} from '../../engine/format/compr
 import {UsageError} from '../../engine/errors.js';
 import {resolvePassword, type PasswordFlags} from './password.js';
 import {openProfileStore} from '../../components/profiles.js';
-import {KeyPassphraseError} from '../../adapters/sftp/connect.js';
+import {KeyPassphraseError} from '../../adapters/sftp/key-errors.js';
 import {promptHidden} from './prompt.js';
 
 /** Flags accepted by every command. */
