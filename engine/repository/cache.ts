@@ -159,6 +159,37 @@ export class LocalCache {
 		}
 	}
 
+	/**
+	 * A file of the cache's own (not a copy of a repository file), such as the decoded snapshot
+	 * list, or undefined when there is none. Names are lowercase words joined by dashes.
+	 */
+	async readOwn(name: string): Promise<Buffer | undefined> {
+		try {
+			return await fs.readFile(this.ownPath(name));
+		} catch (error) {
+			if (isMissing(error)) return undefined;
+			throw error;
+		}
+	}
+
+	/** Stores a file of the cache's own atomically, mode 0600. */
+	async writeOwn(name: string, bytes: Uint8Array): Promise<void> {
+		const target = this.ownPath(name);
+		const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+		try {
+			await fs.writeFile(temp, bytes, {flag: 'wx', mode: 0o600});
+			await fs.rename(temp, target);
+		} catch (error) {
+			await fs.rm(temp, {force: true}).catch(() => undefined);
+			throw error;
+		}
+	}
+
+	private ownPath(name: string): string {
+		if (!/^[a-z]+(-[a-z]+)*$/.test(name)) throw new Error(`invalid cache file name ${JSON.stringify(name)}`);
+		return join(this.directory, name);
+	}
+
 	/** Removes a cached file; true when there was one. */
 	async remove(handle: FileHandle & {type: CachedFileType}): Promise<boolean> {
 		try {

@@ -6,6 +6,7 @@ import {parseGoTime} from '../format/time.js';
 import {CairnError} from '../errors.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import type {Repository} from './repository.js';
+import {readSnapshotList, writeSnapshotList} from './snapshot-list-cache.js';
 
 /** Loads one snapshot by its full ID. */
 export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<Snapshot> {
@@ -19,7 +20,10 @@ export async function loadSnapshot(repo: Repository, id: string, signal?: AbortS
  */
 export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
 	const ids = await repo.listIds('snapshots', options.signal);
-	const loaded = await mapConcurrent(ids, 16, async (id) => {
+	const known = await readSnapshotList(repo);
+	const loaded = await mapConcurrent(ids, 16, async (id): Promise<Snapshot | undefined> => {
+		const cached = known.get(id);
+		if (cached) return {...cached, id};
 		try {
 			return await loadSnapshot(repo, id, options.signal);
 		} catch (error) {
@@ -28,7 +32,11 @@ export async function listSnapshots(repo: Repository, options: {signal?: AbortSi
 			return undefined;
 		}
 	});
-	return sortSnapshots(loaded.filter((s): s is Snapshot => s !== undefined));
+	const snapshots = loaded.filter((s): s is Snapshot => s !== undefined);
+	if (repo.cache && (snapshots.length !== known.size || snapshots.some((s) => !known.has(s.id)))) {
+		await writeSnapshotList(repo, snapshots.map(({id, ...json}) => [id, json]));
+	}
+	return sortSnapshots(snapshots);
 }
 
 /** Sorts snapshots by time, oldest first (ties by ID). */

@@ -191,6 +191,8 @@ describe('the local cache', () => {
 			damaged[Math.floor(damaged.length / 2)]! ^= 0x10;
 			await fs.writeFile(file, damaged);
 		}
+		// Without the decoded snapshot list, listing reads the (damaged) cached snapshot files.
+		await fs.rm(path.join(dir, 'snapshot-list'), {force: true});
 		const counting = withCounting(store);
 		const repo = await Repository.open(counting, PASSWORD, {cacheDir: base});
 		expect(await browse(repo)).toEqual(['note.txt']);
@@ -328,6 +330,46 @@ describe('without a cache', () => {
 		expect(repo.cache).toBeUndefined();
 		expect(errors).toHaveLength(1);
 		expect(await browse(repo)).toEqual(['note.txt']);
+		await repo.close();
+	});
+});
+
+describe('the cached snapshot list', () => {
+	it('lists snapshots from one cached file, follows snapshots removed from the repository, and ignores a damaged list', async () => {
+		const store = await makeRepository();
+		const base = path.join(work, 'list-cache-base');
+		const first = await Repository.open(withCounting(store), PASSWORD, {cacheDir: base});
+		const expected = (await listSnapshots(first)).map((s) => [s.id, s.time, s.tree]);
+		expect(expected).toHaveLength(2);
+		const dir = path.join(base, first.config.id);
+		await first.close();
+		expect((await fs.stat(path.join(dir, 'snapshot-list'))).mode & 0o777).toBe(0o600);
+
+		// With the cached snapshot files gone, the list file alone answers: nothing is loaded.
+		await fs.rm(path.join(dir, 'snapshots'), {recursive: true});
+		await fs.mkdir(path.join(dir, 'snapshots'), {mode: 0o700});
+		const warm = withCounting(store);
+		const second = await Repository.open(warm, PASSWORD, {cacheDir: base});
+		expect((await listSnapshots(second)).map((s) => [s.id, s.time, s.tree])).toEqual(expected);
+		expect(warm.count('snapshots')).toBe(0);
+		await second.close();
+
+		// A snapshot removed from the repository (forget elsewhere) leaves the list.
+		await store.remove({type: 'snapshots', name: expected[0]![0]!});
+		const third = await Repository.open(withCounting(store), PASSWORD, {cacheDir: base});
+		expect((await listSnapshots(third)).map((s) => s.id)).toEqual([expected[1]![0]]);
+		await third.close();
+
+		// A damaged list is ignored: the snapshot files are read again and the list rewritten.
+		const listFile = path.join(dir, 'snapshot-list');
+		const bytes = await fs.readFile(listFile);
+		bytes[bytes.length - 1]! ^= 1;
+		await fs.writeFile(listFile, bytes);
+		const fourth = withCounting(store);
+		const repo = await Repository.open(fourth, PASSWORD, {cacheDir: base});
+		expect((await listSnapshots(repo)).map((s) => s.id)).toEqual([expected[1]![0]]);
+		expect(fourth.count('snapshots')).toBe(1);
+		expect(await fs.readFile(listFile)).not.toEqual(bytes);
 		await repo.close();
 	});
 });
