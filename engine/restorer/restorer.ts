@@ -61,6 +61,9 @@ interface PlanItem {
 	node: TreeNode;
 }
 
+/** An entry with its absolute destination; `plainDirectory` as in {@link ContentFile}. */
+type PlacedItem = PlanItem & {dest: string; plainDirectory?: boolean};
+
 /** Entries other than file contents (links, symlinks, devices) restored at once. */
 const ENTRY_CONCURRENCY = 6;
 /** Directories of one level created at once. */
@@ -170,8 +173,8 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		}
 
 		// Existing entries are checked against the overwrite policy first (only outside fresh directories).
-		const todo: Array<PlanItem & {dest: string; plainDirectory?: boolean}> = [];
-		const unchecked: Array<PlanItem & {dest: string; plainDirectory?: boolean}> = [];
+		const todo: PlacedItem[] = [];
+		const unchecked: PlacedItem[] = [];
 		for (const item of entries) {
 			if (inBadDir(item.rel)) continue;
 			let dest: string;
@@ -205,8 +208,8 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		// Hard links: the first entry of each (device, inode) is written, the others link to it.
 		const linkTargets = new Map<string, string>();
 		const firsts: ContentFile[] = [];
-		const links: Array<{item: PlanItem & {dest: string; plainDirectory?: boolean}; key: string}> = [];
-		const others: Array<PlanItem & {dest: string; plainDirectory?: boolean}> = [];
+		const links: Array<{item: PlacedItem; key: string}> = [];
+		const others: PlacedItem[] = [];
 		for (const item of todo) {
 			if (item.node.type !== 'file') {
 				others.push(item);
