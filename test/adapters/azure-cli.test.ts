@@ -28,8 +28,9 @@ afterAll(async () => {
 	if (base) await rm(base, {recursive: true, force: true});
 });
 
+/** Runs the CLI without the local cache: these tests are about what the storage itself serves. */
 async function cairn(args: string[]): Promise<RunResult> {
-	return runCairn(args, {env: {AZURE_ACCOUNT_NAME: AZURITE_ACCOUNT, AZURE_ACCOUNT_KEY: AZURITE_KEY, CAIRN_PASSWORD: 'azure round trip'}});
+	return runCairn([...args, '--no-cache'], {env: {AZURE_ACCOUNT_NAME: AZURITE_ACCOUNT, AZURE_ACCOUNT_KEY: AZURITE_KEY, CAIRN_PASSWORD: 'azure round trip'}});
 }
 
 async function cairnOk(args: string[]): Promise<RunResult> {

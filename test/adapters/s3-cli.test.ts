@@ -35,9 +35,13 @@ afterAll(async () => {
 
 const CREDENTIALS = {AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, CAIRN_PASSWORD: 's3 round trip'};
 
-/** Runs the CLI with S3 credentials in the environment. */
+/**
+ * Runs the CLI with S3 credentials in the environment, without the local cache: these tests are
+ * about what the repository itself serves (with the cache, trees come from local copies and
+ * need no thaw).
+ */
 function cairn(args: string[]): Promise<RunResult> {
-	return runCairn(args, {env: CREDENTIALS});
+	return runCairn([...args, '--no-cache'], {env: CREDENTIALS});
 }
 
 /** Runs the CLI and expects exit code 0. */

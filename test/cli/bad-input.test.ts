@@ -239,13 +239,14 @@ describe('damaged repositories', () => {
 		await fs.chmod(file, 0o600);
 		await fs.truncate(file, Math.floor((await fs.stat(file)).size / 2));
 
-		const listed = await runCairn(['snapshots', '--repo', copy], {env});
+		// Without the local cache: it holds the original's sound snapshots (the copy shares its repository ID).
+		const listed = await runCairn(['snapshots', '--no-cache', '--repo', copy], {env});
 		expect(listed.code, describeRun(listed)).toBe(1);
 		expect(listed.stderr).toContain(snapshotId.slice(0, 8));
 		expect(listed.stderr).toContain(`snapshots/${snapshotId}`);
 		expect(listed.stdout).toMatch(/^1 snapshot$/m);
 
-		const restore = await runCairn(['restore', snapshotId, '--repo', copy, '--target', fresh('target')], {env});
+		const restore = await runCairn(['restore', snapshotId, '--no-cache', '--repo', copy, '--target', fresh('target')], {env});
 		expect(restore.code, describeRun(restore)).toBe(1);
 		expect(restore.stderr).toContain(`snapshots/${snapshotId}`);
 		expect(restore.stderr).toMatch(/damaged/);
