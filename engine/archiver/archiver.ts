@@ -74,7 +74,7 @@ export interface BackupSummary {
 
 const PROGRAM_VERSION = 'cairn 0.1.0';
 /** Files handed to the chunk workers at once. */
-const FILE_CONCURRENCY = 8;
+const FILE_CONCURRENCY = 16;
 /** Parent-snapshot trees loaded at once ahead of the walk. */
 const TREE_PREFETCH = 16;
 

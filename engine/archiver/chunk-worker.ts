@@ -26,7 +26,7 @@ if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
 /** Chunks read and not yet finished, at most. */
-const PENDING_LIMIT = 4;
+const PENDING_LIMIT = 8;
 /** Pack buffers per worker: one filling, one being stored. */
 const PACK_BUFFERS = 2;
 /**
