@@ -27,8 +27,10 @@ const port = parentPort;
 
 /** Chunks read and not yet finished, at most. */
 const PENDING_LIMIT = 8;
-/** Pack buffers per worker: one filling, one being stored. */
+/** Pack buffers per worker at most: one filling, one being stored. */
 const PACK_BUFFERS = 2;
+/** How long a worker waits for its pack buffer to come back before it makes a second one (once). */
+const SECOND_BUFFER_WAIT_MS = 250;
 /**
  * Room for the pack header beyond the pack size. A pack is sent when it reaches the pack size,
  * or earlier when the next blob (or the header entries of many small blobs) would not fit.
@@ -68,14 +70,30 @@ function failFatally(error: unknown): void {
 	jobs.length = 0;
 }
 
-/** A pack buffer: a free one, a new one while fewer than PACK_BUFFERS exist, or the next returned. */
+/**
+ * A pack buffer: a free one; else, when the main thread does not give one back within
+ * SECOND_BUFFER_WAIT_MS (a slow repository), a new one while fewer than PACK_BUFFERS exist;
+ * else the next one given back. Fast storage thus keeps one buffer per worker, slow storage two.
+ */
 async function takePackBuffer(): Promise<ArrayBuffer> {
+	if (buffersMade === 0) {
+		buffersMade++;
+		return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
+	}
+	let waited = false;
 	while (freeBuffers.length === 0) {
-		if (buffersMade < PACK_BUFFERS) {
+		if (waited && buffersMade < PACK_BUFFERS) {
 			buffersMade++;
 			return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
 		}
-		await new Promise<void>((resolve) => (wakeOnBuffer = resolve));
+		await new Promise<void>((resolve) => {
+			const timer = buffersMade < PACK_BUFFERS ? setTimeout(resolve, SECOND_BUFFER_WAIT_MS) : undefined;
+			wakeOnBuffer = () => {
+				clearTimeout(timer);
+				resolve();
+			};
+		});
+		waited = true;
 	}
 	return freeBuffers.pop()!;
 }
