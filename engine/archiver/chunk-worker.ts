@@ -70,6 +70,12 @@ function failFatally(error: unknown): void {
 	jobs.length = 0;
 }
 
+/** A new pack buffer: room for a full pack, or for the largest blob alone, plus its header. */
+function makePackBuffer(): ArrayBuffer {
+	buffersMade++;
+	return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
+}
+
 /**
  * A pack buffer: a free one; else, when the main thread does not give one back within
  * SECOND_BUFFER_WAIT_MS (a slow repository), a new one while fewer than PACK_BUFFERS exist;
@@ -77,14 +83,12 @@ function failFatally(error: unknown): void {
  */
 async function takePackBuffer(): Promise<ArrayBuffer> {
 	if (buffersMade === 0) {
-		buffersMade++;
-		return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
+		return makePackBuffer();
 	}
 	let waited = false;
 	while (freeBuffers.length === 0) {
 		if (waited && buffersMade < PACK_BUFFERS) {
-			buffersMade++;
-			return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
+			return makePackBuffer();
 		}
 		await new Promise<void>((resolve) => {
 			const timer = buffersMade < PACK_BUFFERS ? setTimeout(resolve, SECOND_BUFFER_WAIT_MS) : undefined;

@@ -17,8 +17,6 @@ export interface ChunkInfo {
 	id: string;
 	/** Plaintext length. */
 	length: number;
-	/** True when this backup stores it (it was new). */
-	stored: boolean;
 }
 
 /**
@@ -130,19 +128,17 @@ export class ChunkWorkerPool {
 	}
 
 	/** Tells a worker whether to store a blob, reserving it when it is new. */
-	private judgeChunk(entry: PoolWorker, id: string): boolean {
+	private judgeChunk(entry: PoolWorker, id: string): void {
 		const store = !this.failure && !this.setup.isKnown(id) && !this.reserved.has(id);
 		if (store) this.reserved.add(id);
 		entry.worker.postMessage({type: 'verdict', store} satisfies ToWorker);
-		return store;
 	}
 
 	private handleMessage(entry: PoolWorker, message: FromWorker): void {
 		switch (message.type) {
 			case 'chunk': {
-				const stored = this.judgeChunk(entry, message.id);
-				const job = this.jobs.get(message.jobId);
-				job?.onChunk({id: message.id, length: message.length, stored});
+				this.judgeChunk(entry, message.id);
+				this.jobs.get(message.jobId)?.onChunk({id: message.id, length: message.length});
 				break;
 			}
 			case 'done':

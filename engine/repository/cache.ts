@@ -60,6 +60,18 @@ function isMissing(error: unknown): boolean {
 	return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
+/** Writes a file under a temporary name (mode 0600), then renames it into place. */
+async function writeAtomically(target: string, bytes: Uint8Array): Promise<void> {
+	const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+	try {
+		await fs.writeFile(temp, bytes, {flag: 'wx', mode: 0o600});
+		await fs.rename(temp, target);
+	} catch (error) {
+		await fs.rm(temp, {force: true}).catch(() => undefined);
+		throw error;
+	}
+}
+
 /**
  * The cache directory of one repository. Every method works on the local file system only;
  * failures other than a missing file reject (callers treat the cache as optional and fall back to
@@ -147,16 +159,8 @@ export class LocalCache {
 
 	/** Stores a file atomically (temporary name, then rename), mode 0600. */
 	async write(handle: FileHandle & {type: CachedFileType}, bytes: Uint8Array): Promise<void> {
-		const target = this.pathOf(handle);
 		if (handle.type === 'data') await fs.mkdir(join(this.directory, 'data', handle.name.slice(0, 2)), {recursive: true, mode: 0o700});
-		const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-		try {
-			await fs.writeFile(temp, bytes, {flag: 'wx', mode: 0o600});
-			await fs.rename(temp, target);
-		} catch (error) {
-			await fs.rm(temp, {force: true}).catch(() => undefined);
-			throw error;
-		}
+		await writeAtomically(this.pathOf(handle), bytes);
 	}
 
 	/**
@@ -174,15 +178,7 @@ export class LocalCache {
 
 	/** Stores a file of the cache's own atomically, mode 0600. */
 	async writeOwn(name: string, bytes: Uint8Array): Promise<void> {
-		const target = this.ownPath(name);
-		const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-		try {
-			await fs.writeFile(temp, bytes, {flag: 'wx', mode: 0o600});
-			await fs.rename(temp, target);
-		} catch (error) {
-			await fs.rm(temp, {force: true}).catch(() => undefined);
-			throw error;
-		}
+		await writeAtomically(this.ownPath(name), bytes);
 	}
 
 	private ownPath(name: string): string {

@@ -99,25 +99,29 @@ export class PackUploader {
 	 * and rejects when it could not be stored.
 	 */
 	async storeFinished(bytes: Uint8Array, id: string, blobs: PackedBlob[], signal?: AbortSignal): Promise<void> {
+		const {done} = await this.beginUpload(() => this.storeAndIndex(bytes, id, blobs, signal));
+		await done;
+	}
+
+	private async startUpload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
+		await this.beginUpload(() => this.upload(type, pack, signal));
+	}
+
+	/**
+	 * Waits for one of MAX_UPLOADS slots, then starts `run` as a tracked upload. `done` settles
+	 * with it; a failure is also kept in `failure` (so later calls throw it), which makes `done`
+	 * safe to leave unawaited.
+	 */
+	private async beginUpload(run: () => Promise<void>): Promise<{done: Promise<void>}> {
 		while (this.inFlight.size >= MAX_UPLOADS) await Promise.race(this.inFlight);
 		if (this.failure) throw this.failure;
-		const upload = this.storeAndIndex(bytes, id, blobs, signal);
-		const tracked = upload.catch((error: Error) => {
+		const done = run();
+		const tracked = done.catch((error: Error) => {
 			this.failure ??= error;
 		});
 		this.inFlight.add(tracked);
 		void tracked.finally(() => this.inFlight.delete(tracked));
-		await upload;
-	}
-
-	private async startUpload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
-		while (this.inFlight.size >= MAX_UPLOADS) await Promise.race(this.inFlight);
-		if (this.failure) throw this.failure;
-		const upload = this.upload(type, pack, signal).catch((error: Error) => {
-			this.failure ??= error;
-		});
-		this.inFlight.add(upload);
-		void upload.finally(() => this.inFlight.delete(upload));
+		return {done};
 	}
 
 	private async upload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
