@@ -16,17 +16,23 @@ import {findSnapshotId, loadSnapshot, saveSnapshot, samePaths, listSnapshots} fr
 import {acquireLock} from '../repository/lock.js';
 import {indexUnindexedPacks} from '../repository/unindexed-packs.js';
 import {buildNode, isUnchanged} from './node-from-stat.js';
-import {compileExcludes, type ExcludeMatcher} from './excludes.js';
+import type {ExcludeMatcher} from './excludes.js';
+import {compileSelection, type SelectionOptions} from './selection.js';
+import {XattrReader} from './xattrs.js';
 import {scanTotals} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
 
-/** What to back up and how. */
-export interface BackupOptions {
+/** What to back up and how (what to leave out: see {@link SelectionOptions}). */
+export interface BackupOptions extends SelectionOptions {
 	paths: string[];
 	excludes?: string[];
+	/** Save no snapshot and take no lock; the caller opens the repository on a dry-run storage. */
+	dryRun?: boolean;
+	/** Non-fatal notices (e.g. extended attributes unsupported, a bad tag file); not counted as errors. */
+	onNotice?: (message: string) => void;
 	tags?: string[];
 	/** Hostname recorded in the snapshot (default: this host). */
 	host?: string;
@@ -87,6 +93,9 @@ interface VirtualDir {
 interface Context {
 	repo: Repository;
 	exclude: ExcludeMatcher;
+	/** Leaves out entries by their metadata (size, device). */
+	rejectStats: (absolutePath: string, stats: BigIntStats) => boolean;
+	xattrs: XattrReader;
 	progress: ProgressTracker;
 	summary: BackupSummary;
 	fileSlots: Semaphore;
@@ -197,15 +206,17 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		progress.errors++;
 		options.onWarning?.(p, m);
 	}
-	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
+	const notice = (message: string): void => options.onNotice?.(message);
+	const selection = compileSelection(options, targets, notice);
+	const lock = options.noLock || options.dryRun ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
 	try {
 		await repo.loadIndex({signal: options.signal});
 		// Packs a killed backup uploaded but never indexed: index them so their blobs are reused.
-		await indexUnindexedPacks(repo, {signal: options.signal}).catch(() => undefined);
+		if (!options.dryRun) await indexUnindexedPacks(repo, {signal: options.signal}).catch(() => undefined);
 		const hostname = options.host ?? os.hostname();
 		const parentId = await findParent(repo, options, hostname, targets);
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
-		const exclude = compileExcludes(options.excludes ?? []);
+		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
 		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets, exclude, options.signal).then((totals) => {
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
@@ -225,6 +236,8 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		}, options.workers));
 		const ctx: Context = {
 			repo, exclude, progress, summary, pool,
+			rejectStats: (p, stats) => selection.rejectByStats(p, stats),
+			xattrs: new XattrReader(warn, notice),
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
 			prefetched: new Map(),
 			treeLoads: new Semaphore(TREE_PREFETCH),
@@ -246,7 +259,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		throwIfCancelled(options.signal);
 		const user = os.userInfo();
 		summary.total_duration = (performance.now() - started) / 1000;
-		summary.snapshot_id = await saveSnapshot(repo, {
+		if (!options.dryRun) summary.snapshot_id = await saveSnapshot(repo, {
 			time: formatGoTime(options.time ?? nowNs()),
 			parent: parentId,
 			tree: treeId,
@@ -357,6 +370,7 @@ async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: strin
 			continue;
 		}
 		const node = buildNode(name, stats);
+		ctx.xattrs.fill(abs, node, stats.dev);
 		node.subtree = await saveVirtualDir(ctx, child, previous?.get(name)?.subtree);
 		pending.push(Promise.resolve(node));
 	}
@@ -388,7 +402,9 @@ async function startEntry(ctx: Context, abs: FsPath, name: string, previous: Tre
 		ctx.warn(shown, `cannot read: ${(error as Error).message}`);
 		return undefined;
 	}
+	if (ctx.rejectStats(shown, stats)) return undefined;
 	const node = buildNode(name, stats);
+	ctx.xattrs.fill(abs, node, stats.dev);
 	switch (node.type) {
 		case 'file':
 			return startFile(ctx, abs, node, previous);

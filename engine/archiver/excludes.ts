@@ -1,33 +1,21 @@
 /**
- * Exclude patterns, with restic's semantics: a pattern starting with `/` is matched against the
- * whole absolute path; any other pattern is matched against every trailing part of the path
- * (so `*.log` excludes every .log file and `cache/tmp` excludes any `.../cache/tmp`).
- * `*` stays inside one path component and `**` crosses components.
+ * Exclude patterns, with restic's semantics (see ../util/path-filter.ts): a pattern starting with
+ * `/` is matched from the root of the absolute path; any other pattern wherever its parts meet
+ * consecutive components (so `*.log` excludes every .log file and `cache/tmp` any `.../cache/tmp`).
+ * `*` stays inside one path component, `**` crosses components, `!pattern` takes paths back in.
  */
-import picomatch from 'picomatch';
+import {compilePathFilter} from '../util/path-filter.js';
 
 /** A compiled exclude list. */
 export type ExcludeMatcher = (absolutePath: string) => boolean;
 
-/** Compiles glob patterns into a matcher. An empty list excludes nothing. */
-export function compileExcludes(patterns: readonly string[]): ExcludeMatcher {
-	const anchored: Array<(p: string) => boolean> = [];
-	const floating: Array<(p: string) => boolean> = [];
-	for (const raw of patterns) {
-		const pattern = raw.trim();
-		if (!pattern) continue;
-		const matcher = picomatch(pattern.replace(/\/+$/, ''), {dot: true});
-		(pattern.startsWith('/') ? anchored : floating).push(matcher);
-	}
-	if (anchored.length === 0 && floating.length === 0) return () => false;
-	return (absolutePath) => {
-		if (anchored.some((m) => m(absolutePath))) return true;
-		if (floating.length === 0) return false;
-		const parts = absolutePath.split('/').filter(Boolean);
-		for (let i = 0; i < parts.length; i++) {
-			const tail = parts.slice(i).join('/');
-			if (floating.some((m) => m(tail))) return true;
-		}
-		return false;
-	};
+/**
+ * Compiles glob patterns (and ones matched ignoring case, `--iexclude`) into a matcher. An empty
+ * list excludes nothing. Throws PatternError for an invalid pattern.
+ */
+export function compileExcludes(patterns: readonly string[], insensitive: readonly string[] = []): ExcludeMatcher {
+	const clean = (list: readonly string[]): string[] => list.map((p) => p.trim()).filter(Boolean);
+	const filter = compilePathFilter(clean(patterns), clean(insensitive));
+	if (filter.empty) return () => false;
+	return filter.matches;
 }

@@ -2,6 +2,7 @@
  * Messages between the main thread and blob codec workers.
  */
 import type {BlobType} from '../format/pack.js';
+import type {ExtendedAttribute, XattrWriteProblem} from '../util/file-metadata.js';
 
 /** One blob inside a raw byte range read from a pack. */
 export interface RangeBlob {
@@ -32,9 +33,13 @@ export interface WriteFile {
 		mode?: number;
 		/** Owner to set (fchown), when running as root. */
 		owner?: {uid: number; gid: number};
-		/** Seconds since the epoch. */
-		atime: number;
-		mtime: number;
+		/** Nanoseconds since the epoch. */
+		atimeNs: bigint;
+		mtimeNs: bigint;
+		/** Extended attributes to set before the times (restic's tree format). */
+		xattrs?: ExtendedAttribute[];
+		/** Set every attribute namespace (running as root), not only `user.*`. */
+		xattrsAsRoot?: boolean;
 	};
 }
 
@@ -64,6 +69,8 @@ export interface WriteReport {
 	holes: number[];
 	/** `whole` files now complete under their final names. */
 	completed: number[];
+	/** Extended attributes of `whole` files that could not be set (the files are restored all the same). */
+	xattrProblems?: Array<XattrWriteProblem & {file: number}>;
 }
 
 export type ToCodec =

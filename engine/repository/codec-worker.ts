@@ -4,7 +4,8 @@
  * every thread of the process), so no plaintext crosses threads.
  */
 import {parentPort} from 'node:worker_threads';
-import {closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs';
+import {closeSync, fchmodSync, fchownSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs';
+import {setFdTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import type {MasterKey} from '../crypto/cipher.js';
 import {decodeStoredBlob, isAllZero} from './blob-codec.js';
 import type {DecodedBlob, FromCodec, ToCodec, WriteBlob, WriteFailure, WriteFile, WriteReport} from './codec-protocol.js';
@@ -92,6 +93,7 @@ async function writeRange(packId: string, raw: Uint8Array, files: WriteFile[], b
 	};
 	await Promise.all(Array.from({length: Math.min(LANES, blobs.length)}, lane));
 	const completed: number[] = [];
+	const xattrProblems: Array<XattrWriteProblem & {file: number}> = [];
 	for (const item of files) {
 		const whole = item.whole;
 		const fd = fds.get(item.file);
@@ -108,7 +110,8 @@ async function writeRange(packId: string, raw: Uint8Array, files: WriteFile[], b
 					}
 				}
 				if (whole.mode !== undefined) fchmodSync(fd, whole.mode);
-				futimesSync(fd, whole.atime, whole.mtime);
+				for (const problem of writeXattrs({fd}, whole.xattrs, whole.xattrsAsRoot === true)) xattrProblems.push({...problem, file: item.file});
+				setFdTimes(fd, whole.atimeNs, whole.mtimeNs);
 				open = false;
 				closeSync(fd);
 				renameSync(whole.temp, whole.dest);
@@ -132,7 +135,7 @@ async function writeRange(packId: string, raw: Uint8Array, files: WriteFile[], b
 		}
 	}
 	const held = new Set(files.filter((f) => f.fd !== undefined).map((f) => f.file));
-	return {failures, holes: [...holes].filter((file) => held.has(file)), completed};
+	return {failures, holes: [...holes].filter((file) => held.has(file)), completed, ...(xattrProblems.length > 0 ? {xattrProblems} : {})};
 }
 
 async function decodeRange(packId: string, raw: Uint8Array, message: Extract<ToCodec, {type: 'decode'}>): Promise<{results: DecodedBlob[]; transfer: ArrayBuffer[]}> {

@@ -24,6 +24,7 @@ import {goModeToUnixPermissions} from '../format/mode.js';
 import {parseGoTime} from '../format/time.js';
 import type {Repository} from '../repository/repository.js';
 import type {BlobLocation} from '../repository/master-index.js';
+import {setFdTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import type {BlobCodecPool, WriteBlob, WriteFile, WriteReport} from '../repository/codec-pool.js';
 
 /** A regular file to write: where it goes and its snapshot node. */
@@ -49,6 +50,8 @@ export interface ContentEvents {
 	onBytes(bytes: number): void;
 	/** A file is being worked on. */
 	onCurrent?(file: ContentFile): void;
+	/** An extended attribute of a restored file could not be set (the file is restored all the same). */
+	onXattrProblem?(file: ContentFile, problem: XattrWriteProblem): void;
 }
 
 /** Limits of the writer; the defaults suit local disks and object stores alike. */
@@ -316,7 +319,8 @@ class ContentWriter {
 				files.push({file, whole: {
 					temp: state.temp, dest: state.entry.dest, size: state.size, ...this.findModes(node),
 					owner: this.needsChown(state.entry) ? {uid: node.uid, gid: node.gid} : undefined,
-					atime: nsToSeconds(node.atime), mtime: nsToSeconds(node.mtime),
+					atimeNs: parseNodeTime(node.atime), mtimeNs: parseNodeTime(node.mtime),
+					...(node.extended_attributes?.length ? {xattrs: node.extended_attributes, xattrsAsRoot: this.asRoot} : {}),
 				}});
 				continue;
 			}
@@ -380,6 +384,7 @@ class ContentWriter {
 			this.states[item.file]!.failure ??= item.code === undefined ? item.message : describeWriteError({code: item.code, message: item.message} as NodeJS.ErrnoException);
 		}
 		for (const file of report?.holes ?? []) this.states[file]!.hole = true;
+		for (const problem of report?.xattrProblems ?? []) this.events.onXattrProblem?.(this.states[problem.file]!.entry, problem);
 		const completed = new Set(report?.completed ?? []);
 		if (failure === undefined) {
 			let bytes = 0;
@@ -524,7 +529,8 @@ class ContentWriter {
 			}
 		}
 		if (node.mode !== undefined) fs.fchmodSync(fd, goModeToUnixPermissions(node.mode));
-		fs.futimesSync(fd, nsToSeconds(node.atime), nsToSeconds(node.mtime));
+		for (const problem of writeXattrs({fd}, node.extended_attributes, this.asRoot)) this.events.onXattrProblem?.(state.entry, problem);
+		setFdTimes(fd, parseNodeTime(node.atime), parseNodeTime(node.mtime));
 		this.closeFd(state);
 		fs.renameSync(state.temp!, state.entry.dest);
 	}
@@ -550,12 +556,12 @@ function spanOf(pieces: readonly Piece[]): {offset: number; length: number} {
 	return {offset, length: end - offset};
 }
 
-/** Seconds since the epoch of a Go time string (now when it cannot be parsed). */
-export function nsToSeconds(text: string): number {
+/** Nanoseconds since the epoch of a node's Go time string (now when it cannot be parsed). */
+export function parseNodeTime(text: string | undefined): bigint {
 	try {
-		return Number(parseGoTime(text)) / 1e9;
+		return parseGoTime(text ?? '');
 	} catch {
-		return Date.now() / 1000;
+		return BigInt(Date.now()) * 1_000_000n;
 	}
 }
 

@@ -20,7 +20,9 @@ import type {Repository} from '../repository/repository.js';
 import {loadSnapshot} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
 import {walkTree, type TreeSource} from './walk.js';
-import {CANCELLED_MESSAGE, describeWriteError, nsToSeconds, writeFileContents, type ContentFile} from './content.js';
+import {CANCELLED_MESSAGE, describeWriteError, parseNodeTime, writeFileContents, type ContentFile} from './content.js';
+import {setPathTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
+import {verifyRestoredFiles} from './verify.js';
 import {BlobCodecPool} from '../repository/codec-pool.js';
 import {findDefaultWorkerCount} from '../archiver/worker-pool.js';
 
@@ -33,6 +35,15 @@ export const OVERWRITE_MODES: readonly OverwriteMode[] = ['always', 'if-changed'
 export interface RestoreOptions {
 	/** Paths (or globs) inside the snapshot to restore; everything when empty. */
 	includes?: string[];
+	/**
+	 * restic's selection (overrides `includes`): called with each entry's absolute path inside the
+	 * snapshot (`/home/me/a`); `selected` restores it, `childMayBeSelected` descends into a directory.
+	 */
+	select?: (snapshotPath: string, node: TreeNode) => {selected: boolean; childMayBeSelected: boolean};
+	/** After restoring, read every restored file back and check it against the snapshot (restic's --verify). */
+	verify?: boolean;
+	/** Non-fatal problems (extended attributes the target cannot take); not counted as errors. */
+	onWarning?: (path: string, message: string) => void;
 	overwrite?: OverwriteMode;
 	signal?: AbortSignal;
 	onProgress?: ProgressListener;
@@ -54,6 +65,8 @@ export interface RestoreSummary {
 	errors: Array<{path: string; message: string}>;
 	/** Number of entries that the include filter matched. */
 	matched: number;
+	/** Files read back and checked with `verify`. */
+	filesVerified?: number;
 }
 
 interface PlanItem {
@@ -103,6 +116,16 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		progress.errors++;
 		options.onError?.(rel, message);
 	};
+	let xattrsUnsupported = false;
+	const onXattrProblem = (rel: string, problem: XattrWriteProblem): void => {
+		if (problem.unsupported) {
+			if (xattrsUnsupported) return;
+			xattrsUnsupported = true;
+			options.onWarning?.(rel, `extended attributes cannot be restored here (${problem.message}); files are restored without them`);
+			return;
+		}
+		options.onWarning?.(rel, `cannot restore extended attribute ${problem.name}: ${problem.message}`);
+	};
 	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
 	// Started now, so that the workers are ready when the contents are written.
 	let codecs: BlobCodecPool | undefined = new BlobCodecPool(repo.key, findDefaultWorkerCount());
@@ -113,7 +136,14 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		const dirs = new Map<string, TreeNode>();
 		const items: PlanItem[] = [];
 		const includedDirs = new Set<string>();
+		const select = options.select;
 		await walkTree(repo, snapshot.tree, ({path: rel, node}) => {
+			if (select) {
+				const {selected, childMayBeSelected} = select(`/${rel}`, node);
+				if (node.type === 'dir') dirs.set(rel, node);
+				if (selected) items.push({rel, node});
+				return node.type === 'dir' ? childMayBeSelected : true;
+			}
 			const parent = parentOf(rel);
 			const isIncluded = included === undefined || includedDirs.has(parent) || included(rel);
 			if (node.type === 'dir') {
@@ -241,6 +271,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				onCurrent: (file) => {
 					progress.currentFile = file.rel;
 				},
+				onXattrProblem: (file, problem) => onXattrProblem(file.rel, problem),
 			}, {signal: options.signal});
 		};
 		try {
@@ -248,7 +279,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			const otherEntries = mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
 				throwIfCancelled(options.signal);
 				try {
-					await restoreEntry(item.node, item.dest);
+					await restoreEntry(item.node, item.dest, undefined, (problem) => onXattrProblem(item.rel, problem));
 				} catch (error) {
 					if (error instanceof CancelledError) throw error;
 					fail(item.rel, describeRestoreError(error));
@@ -292,12 +323,16 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 				const node = wanted.get(rel)!;
 				// A directory created here in a plain directory already has the process's owner and group.
 				const ownerIsSet = plain.has(rel) && node.uid === process.geteuid?.() && node.gid === process.getegid?.();
-				applyDirectoryMetadata(resolveInside(root, rel), node, !ownerIsSet);
+				applyDirectoryMetadata(resolveInside(root, rel), node, !ownerIsSet, (problem) => onXattrProblem(rel, problem));
 			} catch (error) {
 				fail(rel, `cannot set metadata: ${(error as Error).message}`);
 			}
 		}
 		progress.currentFile = undefined;
+		if (options.verify) {
+			const restored = [...firsts, ...links.map((l) => l.item)].filter((item) => written.has(item.rel));
+			summary.filesVerified = await verifyRestoredFiles(repo, restored, {signal: options.signal, onError: fail});
+		}
 		return summary;
 	} finally {
 		await codecs?.close();
@@ -387,7 +422,7 @@ async function mayReplace(dest: string, node: TreeNode, overwrite: OverwriteMode
  * Restores an entry other than a regular file's content: a hard link to a file restored already,
  * a symlink, a FIFO or a device (sockets are skipped), under a temporary name renamed into place.
  */
-async function restoreEntry(node: TreeNode, dest: string, hardLinkSource?: string): Promise<'restored' | 'ignored'> {
+async function restoreEntry(node: TreeNode, dest: string, hardLinkSource?: string, onXattrProblem?: (problem: XattrWriteProblem) => void): Promise<'restored' | 'ignored'> {
 	const temp = path.join(path.dirname(dest), `.cairn-restore-${randomBytes(6).toString('hex')}`);
 	try {
 		switch (node.type) {
@@ -415,7 +450,7 @@ async function restoreEntry(node: TreeNode, dest: string, hardLinkSource?: strin
 			default:
 				throw new Error(`${node.type} nodes are not restored`);
 		}
-		await applyMetadata(temp, node, node.type === 'symlink');
+		await applyMetadata(temp, node, node.type === 'symlink', onXattrProblem);
 		await fs.rename(temp, dest);
 		return 'restored';
 	} catch (error) {
@@ -424,8 +459,8 @@ async function restoreEntry(node: TreeNode, dest: string, hardLinkSource?: strin
 	}
 }
 
-/** Sets owner (when running as root and `setOwner`), mode and times of a directory. */
-function applyDirectoryMetadata(dest: string, node: TreeNode, setOwner: boolean): void {
+/** Sets owner (when running as root and `setOwner`), mode, times and extended attributes of a directory. */
+function applyDirectoryMetadata(dest: string, node: TreeNode, setOwner: boolean, onXattrProblem: (problem: XattrWriteProblem) => void): void {
 	if (setOwner && process.getuid?.() === 0) {
 		try {
 			fsSync.lchownSync(dest, node.uid, node.gid);
@@ -434,15 +469,14 @@ function applyDirectoryMetadata(dest: string, node: TreeNode, setOwner: boolean)
 		}
 	}
 	if (node.mode !== undefined) fsSync.chmodSync(dest, goModeToUnixPermissions(node.mode));
-	fsSync.utimesSync(dest, nsToSeconds(node.atime), nsToSeconds(node.mtime));
+	for (const problem of writeXattrs({path: dest}, node.extended_attributes, process.getuid?.() === 0)) onXattrProblem(problem);
+	setPathTimes(dest, parseNodeTime(node.atime), parseNodeTime(node.mtime));
 }
 
-/** Sets mode, owner (when running as root) and times. */
-async function applyMetadata(dest: string, node: TreeNode, isSymlink: boolean): Promise<void> {
+/** Sets mode, owner (when running as root), extended attributes and times (a symlink's own). */
+async function applyMetadata(dest: string, node: TreeNode, isSymlink: boolean, onXattrProblem?: (problem: XattrWriteProblem) => void): Promise<void> {
 	if (process.getuid?.() === 0) await fs.lchown(dest, node.uid, node.gid).catch(() => undefined);
 	if (!isSymlink && node.mode !== undefined) await fs.chmod(dest, goModeToUnixPermissions(node.mode));
-	const atime = nsToSeconds(node.atime);
-	const mtime = nsToSeconds(node.mtime);
-	if (isSymlink) await fs.lutimes(dest, atime, mtime);
-	else await fs.utimes(dest, atime, mtime);
+	for (const problem of writeXattrs({path: dest}, node.extended_attributes, process.getuid?.() === 0)) onXattrProblem?.(problem);
+	setPathTimes(dest, parseNodeTime(node.atime), parseNodeTime(node.mtime), isSymlink);
 }
