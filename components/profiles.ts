@@ -41,6 +41,10 @@ export interface Profile {
 	readonly compression?: ProfileCompression;
 	/** Target pack size in MiB (default 16). */
 	readonly packSizeMiB?: number;
+	/** Upload limit in KiB/s (absent: unlimited), as `--limit-upload`. */
+	readonly limitUploadKiB?: number;
+	/** Download limit in KiB/s (absent: unlimited), as `--limit-download`. */
+	readonly limitDownloadKiB?: number;
 	/** The paths of the last backup made from the app, offered for the next one. */
 	readonly backupPaths?: readonly string[];
 	/** Exclude patterns of the last backup made from the app. */
@@ -124,6 +128,10 @@ export function readProfile(item: unknown): Profile | undefined {
 	}
 	if (raw.compression === 'off' || raw.compression === 'auto' || raw.compression === 'max') profile.compression = raw.compression;
 	if (typeof raw.packSizeMiB === 'number' && Number.isInteger(raw.packSizeMiB) && raw.packSizeMiB > 0) profile.packSizeMiB = raw.packSizeMiB;
+	for (const key of ['limitUploadKiB', 'limitDownloadKiB'] as const) {
+		const value = raw[key];
+		if (typeof value === 'number' && Number.isFinite(value) && value > 0) profile[key] = value;
+	}
 	for (const key of ['backupPaths', 'excludes', 'tags'] as const) {
 		const list = readStringList(raw[key]);
 		if (list !== undefined) profile[key] = list;

@@ -9,6 +9,7 @@ import {findAdapter, openRepositoryStorage, parseRepositoryLocation, redactLocat
 import type {Environment} from '../adapters/options.js';
 import {isStorageError, type Storage} from '../adapters/storage.js';
 import {withRetry} from '../adapters/wrappers/retry.js';
+import {withRateLimits, type RateLimits} from '../adapters/wrappers/rate-limit.js';
 import {Repository, type RepositoryOptions} from '../engine/repository/repository.js';
 import {listSnapshots} from '../engine/repository/snapshots.js';
 import {findCacheDirectory} from '../engine/repository/cache.js';
@@ -73,6 +74,16 @@ export interface OpenSettings {
 	readonly secrets?: Readonly<Record<string, string>>;
 	/** Environment for option fallbacks (default process.env). */
 	readonly env?: Environment;
+	/** Bandwidth limits in KiB/s; each one given replaces the profile's. */
+	readonly limits?: RateLimits;
+}
+
+/** The bandwidth limits of a profile, with those of the settings taking precedence. */
+export function readProfileLimits(profile: Profile, settings: OpenSettings = {}): RateLimits {
+	return {
+		uploadKiB: settings.limits?.uploadKiB ?? profile.limitUploadKiB,
+		downloadKiB: settings.limits?.downloadKiB ?? profile.limitDownloadKiB,
+	};
 }
 
 /** The `-o` style options of a profile (its saved values and the session's secrets). */
@@ -94,7 +105,8 @@ function readOpenOptions(profile: Profile, settings: OpenSettings): RepositoryOp
 }
 
 async function openStorage(profile: Profile, settings: OpenSettings): Promise<Storage> {
-	return withRetry(await openRepositoryStorage(profile.location, readProfileOptions(profile, settings.secrets), settings.env ?? process.env), {retries: 3});
+	const storage = await openRepositoryStorage(profile.location, readProfileOptions(profile, settings.secrets), settings.env ?? process.env);
+	return withRetry(withRateLimits(storage, readProfileLimits(profile, settings)), {retries: 3});
 }
 
 /** An open repository and what the screens share about it. */

@@ -61,6 +61,19 @@ function checkPackSize(value: string): string | undefined {
 	return Number.isInteger(mib) && mib >= 4 && mib <= 128 ? undefined : 'Pack size must be a whole number of MiB from 4 to 128.';
 }
 
+/** A limit field's value as a number of KiB/s; undefined when empty. */
+function readLimitField(value: string | undefined): number | undefined {
+	const text = (value ?? '').trim();
+	return text === '' ? undefined : Number(text);
+}
+
+/** Checks a bandwidth limit in KiB/s (empty for none). */
+export function checkRateLimit(value: string): string | undefined {
+	if (value.trim() === '') return undefined;
+	const kib = Number(value);
+	return Number.isFinite(kib) && kib > 0 ? undefined : 'A limit must be a positive number of KiB/s, or empty for no limit.';
+}
+
 /** The fields of the last step: the profile name, whether secrets are saved, and the advanced settings. */
 export function buildFinishFields(takenNames: readonly string[], hasSecrets: boolean): FormField[] {
 	const fields: FormField[] = [
@@ -76,6 +89,8 @@ export function buildFinishFields(takenNames: readonly string[], hasSecrets: boo
 	fields.push(
 		{name: 'compression', label: 'Compression', kind: 'choice', choices: ['auto', 'off', 'max'], choiceLabels: ['auto (fast, good for most data)', 'off', 'max (slower, smaller)'], section: 'Advanced', description: 'How new data is compressed.'},
 		{name: 'packSize', label: 'Pack size (MiB)', kind: 'number', placeholder: '16', check: checkPackSize, description: 'Size of the files data is stored in; larger packs mean fewer files on slow backends. Default 16.'},
+		{name: 'limitUpload', label: 'Upload limit (KiB/s)', kind: 'number', placeholder: 'unlimited', check: checkRateLimit, description: 'Most KiB per second sent to the repository (as --limit-upload), e.g. 512 on a home uplink. Empty: no limit.'},
+		{name: 'limitDownload', label: 'Download limit (KiB/s)', kind: 'number', placeholder: 'unlimited', check: checkRateLimit, description: 'Most KiB per second read from the repository (as --limit-download). Empty: no limit.'},
 	);
 	return fields;
 }
@@ -145,7 +160,7 @@ export interface AddRepositoryScreenProps {
 /** The starting state of a wizard, for a new profile or for editing one. */
 function startWizard(intent: WizardIntent, edit: Profile | undefined, profiles: readonly Profile[], env: Readonly<Record<string, string | undefined>>): WizardState {
 	if (edit === undefined) {
-		return createWizardState({intent, finish: {name: chooseProfileName(profiles, profiles.length === 0 ? 'default' : 'repository'), compression: 'auto', packSize: ''}});
+		return createWizardState({intent, finish: {name: chooseProfileName(profiles, profiles.length === 0 ? 'default' : 'repository'), compression: 'auto', packSize: '', limitUpload: '', limitDownload: ''}});
 	}
 	const entry = findBackend(readLocationScheme(edit.location));
 	const values = entry?.adapter !== undefined ? readProfileValues(edit, entry.adapter) : {};
@@ -157,6 +172,8 @@ function startWizard(intent: WizardIntent, edit: Profile | undefined, profiles: 
 			saveSecrets: entry?.options.some((o) => o.secret === true && edit.options?.[o.name] !== undefined) ? 'yes' : 'no',
 			compression: edit.compression ?? 'auto',
 			packSize: edit.packSizeMiB === undefined ? '' : String(edit.packSizeMiB),
+			limitUpload: edit.limitUploadKiB === undefined ? '' : String(edit.limitUploadKiB),
+			limitDownload: edit.limitDownloadKiB === undefined ? '' : String(edit.limitDownloadKiB),
 		},
 		password: {source: kind, passwordFile: edit.passwordFile ?? '', passwordCommand: edit.passwordCommand ?? ''},
 		scheme: entry?.scheme,
@@ -278,6 +295,8 @@ export function AddRepositoryScreen({intent: initialIntent = 'connect', edit}: A
 			passwordCommand,
 			compression: values.compression === 'auto' || values.compression === undefined ? undefined : (values.compression as ProfileCompression),
 			packSizeMiB: packSize === '' ? undefined : Number(packSize),
+			limitUploadKiB: readLimitField(values.limitUpload),
+			limitDownloadKiB: readLimitField(values.limitDownload),
 		};
 		try {
 			const open = state.intent === 'create' ? createSession : openSession;

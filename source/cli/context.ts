@@ -4,6 +4,8 @@
 import '../../adapters/index.js';
 import {openRepositoryStorage, RepositoryLocationError} from '../../adapters/registry.js';
 import {withRetry} from '../../adapters/wrappers/retry.js';
+import {withDryRun} from '../../adapters/wrappers/dry-run.js';
+import {parseRateLimit, withRateLimits, type RateLimits} from '../../adapters/wrappers/rate-limit.js';
 import type {Storage} from '../../adapters/storage.js';
 import {Repository, type RepositoryOptions} from '../../engine/repository/repository.js';
 import {findCacheDirectory} from '../../engine/repository/cache.js';
@@ -32,6 +34,10 @@ export interface GlobalFlags extends PasswordFlags {
 	profilePassword?: string;
 	/** Set once the profile has been applied. */
 	profileApplied?: boolean;
+	/** `--limit-upload` in KiB/s (or CAIRN_LIMIT_UPLOAD, or the profile's). */
+	limitUpload?: string;
+	/** `--limit-download` in KiB/s (or CAIRN_LIMIT_DOWNLOAD, or the profile's). */
+	limitDownload?: string;
 }
 
 /**
@@ -58,6 +64,8 @@ export function applyProfile(flags: GlobalFlags, env: NodeJS.ProcessEnv = proces
 	}
 	flags.compression ??= profile.compression;
 	if (flags.packSize === undefined && profile.packSizeMiB !== undefined) flags.packSize = String(profile.packSizeMiB);
+	if (flags.limitUpload === undefined && profile.limitUploadKiB !== undefined) flags.limitUpload = String(profile.limitUploadKiB);
+	if (flags.limitDownload === undefined && profile.limitDownloadKiB !== undefined) flags.limitDownload = String(profile.limitDownloadKiB);
 	return flags;
 }
 
@@ -79,18 +87,31 @@ export function parseOptionFlags(list: readonly string[] = []): Record<string, s
 	return options;
 }
 
-/** Opens the storage named by the flags (with retries around it). */
+/** The bandwidth limits of the flags, else of CAIRN_LIMIT_UPLOAD / CAIRN_LIMIT_DOWNLOAD. */
+export function readRateLimits(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): RateLimits {
+	try {
+		return {
+			uploadKiB: parseRateLimit(flags.limitUpload ?? env.CAIRN_LIMIT_UPLOAD, '--limit-upload'),
+			downloadKiB: parseRateLimit(flags.limitDownload ?? env.CAIRN_LIMIT_DOWNLOAD, '--limit-download'),
+		};
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
+}
+
+/** Opens the storage named by the flags (with rate limits and retries around it). */
 export async function openStorage(flags: GlobalFlags): Promise<Storage> {
 	applyProfile(flags);
 	const location = findRepositoryLocation(flags);
+	const limits = readRateLimits(flags);
 	try {
 		const storage = await openRepositoryStorage(location, parseOptionFlags(flags.option));
-		return withRetry(storage);
+		return withRetry(withRateLimits(storage, limits));
 	} catch (error) {
 		if (error instanceof RepositoryLocationError) throw new UsageError(error.message, {cause: error});
 		if (error instanceof KeyPassphraseError && process.stdin.isTTY) {
 			const passphrase = await promptHidden(`enter the passphrase of the SSH key ${error.keyFile}: `);
-			return withRetry(await openRepositoryStorage(location, {...parseOptionFlags(flags.option), 'sftp.key-passphrase': passphrase}));
+			return withRetry(withRateLimits(await openRepositoryStorage(location, {...parseOptionFlags(flags.option), 'sftp.key-passphrase': passphrase}), limits));
 		}
 		throw error;
 	}
@@ -125,8 +146,10 @@ export function readRepositoryOptions(flags: GlobalFlags): RepositoryOptions {
  * Opens the repository named by the flags, asking for the password as needed. With `cache: false`
  * it reads everything from the repository (check must verify the repository, not the cache).
  */
-export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean} = {}): Promise<Repository> {
-	const storage = await openStorage(flags);
+export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean; dryRun?: boolean} = {}): Promise<Repository> {
+	const opened = await openStorage(flags);
+	// A dry run reads the repository and writes nothing to it (restic's backup --dry-run).
+	const storage = open.dryRun ? withDryRun(opened) : opened;
 	try {
 		const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
 		const password = saved ?? (await resolvePassword(flags));
