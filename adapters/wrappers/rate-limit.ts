@@ -1,7 +1,7 @@
 /**
  * Bandwidth limits (`--limit-upload`, `--limit-download`, in KiB/s as restic's): a token bucket per
- * direction shared by every operation of the storage. The bucket starts empty and holds at most
- * half a second of traffic, so a transfer never runs ahead of the limit by more than that.
+ * direction shared by every operation of the storage. The bucket starts empty and saves up at most
+ * a tenth of a second of traffic while idle, so a transfer never runs ahead of the limit by more.
  *
  * The Storage interface moves whole buffers, so the wrapper paces whole operations: a save waits
  * until the bucket has paid for its bytes, then sends them; a ranged load is read in slices of
@@ -19,7 +19,7 @@ export interface RateLimits {
 }
 
 /** Seconds of traffic the bucket holds at most. */
-const BURST_SECONDS = 0.5;
+const BURST_SECONDS = 0.1;
 /** Seconds of traffic one slice of a ranged load carries. */
 const SLICE_SECONDS = 0.25;
 /** The smallest slice of a ranged load. */

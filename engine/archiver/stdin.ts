@@ -109,7 +109,7 @@ export async function runStdinBackup(repo: Repository, input: AsyncIterable<Uint
 			const dirTime = formatGoTime(nowNs());
 			summary.dirs_new++;
 			node = {
-				name: parts[i]!, type: 'dir', mode: GO_MODE.dir | 0o755, mtime: dirTime, atime: dirTime, ctime: dirTime,
+				name: parts[i]!, type: 'dir', mode: GO_MODE.dir + 0o755, mtime: dirTime, atime: dirTime, ctime: dirTime,
 				uid: user.uid, gid: user.gid, content: null, subtree: treeId,
 			};
 		}
