@@ -57,7 +57,7 @@ export async function runRestoreCommand(snapshotRef: string, flags: RestoreFlags
 		if (includes.length > 0 && summary.matched === 0) {
 			process.stderr.write(`nothing matched --include ${includes.join(', ')}: run \`cairn ls ${id.slice(0, 8)}\` to see the paths in the snapshot\n`);
 		}
-		if (flags.verify && !flags.json && !flags.quiet) process.stdout.write(`verified ${summary.filesVerified ?? 0} files in ${flags.target}\n`);
+		if (flags.verify && !flags.json && !flags.quiet) process.stdout.write(`finished verifying ${summary.filesVerified ?? 0} files in ${flags.target}\n`);
 		if (flags.json) {
 			printJson({message_type: 'summary', seconds_elapsed: seconds, files_restored: summary.filesRestored, dirs_restored: summary.dirsRestored, bytes_restored: summary.bytesRestored, files_skipped: summary.skipped.length, errors: summary.errors.length, snapshot_id: id, ...(flags.verify ? {files_verified: summary.filesVerified ?? 0} : {})});
 		} else if (!flags.quiet) {

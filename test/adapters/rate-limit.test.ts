@@ -16,6 +16,7 @@ import type {FileHandle, Storage} from '../../adapters/storage.js';
 import {ByteBucket, parseRateLimit, withRateLimits} from '../../adapters/wrappers/rate-limit.js';
 import {readProfile} from '../../components/profiles.js';
 import {readProfileLimits} from '../../components/session.js';
+import {buildFinishFields, checkRateLimit} from '../../components/screens/add-repository.js';
 import {applyProfile, readRateLimits} from '../../source/cli/context.js';
 import {startRcloneServer, type RcloneServer} from '../helpers/servers/rclone.js';
 
@@ -111,6 +112,14 @@ describe('limit settings', () => {
 		expect(profile.limitUploadKiB).toBe(256);
 		expect(profile.limitDownloadKiB).toBeUndefined();
 		expect(readProfileLimits(profile, {limits: {downloadKiB: 64}})).toEqual({uploadKiB: 256, downloadKiB: 64});
+	});
+
+	it('offers both limits in the repository form, checked', () => {
+		const fields = buildFinishFields([], false);
+		expect(fields.map((f) => f.name)).toEqual(expect.arrayContaining(['limitUpload', 'limitDownload']));
+		expect(checkRateLimit('')).toBeUndefined();
+		expect(checkRateLimit('512')).toBeUndefined();
+		expect(checkRateLimit('-1')).toMatch(/positive number of KiB\/s/);
 	});
 
 	it('takes the limits of a profile for the CLI unless flags give them', () => {
