@@ -28,6 +28,8 @@ export interface SelectionOptions {
 	/** Largest size in bytes of a non-directory entry kept. */
 	excludeLargerThan?: number;
 	oneFileSystem?: boolean;
+	/** Directories left out with everything below them, e.g. cairn's own cache (as restic leaves out its cache). */
+	excludeDirectories?: readonly string[];
 }
 
 /** A compiled selection; `true` means "leave it out". */
@@ -58,9 +60,11 @@ export function compileSelection(options: SelectionOptions, targets: readonly st
 	const tags = [...(options.excludeIfPresent ?? []), ...(options.excludeCaches ? [CACHEDIR_TAG] : [])].map(parseTagSpec);
 	const tagCache = tags.map(() => new Map<string, boolean>());
 	const devices = options.oneFileSystem ? mapDevices(targets) : undefined;
+	const skipped = (options.excludeDirectories ?? []).map((d) => path.resolve(d));
 	return {
 		rejectByName(p) {
 			if (excluded(p)) return true;
+			if (skipped.some((d) => p === d || p.startsWith(d + '/'))) return true;
 			if (tags.length === 0) return false;
 			const dir = path.posix.dirname(p);
 			const base = path.posix.basename(p);

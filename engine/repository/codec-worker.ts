@@ -109,8 +109,9 @@ async function writeRange(packId: string, raw: Uint8Array, files: WriteFile[], b
 						// like restic: a failed chown is not fatal
 					}
 				}
-				if (whole.mode !== undefined) fchmodSync(fd, whole.mode);
+				// Attributes before the mode: setting user.* needs write permission on the file.
 				for (const problem of writeXattrs({fd}, whole.xattrs, whole.xattrsAsRoot === true)) xattrProblems.push({...problem, file: item.file});
+				if (whole.mode !== undefined) fchmodSync(fd, whole.mode);
 				setFdTimes(fd, whole.atimeNs, whole.mtimeNs);
 				open = false;
 				closeSync(fd);

@@ -419,6 +419,8 @@ class ContentWriter {
 	private findModes(node: TreeNode): {createMode: number; mode?: number} {
 		if (node.mode === undefined) return {createMode: 0o600};
 		const mode = goModeToUnixPermissions(node.mode);
+		// Extended attributes are set before the mode: user.* needs a writable file.
+		if (node.extended_attributes?.length && !this.asRoot) return {createMode: 0o600, mode};
 		if ((mode & ~0o777) === 0 && (mode & this.umask) === 0) return {createMode: mode};
 		return {createMode: 0o600, mode};
 	}
@@ -528,8 +530,9 @@ class ContentWriter {
 				// like restic: a failed chown is not fatal
 			}
 		}
-		if (node.mode !== undefined) fs.fchmodSync(fd, goModeToUnixPermissions(node.mode));
+		// Attributes before the mode: setting user.* needs write permission on the file.
 		for (const problem of writeXattrs({fd}, node.extended_attributes, this.asRoot)) this.events.onXattrProblem?.(state.entry, problem);
+		if (node.mode !== undefined) fs.fchmodSync(fd, goModeToUnixPermissions(node.mode));
 		setFdTimes(fd, parseNodeTime(node.atime), parseNodeTime(node.mtime));
 		this.closeFd(state);
 		fs.renameSync(state.temp!, state.entry.dest);

@@ -468,15 +468,16 @@ function applyDirectoryMetadata(dest: string, node: TreeNode, setOwner: boolean,
 			// like restic: a failed chown is not fatal
 		}
 	}
-	if (node.mode !== undefined) fsSync.chmodSync(dest, goModeToUnixPermissions(node.mode));
+	// Attributes before the mode: setting user.* needs write permission on the directory.
 	for (const problem of writeXattrs({path: dest}, node.extended_attributes, process.getuid?.() === 0)) onXattrProblem(problem);
+	if (node.mode !== undefined) fsSync.chmodSync(dest, goModeToUnixPermissions(node.mode));
 	setPathTimes(dest, parseNodeTime(node.atime), parseNodeTime(node.mtime));
 }
 
 /** Sets mode, owner (when running as root), extended attributes and times (a symlink's own). */
 async function applyMetadata(dest: string, node: TreeNode, isSymlink: boolean, onXattrProblem?: (problem: XattrWriteProblem) => void): Promise<void> {
 	if (process.getuid?.() === 0) await fs.lchown(dest, node.uid, node.gid).catch(() => undefined);
-	if (!isSymlink && node.mode !== undefined) await fs.chmod(dest, goModeToUnixPermissions(node.mode));
 	for (const problem of writeXattrs({path: dest}, node.extended_attributes, process.getuid?.() === 0)) onXattrProblem?.(problem);
+	if (!isSymlink && node.mode !== undefined) await fs.chmod(dest, goModeToUnixPermissions(node.mode));
 	setPathTimes(dest, parseNodeTime(node.atime), parseNodeTime(node.mtime), isSymlink);
 }

@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import {runBackup, type BackupSummary} from '../../engine/archiver/archiver.js';
 import {parseSize} from '../../engine/archiver/selection.js';
+import {findCacheDirectory} from '../../engine/repository/cache.js';
 import {collectTargets} from '../cli/targets.js';
 import {parseLocalDateTime} from '../../engine/format/time.js';
 import {UsageError} from '../../engine/errors.js';
@@ -75,6 +76,7 @@ export async function runBackupCommand(args: string[], flags: BackupFlags, signa
 			paths, excludes, tags, host: flags.host, time, signal,
 			iexcludes, excludeCaches: flags.excludeCaches, excludeIfPresent: flags.excludeIfPresent, excludeLargerThan,
 			oneFileSystem: flags.oneFileSystem, dryRun: flags.dryRun,
+			excludeDirectories: [findCacheDirectory({cacheDir: flags.cacheDir, noCache: flags.cache === false})].filter((d): d is string => d !== undefined),
 			onNotice: (message) => {
 				line.clear();
 				if (flags.json) process.stderr.write(JSON.stringify({message_type: 'error', error: {message}, during: 'scan'}) + '\n');

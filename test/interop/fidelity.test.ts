@@ -9,7 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {CLI, RESTIC, describeRun, jsonLines, makeTempDir, restoredPath, runCairn, runRestic, seededBytes} from '../helpers/cli.js';
+import {CLI, NOBODY, RESTIC, describeRun, jsonLines, makeTempDir, restoredPath, runCairn, runRestic, seededBytes} from '../helpers/cli.js';
 import {requireBinary} from '../helpers/servers/processes.js';
 
 const execFileAsync = promisify(execFile);
@@ -165,6 +165,28 @@ describe('extended attributes and nanosecond times', () => {
 		expect(ourAtimes).toEqual(await readTimes(restoredPath(theirs, src), 'atimeNs'));
 		expect(await readXattrs(restored)).toEqual(await readXattrs(src));
 		expect(await readTimes(restored)).toEqual(await readTimes(src));
+	});
+
+	it('a user who is not root gets user.* attributes back on a read-only file', async () => {
+		const work = fresh('as-nobody');
+		await fs.chmod(base, 0o755);
+		await fs.mkdir(path.join(work, 'src'), {recursive: true});
+		const file = path.join(work, 'src', 'ro.txt');
+		await fs.writeFile(file, 'read only\n');
+		await execFileAsync('setfattr', ['-n', 'user.kept', '-v', 'yes', file]);
+		await fs.chmod(file, 0o444);
+		await execFileAsync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, work]);
+		const asNobody = async (args: string[]): Promise<void> => {
+			const result = await runCairn(['--no-cache', '--repo', path.join(work, 'repo'), ...args], {env, asNobody: true});
+			expect(result.code, describeRun(result)).toBe(0);
+			expect(result.stderr).not.toMatch(/extended attribute/);
+		};
+		await asNobody(['init']);
+		await asNobody(['backup', path.join(work, 'src')]);
+		await asNobody(['restore', 'latest', '--target', path.join(work, 'out')]);
+		const restored = restoredPath(path.join(work, 'out'), file);
+		expect((await readXattrs(path.dirname(restored)))['ro.txt']).toBe('user.kept=0x796573');
+		expect((await fs.stat(restored)).mode & 0o777).toBe(0o444);
 	});
 
 	it('without the native calls: one warning, no attributes, times to the microsecond, exit 0', async () => {
