@@ -1,8 +1,8 @@
 /**
  * The paths `cairn backup` saves, gathered as restic gathers them: `--files-from` (one glob per
  * line, `#` comments, blank lines skipped, each glob expanded), `--files-from-verbatim` (one path
- * per line, nothing expanded), `--files-from-raw` (NUL-terminated paths), then the arguments;
- * paths that do not exist are skipped with a warning. `-` reads a list from standard input.
+ * per line, nothing expanded), `--files-from-raw` (NUL-terminated paths), then the arguments.
+ * `-` reads a list from standard input.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,7 +43,7 @@ export function splitRawNames(data: Buffer): string[] {
 	let start = 0;
 	while (start < data.length) {
 		const end = data.indexOf(0, start);
-		if (end < 0) throw new UsageError('--files-from-raw: trailing zero byte missing');
+		if (end < 0) throw new UsageError('--files-from-raw: trailing zero byte missing: end every name with a NUL byte, as find -print0 does');
 		if (end === start) throw new UsageError('--files-from-raw: empty filename in listing');
 		names.push(data.subarray(start, end).toString('utf8'));
 		start = end + 1;
@@ -105,17 +105,6 @@ export async function collectTargets(args: readonly string[], flags: TargetFlags
 	}
 	for (const file of flags.filesFromRaw ?? []) targets.push(...splitRawNames(await readInput(file)));
 	targets.push(...args);
-	if (targets.length === 0) return [];
-	const existing = targets.filter((target) => {
-		try {
-			fs.lstatSync(target);
-			return true;
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return true;
-			warn(`${target} does not exist, skipping`);
-			return false;
-		}
-	});
-	if (existing.length === 0) throw new UsageError('all target directories/files do not exist: check the paths and try again');
-	return existing;
+	// Paths that do not exist are reported by the backup itself (a warning each, exit 3; none left: exit 1).
+	return targets;
 }
