@@ -14,6 +14,7 @@ import {parseGoTime} from '../format/time.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {CancelledError} from '../errors.js';
 import {snapshotFields} from './select.js';
+import {acquireLock} from '../repository/lock.js';
 
 /** Progress of a copy, emitted as it goes. */
 export interface CopyProgress {
@@ -224,5 +225,26 @@ async function copyPackBlobs(src: Repository, dst: Repository, packId: string, b
 			onBlob(blob.length);
 		}
 		start = end;
+	}
+}
+
+/**
+ * Copies snapshots between two open repositories the way `cairn copy` does: shared locks on both
+ * (restic's), both indexes loaded, then {@link copySnapshots}. For callers that hold no lock yet
+ * (the app). The locks are released however it ends.
+ */
+export async function copyBetweenRepositories(src: Repository, dst: Repository, snapshots: readonly Snapshot[], options: CopyOptions = {}): Promise<CopyOutcome[]> {
+	const srcLock = await acquireLock(src, {exclusive: false, signal: options.signal});
+	try {
+		const dstLock = await acquireLock(dst, {exclusive: false, signal: options.signal});
+		try {
+			await src.loadIndex({signal: options.signal});
+			await dst.loadIndex({signal: options.signal});
+			return await copySnapshots(src, dst, snapshots, options);
+		} finally {
+			await dstLock.release();
+		}
+	} finally {
+		await srcLock.release();
 	}
 }
