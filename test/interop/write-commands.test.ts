@@ -292,6 +292,23 @@ describe('migrate', () => {
 	});
 });
 
+describe('on a REST server', () => {
+	it('migrate, tag and rewrite a restic-made version 1 repository served by rclone serve restic', async () => {
+		const location = `rest:${rest.url}rest-v1/`;
+		await makeResticRepo({version: 1, location});
+		await cairn(['migrate', '--repo', location, 'upgrade_repo_v2']);
+		expect((JSON.parse(await restic(['-r', location, 'cat', 'config'])) as {version: number}).version).toBe(2);
+		await cairn(['tag', '--repo', location, '--tag', 'other', '--add', 'remote']);
+		const tagged = (await resticSnapshots(location)).find((s) => s.tags?.includes('remote'))!;
+		expect(tagged.tags).toEqual(['other', 'remote']);
+		await cairn(['rewrite', '--repo', location, '--forget', '--exclude', '*.bin', tagged.id]);
+		const rewritten = (await resticSnapshots(location)).find((s) => s.original === tagged.id)!;
+		expect((await resticPaths(location, rewritten.id)).filter((p) => p.endsWith('.bin'))).toEqual([]);
+		expect(await resticSnapshots(location)).toHaveLength(2);
+		expect(await restic(['-r', location, 'check', '--read-data'])).toContain('no errors were found');
+	});
+});
+
 describe('repair', () => {
 	for (const backend of ['local', 'rest'] as const) {
 		it(`repair index rebuilds deleted index files (${backend}), also with --read-all-packs`, async () => {
