@@ -12,7 +12,7 @@ import type {Repository} from '../repository/repository.js';
 import {listSnapshots, samePaths, saveSnapshot} from '../repository/snapshots.js';
 import {parseGoTime} from '../format/time.js';
 import {mapConcurrent} from '../util/concurrency.js';
-import {CancelledError} from '../errors.js';
+import {CancelledError, IntegrityError} from '../errors.js';
 import {snapshotFields} from './select.js';
 import {acquireLock} from '../repository/lock.js';
 
@@ -137,7 +137,8 @@ export async function copySnapshots(src: Repository, dst: Repository, snapshots:
 			const byPack = new Map<string, WantedBlob[]>();
 			let bytesTotal = 0;
 			for (const blob of wanted) {
-				const location = src.index.lookup(blob.type, blob.id)!;
+				const location = src.index.lookup(blob.type, blob.id);
+			if (!location) throw new IntegrityError(`snapshot ${snapshot.id.slice(0, 8)} refers to ${blob.type} blob ${blob.id}, which the source index does not list: nothing of this snapshot was copied. Run \`cairn check\` on the source (and \`cairn repair index\` / \`cairn repair snapshots\` if it reports missing data)`);
 				bytesTotal += location.length;
 				const list = byPack.get(location.packId);
 				const entry = {type: blob.type, id: blob.id, offset: location.offset, length: location.length, uncompressedLength: location.uncompressedLength};
