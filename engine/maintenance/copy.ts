@@ -215,7 +215,7 @@ async function copyPackBlobs(src: Repository, dst: Repository, packId: string, b
 	let start = 0;
 	while (start < blobs.length) {
 		let end = start + 1;
-		while (end < blobs.length && blobs[end]!.offset - (blobs[end - 1]!.offset + blobs[end - 1]!.length) <= MAX_GAP && blobs[end]!.offset + blobs[end]!.length - blobs[start]!.offset <= 32 * 1024 * 1024) end++;
+		while (end < blobs.length && blobs[end]!.offset - (blobs[end - 1]!.offset + blobs[end - 1]!.length) <= MAX_GAP && blobs[end]!.offset + blobs[end]!.length - blobs[start]!.offset <= 8 * 1024 * 1024) end++;
 		const first = blobs[start]!;
 		const last = blobs[end - 1]!;
 		const span = Buffer.from(await src.storage.load({type: 'data', name: packId}, {offset: first.offset, length: last.offset + last.length - first.offset, signal}));
