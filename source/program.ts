@@ -272,6 +272,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.argument('[snapshots...]', 'snapshot IDs (or unique prefixes, or latest); default: all snapshots passing the filters')
 		.option('-e, --exclude <pattern>', 'exclude paths matching the pattern (repeatable)', collect)
 		.option('--exclude-file <file>', 'read exclude patterns from a file (repeatable)', collect)
+		.option('--iexclude <pattern>', 'same as --exclude but ignores the case of paths (repeatable)', collect)
+		.option('--iexclude-file <file>', 'same as --exclude-file but ignores the case of paths (repeatable)', collect)
 		.option('--forget', 'remove the original snapshots after creating new ones')
 		.option('-n, --dry-run', 'do not do anything, just print what would be done')),
 	async (args, flags, signal) => (await import('./commands/rewrite.js')).runRewriteCommand(args, flags, signal));

@@ -239,8 +239,9 @@ export async function copyBetweenRepositories(src: Repository, dst: Repository, 
 	try {
 		const dstLock = await acquireLock(dst, {exclusive: false, signal: options.signal});
 		try {
-			await src.loadIndex({signal: options.signal});
-			await dst.loadIndex({signal: options.signal});
+			// An index already loaded (the app's open repository) is not read again.
+			if (src.indexFiles.size === 0) await src.loadIndex({signal: options.signal});
+			if (dst.indexFiles.size === 0) await dst.loadIndex({signal: options.signal});
 			return await copySnapshots(src, dst, snapshots, options);
 		} finally {
 			await dstLock.release();

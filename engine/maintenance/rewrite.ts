@@ -11,6 +11,8 @@ import {TreeRewriter} from './tree-rewriter.js';
 export interface RewriteOptions {
 	/** restic exclude patterns (as `backup --exclude`). */
 	readonly excludes: readonly string[];
+	/** Patterns matched without regard to case (`--iexclude`, as restic: both sides lowercased). */
+	readonly iexcludes?: readonly string[];
 	readonly forget?: boolean;
 	readonly dryRun?: boolean;
 	readonly signal?: AbortSignal;
@@ -27,7 +29,9 @@ export interface RewriteOptions {
  * changed. The caller holds the lock restic takes (exclusive with `forget`, shared otherwise).
  */
 export async function rewriteSnapshots(repo: Repository, snapshots: readonly Snapshot[], options: RewriteOptions): Promise<number> {
-	const excluded = compileExcludes(options.excludes);
+	const exact = compileExcludes(options.excludes);
+	const folded = compileExcludes((options.iexcludes ?? []).map((pattern) => pattern.toLowerCase()));
+	const excluded = (path: string): boolean => exact(path) || folded(path.toLowerCase());
 	let changed = 0;
 	try {
 		for (const snapshot of snapshots) {

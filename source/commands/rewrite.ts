@@ -14,6 +14,8 @@ import {describeSnapshotLine, makeVerbose, readSnapshotFilter, type SnapshotFilt
 export interface RewriteFlags extends GlobalFlags, SnapshotFilterFlags {
 	exclude?: string[];
 	excludeFile?: string[];
+	iexclude?: string[];
+	iexcludeFile?: string[];
 	forget?: boolean;
 	dryRun?: boolean;
 }
@@ -40,7 +42,8 @@ export async function readExcludePatternFiles(files: readonly string[] = []): Pr
 /** `cairn rewrite [ID...]`. */
 export async function runRewriteCommand(ids: string[], flags: RewriteFlags, signal: AbortSignal): Promise<number> {
 	const excludes = [...(flags.exclude ?? []), ...(await readExcludePatternFiles(flags.excludeFile))];
-	if (excludes.length === 0) throw new UsageError('nothing to do: no excludes given; use --exclude PATTERN or --exclude-file FILE');
+	const iexcludes = [...(flags.iexclude ?? []), ...(await readExcludePatternFiles(flags.iexcludeFile))];
+	if (excludes.length === 0 && iexcludes.length === 0) throw new UsageError('nothing to do: no excludes given; use --exclude PATTERN or --exclude-file FILE (--iexclude / --iexclude-file ignore case)');
 	const verbose = makeVerbose(flags);
 	const repo = await openRepository(flags, signal);
 	try {
@@ -53,7 +56,7 @@ export async function runRewriteCommand(ids: string[], flags: RewriteFlags, sign
 			const snapshots = await selectSnapshots(repo, ids, {filter: readSnapshotFilter(flags), signal});
 			await repo.loadIndex({signal});
 			const changed = await rewriteSnapshots(repo, snapshots, {
-				excludes, forget: flags.forget, dryRun: flags.dryRun, signal,
+				excludes, iexcludes, forget: flags.forget, dryRun: flags.dryRun, signal,
 				onSnapshot: (snapshot) => verbose(`\n${describeSnapshotLine(snapshot)}\n`),
 				onExcluded: (path) => verbose(`excluding ${path}\n`),
 				onOutcome: (snapshot, outcome) => {

@@ -159,5 +159,10 @@ describe('rewriteSnapshots', () => {
 		expect(dir.nodes).toEqual([]);
 		// Nothing matches: nothing changes.
 		expect(await rewriteSnapshots(repo, [rewritten], {excludes: ['*.none']})).toBe(0);
+		// --iexclude ignores case; --exclude does not.
+		expect(await rewriteSnapshots(repo, [original], {excludes: ['/A'], dryRun: true})).toBe(0);
+		const folded: string[] = [];
+		expect(await rewriteSnapshots(repo, [original], {excludes: [], iexcludes: ['/A'], dryRun: true, onExcluded: (p) => folded.push(p)})).toBe(1);
+		expect(folded).toEqual(['/a']);
 	});
 });
