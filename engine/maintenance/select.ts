@@ -14,6 +14,11 @@ export interface SelectOptions {
 	readonly signal?: AbortSignal;
 	/** Told about snapshot files that cannot be read (they are skipped). */
 	readonly onUnreadable?: (id: string, error: Error) => void;
+	/**
+	 * Told about a ref that names no snapshot (or several); the others are still returned, as
+	 * restic ignores such a ref with a warning. Without it, the first such ref throws.
+	 */
+	readonly onUnresolved?: (ref: string, error: Error) => void;
 }
 
 /**
@@ -27,7 +32,14 @@ export async function selectSnapshots(repo: Repository, refs: readonly string[],
 	const chosen: Snapshot[] = [];
 	const seen = new Set<string>();
 	for (const ref of refs) {
-		const snapshot = resolveSnapshotRef(all, ref, options.filter);
+		let snapshot: Snapshot;
+		try {
+			snapshot = resolveSnapshotRef(all, ref, options.filter);
+		} catch (error) {
+			if (!options.onUnresolved || !(error instanceof CairnError)) throw error;
+			options.onUnresolved(ref, error);
+			continue;
+		}
 		if (!seen.has(snapshot.id)) chosen.push(snapshot);
 		seen.add(snapshot.id);
 	}

@@ -13,7 +13,7 @@ import {listSnapshots} from '../../engine/repository/snapshots.js';
 import {openRepository, openStorage, readRepositoryOptions, type GlobalFlags} from '../cli/context.js';
 import {formatBytes} from '../cli/format.js';
 import {resolvePassword} from '../cli/password.js';
-import {describeSnapshotLine, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {describeSnapshotLine, makeUnresolvedReporter, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn copy`. */
 export interface CopyFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -97,7 +97,8 @@ export async function runCopyCommand(ids: string[], flags: CopyFlags, signal: Ab
 		try {
 			locks.push(await acquireLock(src, {exclusive: false, signal}));
 			locks.push(await acquireLock(dst, {exclusive: false, signal}));
-			const snapshots = await selectSnapshots(src, ids, {filter, signal, onUnreadable: (id, error) => process.stderr.write(`error: source snapshot ${id.slice(0, 8)} cannot be read and is skipped: ${error.message}\n`)});
+			const unresolved = makeUnresolvedReporter();
+			const snapshots = await selectSnapshots(src, ids, {onUnresolved: unresolved.onUnresolved, filter, signal, onUnreadable: (id, error) => process.stderr.write(`error: source snapshot ${id.slice(0, 8)} cannot be read and is skipped: ${error.message}\n`)});
 			await src.loadIndex({signal});
 			await dst.loadIndex({signal});
 			const destinationSnapshots = filterSnapshots(await listSnapshots(dst, {signal, onError: () => undefined}), filter);
@@ -126,7 +127,7 @@ export async function runCopyCommand(ids: string[], flags: CopyFlags, signal: Ab
 						: {message_type: 'copied', source_snapshot_id: outcome.snapshot.id, new_snapshot_id: outcome.newId, blobs: outcome.blobs, bytes: outcome.bytes}) + '\n');
 				}
 			}
-			return 0;
+			return unresolved.count > 0 ? 1 : 0;
 		} finally {
 			for (const lock of locks.reverse()) await lock.release();
 			await dst.close();

@@ -35,3 +35,17 @@ export function makeVerbose(flags: {quiet?: boolean; json?: boolean}): (text: st
 		if (!flags.quiet && !flags.json) process.stdout.write(text);
 	};
 }
+
+/** Collects the refs that named no snapshot: restic's warning for each, and whether any was seen (exit 1 at the end). */
+export function makeUnresolvedReporter(): {onUnresolved: (ref: string, error: Error) => void; readonly count: number} {
+	let count = 0;
+	return {
+		onUnresolved: (ref, error) => {
+			count++;
+			process.stderr.write(`Ignoring "${ref}": ${error.message}\n`);
+		},
+		get count() {
+			return count;
+		},
+	};
+}

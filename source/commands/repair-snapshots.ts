@@ -6,7 +6,7 @@ import {repairSnapshots} from '../../engine/maintenance/repair-snapshots.js';
 import {selectSnapshots} from '../../engine/maintenance/select.js';
 import {acquireLock} from '../../engine/repository/lock.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
-import {describeSnapshotLine, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {describeSnapshotLine, makeUnresolvedReporter, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn repair snapshots`. */
 export interface RepairSnapshotsFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -21,7 +21,8 @@ export async function runRepairSnapshotsCommand(ids: string[], flags: RepairSnap
 	try {
 		const lock = flags.dryRun ? undefined : await acquireLock(repo, {exclusive: true, signal});
 		try {
-			const snapshots = await selectSnapshots(repo, ids, {filter: readSnapshotFilter(flags), signal});
+			const unresolved = makeUnresolvedReporter();
+			const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
 			await repo.loadIndex({signal});
 			const changed = await repairSnapshots(repo, snapshots, {
 				forget: flags.forget, dryRun: flags.dryRun, signal,
@@ -49,7 +50,7 @@ export async function runRepairSnapshotsCommand(ids: string[], flags: RepairSnap
 			verbose('\n');
 			if (changed === 0) verbose(flags.dryRun ? 'no snapshots would be modified\n' : 'no snapshots were modified\n');
 			else verbose(flags.dryRun ? `would modify ${changed} snapshots\n` : `modified ${changed} snapshots\n`);
-			return 0;
+			return unresolved.count > 0 ? 1 : 0;
 		} finally {
 			await lock?.release();
 		}

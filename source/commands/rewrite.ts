@@ -8,7 +8,7 @@ import {rewriteSnapshots} from '../../engine/maintenance/rewrite.js';
 import {selectSnapshots} from '../../engine/maintenance/select.js';
 import {acquireLock} from '../../engine/repository/lock.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
-import {describeSnapshotLine, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {describeSnapshotLine, makeUnresolvedReporter, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn rewrite`. */
 export interface RewriteFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -53,7 +53,8 @@ export async function runRewriteCommand(ids: string[], flags: RewriteFlags, sign
 			lock = await acquireLock(repo, {exclusive: Boolean(flags.forget), signal});
 		}
 		try {
-			const snapshots = await selectSnapshots(repo, ids, {filter: readSnapshotFilter(flags), signal});
+			const unresolved = makeUnresolvedReporter();
+			const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
 			await repo.loadIndex({signal});
 			const changed = await rewriteSnapshots(repo, snapshots, {
 				excludes, iexcludes, forget: flags.forget, dryRun: flags.dryRun, signal,
@@ -74,7 +75,7 @@ export async function runRewriteCommand(ids: string[], flags: RewriteFlags, sign
 			verbose('\n');
 			if (changed === 0) verbose(flags.dryRun ? 'no snapshots would be modified\n' : 'no snapshots were modified\n');
 			else verbose(flags.dryRun ? `would modify ${changed} snapshots\n` : `modified ${changed} snapshots\n`);
-			return 0;
+			return unresolved.count > 0 ? 1 : 0;
 		} finally {
 			await lock?.release();
 		}

@@ -6,7 +6,7 @@ import {selectSnapshots} from '../../engine/maintenance/select.js';
 import {changeTags} from '../../engine/maintenance/tags.js';
 import {acquireLock} from '../../engine/repository/lock.js';
 import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
-import {flattenTagLists, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {flattenTagLists, makeUnresolvedReporter, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn tag`. */
 export interface TagFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -28,7 +28,8 @@ export async function runTagCommand(ids: string[], flags: TagFlags, signal: Abor
 		verbose('create exclusive lock for repository\n');
 		const lock = await acquireLock(repo, {exclusive: true, signal});
 		try {
-			const snapshots = await selectSnapshots(repo, ids, {filter: readSnapshotFilter(flags), signal});
+			const unresolved = makeUnresolvedReporter();
+			const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
 			const outcomes = await changeTags(repo, snapshots, {set, add, remove}, signal);
 			let changed = 0;
 			let failed = 0;
@@ -43,7 +44,7 @@ export async function runTagCommand(ids: string[], flags: TagFlags, signal: Abor
 			}
 			if (flags.json) printJson({message_type: 'summary', changed_snapshots: changed});
 			else verbose(changed === 0 ? 'no snapshots were modified\n' : `modified tags on ${changed} snapshots\n`);
-			return failed > 0 ? 1 : 0;
+			return failed > 0 || unresolved.count > 0 ? 1 : 0;
 		} finally {
 			await lock.release();
 		}

@@ -125,6 +125,12 @@ describe('tag', () => {
 		const files = await listRepoFiles(repo, 'snapshots');
 		expect(await cairn(['tag', '--repo', repo, '--remove', 'absent'])).toContain('no snapshots were modified');
 		expect(await listRepoFiles(repo, 'snapshots')).toEqual(files);
+
+		// An ID that names no snapshot is ignored with a warning (as restic); the others change; exit 1.
+		const partly = await runCairn(['tag', '--repo', repo, '--add', 'z', 'ffffffff', 'latest'], {env});
+		expect(partly.code, describeRun(partly)).toBe(1);
+		expect(partly.stderr).toContain('Ignoring "ffffffff"');
+		expect((await resticSnapshots(repo)).filter((s) => s.tags?.includes('z'))).toHaveLength(1);
 		expect(await restic(['-r', repo, 'check'])).toContain('no errors were found');
 	});
 
