@@ -24,12 +24,19 @@ import {describeError, describeLocation, describeOpenError, openSession, type Se
 import {findMissingSecrets} from './unlock.js';
 import {fitText, formatBytes, shortenId, truncateEnd} from '../format.js';
 
-const HELP: readonly KeyHelp[] = [
+const CHOOSE_HELP: readonly KeyHelp[] = [
 	{keys: '↑↓', action: 'choose'},
 	{keys: 'Enter', action: 'copy'},
-	{keys: 'Esc', action: 'back (asks first while copying)'},
+	{keys: 'Esc', action: 'back'},
 	{keys: 'Enter', action: 'on a repository: copy the snapshots into it (its password is asked when the profile keeps none)', more: true},
 ];
+const PASSWORD_HELP: readonly KeyHelp[] = [
+	{keys: 'Enter', action: 'copy'},
+	{keys: 'Esc', action: 'choose another repository'},
+	{keys: 'Ctrl-U', action: 'clear the field', more: true},
+];
+const RUNNING_HELP: readonly KeyHelp[] = [{keys: 'Esc', action: 'cancel (asks first; the snapshots copied so far stay)'}];
+const DONE_HELP: readonly KeyHelp[] = [{keys: 'Enter', action: 'back to the snapshots'}, {keys: 'Esc', action: 'back'}];
 
 /** Props of {@link CopyScreen}. */
 export interface CopyScreenProps {
@@ -63,7 +70,7 @@ export function summarizeCopy(outcomes: readonly CopyOutcome[]): string {
 	const copied = outcomes.filter((o) => o.kind === 'copied');
 	const skipped = outcomes.length - copied.length;
 	const bytes = copied.reduce((sum, o) => sum + (o.kind === 'copied' ? o.bytes : 0), 0);
-	return `${copied.length} snapshot${copied.length === 1 ? '' : 's'} copied (${formatBytes(bytes)} of data uploaded), ${skipped} skipped as already there`;
+	return `${copied.length} snapshot${copied.length === 1 ? '' : 's'} copied (${formatBytes(bytes)} read), ${skipped} already there`;
 }
 
 /** The copy screen. */
@@ -200,12 +207,12 @@ export function CopyScreen({session, snapshots}: CopyScreenProps) {
 	else if (phase.name === 'password') status = {text: `The password of ${phase.target.name}: Enter copies, Esc chooses another repository.`};
 	else if (phase.name === 'opening') status = {text: `Opening ${phase.target.name}…`};
 	else if (phase.name === 'running') status = phase.confirmCancel ? {text: 'Cancel the copy? The snapshots copied so far stay. y = cancel, n = keep going', tone: 'warning'} : {text: phase.cancelling ? 'Cancelling…' : `Copying to ${phase.target.name}… Esc cancels`};
-	else if (phase.name === 'done') status = {text: `Done: ${summarizeCopy(phase.outcomes)}. Enter or Esc goes back.`, tone: 'success'};
+	else if (phase.name === 'done') status = {text: `Done: ${summarizeCopy(phase.outcomes)}.`, tone: 'success'};
 	else status = {text: `${phase.cancelled ? 'Cancelled' : 'The copy failed'}: ${phase.message}`, tone: phase.cancelled ? 'warning' : 'error'};
 
 	const {start, end} = visibleRange(list, {count: targets.length, height: listHeight});
 	return (
-		<ScreenFrame title={title} help={HELP} status={status} textMode={phase.name === 'password'}>
+		<ScreenFrame title={title} help={phase.name === 'choose' ? CHOOSE_HELP : phase.name === 'password' ? PASSWORD_HELP : phase.name === 'done' || phase.name === 'failed' ? DONE_HELP : RUNNING_HELP} status={status} textMode={phase.name === 'password'}>
 			<Box flexDirection="column" paddingX={1}>
 				{phase.name === 'choose' ? (
 					targets.length === 0 ? (

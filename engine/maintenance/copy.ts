@@ -24,7 +24,10 @@ export interface CopyProgress {
 	readonly snapshots: number;
 	/** The source snapshot being worked on. */
 	readonly snapshotId?: string;
-	/** Blobs (and their stored bytes in the source) to copy for the current snapshot, and done so far. */
+	/**
+	 * Blobs (and their stored bytes in the source) to copy for the current snapshot, and done so
+	 * far; in the final `done` event, the totals over every snapshot copied.
+	 */
 	readonly blobsDone: number;
 	readonly blobsTotal: number;
 	readonly bytesDone: number;
@@ -111,6 +114,8 @@ export async function copySnapshots(src: Repository, dst: Repository, snapshots:
 	const outcomes: CopyOutcome[] = [];
 	let copied = 0;
 	let skipped = 0;
+	let allBlobs = 0;
+	let allBytes = 0;
 	const emit = (progress: Omit<CopyProgress, 'snapshots' | 'copied' | 'skipped'>): void => {
 		try {
 			options.onProgress?.({...progress, snapshots: snapshots.length, copied, skipped});
@@ -172,7 +177,7 @@ export async function copySnapshots(src: Repository, dst: Repository, snapshots:
 		await dst.salvage().catch(() => undefined);
 		throw error;
 	}
-	emit({phase: 'done', snapshot: snapshots.length, blobsDone: 0, blobsTotal: 0, bytesDone: 0, bytesTotal: 0});
+	emit({phase: 'done', snapshot: snapshots.length, blobsDone: allBlobs, blobsTotal: allBlobs, bytesDone: allBytes, bytesTotal: allBytes});
 	return outcomes;
 }
 

@@ -72,6 +72,9 @@ describe('copy screen', () => {
 		const done = await waitForFrame(app.lastFrame, 'Done: 1 snapshot copied');
 		checkFrameFits(done, SMALL);
 		expect(done).toContain('1 of 1');
+		// The final figures are the totals of the copy, and the bar is full.
+		expect(done).toMatch(/Data\s+(\d+) of \1 blobs/);
+		expect(done).not.toContain('░');
 		expect(done).toMatch(/copied as [0-9a-f]{8}/);
 
 		const sourceSnapshots = await listWithPassword(main, 'pw');
@@ -87,7 +90,7 @@ describe('copy screen', () => {
 		await waitForFrame(app.lastFrame, 'to which repository?');
 		await press(app.stdin, KEYS.enter);
 		const again = await waitForFrame(app.lastFrame, 'Done: 0 snapshots copied');
-		expect(again).toContain('1 skipped');
+		expect(again).toContain('1 already there');
 		expect(await listWithPassword(offsite, 'offsite pw')).toHaveLength(1);
 	});
 
@@ -124,6 +127,6 @@ describe('copy view helpers', () => {
 		expect(describeCopyProgress(undefined)[0]![1]).toMatch(/opening/);
 		const lines = describeCopyProgress({phase: 'copy', snapshot: 2, snapshots: 3, snapshotId: 'ab'.repeat(32), blobsDone: 4, blobsTotal: 8, bytesDone: 2048, bytesTotal: 4096, copied: 1, skipped: 0});
 		expect(lines.map(([, value]) => value)).toEqual(['2 of 3  abababab  (copying data)', '4 of 8 blobs, 2.00 KiB of 4.00 KiB', '1 copied, 0 skipped']);
-		expect(summarizeCopy([])).toBe('0 snapshots copied (0 B of data uploaded), 0 skipped as already there');
+		expect(summarizeCopy([])).toBe('0 snapshots copied (0 B read), 0 already there');
 	});
 });
