@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {
 	cleanEnv, compareTrees, describeRun, flipBit, jsonLines, listPacks, listRepoFiles, makeTempDir, makeVariedTree, packPath,
-	readIndexWithRestic, RESTIC, restoredPath, runCairn, runRestic, waitFor,
+	readIndexWithRestic, RESTIC, restoredPath, runCairn, runRestic, startCairn, waitFor, writeSeededFile,
 } from '../helpers/cli.js';
 import {startRcloneServer, type RcloneServer} from '../helpers/servers/rclone.js';
 
@@ -277,6 +277,41 @@ describe('copy', () => {
 		const missing = await runCairn(['copy', '--repo', dest], {env});
 		expect(missing.code).toBe(2);
 		expect(missing.stderr).toMatch(/--from-repo/);
+	});
+});
+
+describe('an interrupted copy', () => {
+	it('stops cleanly on SIGINT with no snapshot and a sound destination; the next run uploads only the rest', async () => {
+		const data = fresh('big-source');
+		await fs.mkdir(data);
+		for (let i = 0; i < 4; i++) await writeSeededFile(path.join(data, `part-${i}.bin`), `interrupt-${i}`, 20 * 1024 * 1024);
+		const source = fresh('restic-big');
+		await restic(['-r', source, 'init']);
+		await restic(['-r', source, 'backup', data]);
+		const dest = fresh('cairn-dest');
+		await cairn(['init', '--repo', dest]);
+		const copyEnv = {CAIRN_PASSWORD: PASSWORD, CAIRN_FROM_PASSWORD: PASSWORD};
+		const running = startCairn(['copy', '--repo', dest, '--from-repo', source], {env: copyEnv});
+		// Interrupt once the first pack is stored.
+		await waitFor(async () => ((await listPacks(dest)).size > 0 ? true : undefined), 100_000, 20);
+		running.child.kill('SIGINT');
+		const stopped = await running.done;
+		expect(stopped.code, describeRun(stopped)).toBe(130);
+		expect(await listRepoFiles(dest, 'snapshots')).toEqual([]);
+		expect(await listRepoFiles(dest, 'locks')).toEqual([]);
+		expect(await restic(['-r', dest, 'check'])).toContain('no errors were found');
+		const kept = await listPacks(dest);
+		expect(kept.size).toBeGreaterThan(0);
+
+		await cairn(['copy', '--repo', dest, '--from-repo', source], 0, copyEnv);
+		// The packs stored before the interruption were indexed and kept; no blob is stored twice.
+		const after = await listPacks(dest);
+		for (const id of kept.keys()) expect(after.has(id)).toBe(true);
+		const blobs = (await readIndexWithRestic(dest, PASSWORD)).flatMap((pack) => pack.blobs.map((blob) => blob.id));
+		expect(new Set(blobs).size).toBe(blobs.length);
+		expect(await restic(['-r', dest, 'check', '--read-data'])).toContain('no errors were found');
+		await expectRestoredByRestic(dest, 'latest', data);
+		await fs.rm(data, {recursive: true, force: true});
 	});
 });
 
