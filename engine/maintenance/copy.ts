@@ -143,7 +143,7 @@ export async function copySnapshots(src: Repository, dst: Repository, snapshots:
 			let bytesTotal = 0;
 			for (const blob of wanted) {
 				const location = src.index.lookup(blob.type, blob.id);
-			if (!location) throw new IntegrityError(`snapshot ${snapshot.id.slice(0, 8)} refers to ${blob.type} blob ${blob.id}, which the source index does not list: nothing of this snapshot was copied. Run \`cairn check\` on the source (and \`cairn repair index\` / \`cairn repair snapshots\` if it reports missing data)`);
+				if (!location) throw new IntegrityError(`snapshot ${snapshot.id.slice(0, 8)} refers to ${blob.type} blob ${blob.id}, which the source index does not list: nothing of this snapshot was copied. Run \`cairn check\` on the source (and \`cairn repair index\` / \`cairn repair snapshots\` if it reports missing data)`);
 				bytesTotal += location.length;
 				const list = byPack.get(location.packId);
 				const entry = {type: blob.type, id: blob.id, offset: location.offset, length: location.length, uncompressedLength: location.uncompressedLength};
@@ -193,7 +193,7 @@ async function collectMissingBlobs(src: Repository, dst: Repository, root: strin
 	};
 	let level = [root];
 	while (level.length > 0) {
-		const fresh = level.filter((id) => !visitedTrees.has(id));
+		const fresh = [...new Set(level)].filter((id) => !visitedTrees.has(id));
 		for (const id of fresh) visitedTrees.add(id);
 		const trees = await mapConcurrent(fresh, 8, async (id) => {
 			if (signal?.aborted) throw new CancelledError('copy cancelled');
