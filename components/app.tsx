@@ -247,7 +247,7 @@ function LoadingScreen() {
 function RouteView({route, session, screens}: {route: Route; session?: Session; screens?: Screens}) {
 	if (route.name === 'welcome') return <WelcomeScreen />;
 	if (screens === undefined) return <LoadingScreen />;
-	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, RestoreScreen, BackupScreen, RetentionScreen} = screens;
+	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, RestoreScreen, BackupScreen, RetentionScreen, CopyScreen} = screens;
 	switch (route.name) {
 		case 'quick-start':
 			return <QuickStartScreen />;
@@ -272,5 +272,7 @@ function RouteView({route, session, screens}: {route: Route; session?: Session; 
 			return <BackupScreen session={session} />;
 		case 'retention':
 			return <RetentionScreen session={session} />;
+		case 'copy':
+			return <CopyScreen session={session} snapshots={route.snapshots} />;
 	}
 }

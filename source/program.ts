@@ -243,6 +243,59 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--until <date>', 'lock until this date, e.g. 2030-01-31'),
 	async (args, flags, signal) => (await import('./commands/retention.js')).runRetention(args[0]!, flags, signal));
 
+	// Repository-changing commands of issue 12 (tag, copy, repair, migrate, rewrite).
+	const addSnapshotFilters = (command: Command, what = 'consider'): Command => command
+		.option('-H, --host <host>', `only ${what} snapshots of this host, when no snapshot ID is given (repeatable)`, collect)
+		.option('--tag <taglist>', `only ${what} snapshots with these tags, a,b means both, when no snapshot ID is given (repeatable)`, collect)
+		.option('--path <path>', `only ${what} snapshots including this (absolute) path, when no snapshot ID is given (repeatable)`, collect);
+
+	register(addSnapshotFilters(program.command('tag').description('modify tags on snapshots (a new snapshot file replaces each changed one)')
+		.argument('[snapshots...]', 'snapshot IDs (or unique prefixes, or latest); default: all snapshots passing the filters')
+		.option('--set <tags>', 'tags which replace the existing tags, tag[,tag,...] (repeatable; --set "" removes all)', collect)
+		.option('--add <tags>', 'tags added to the existing tags, tag[,tag,...] (repeatable)', collect)
+		.option('--remove <tags>', 'tags removed from the existing tags, tag[,tag,...] (repeatable)', collect)),
+	async (args, flags, signal) => (await import('./commands/tag.js')).runTagCommand(args, flags, signal));
+
+	register(addSnapshotFilters(program.command('copy').description('copy snapshots from another repository (--from-repo) into this one, uploading only what it lacks')
+		.argument('[snapshots...]', 'source snapshot IDs (or unique prefixes, or latest); default: all snapshots passing the filters')
+		.option('--from-repo <location>', 'source repository to copy snapshots from (or CAIRN_FROM_REPOSITORY / RESTIC_FROM_REPOSITORY)')
+		.option('--from-repository-file <file>', 'read the source repository location from a file (or CAIRN_FROM_REPOSITORY_FILE)')
+		.option('--from-password-file <file>', 'read the source repository password from a file (or CAIRN_FROM_PASSWORD_FILE)')
+		.option('--from-password-command <command>', 'run a command that prints the source repository password (or CAIRN_FROM_PASSWORD_COMMAND)')
+		.option('--from-option <key=value>', 'backend option of the source repository (repeatable)', collect)
+		.option('--from-profile <name>', 'use a repository profile saved by the app as the source')),
+	async (args, flags, signal) => (await import('./commands/copy.js')).runCopyCommand(args, flags, signal));
+
+	const repair = program.command('repair').description('repair a damaged repository: index, snapshots or packs');
+	const addRepairIndex = (command: Command): void => register(command
+		.option('--read-all-packs', 'read all pack files to generate a new index from scratch'),
+	async (_args, flags, signal) => (await import('./commands/repair-index.js')).runRepairIndexCommand(flags, signal));
+	addRepairIndex(repair.command('index').description('build a new index from the pack files'));
+	addRepairIndex(program.command('rebuild-index').description('build a new index from the pack files (same as `repair index`)'));
+	register(addSnapshotFilters(repair.command('snapshots').description('rewrite snapshots so they no longer refer to missing data')
+		.argument('[snapshots...]', 'snapshot IDs (or unique prefixes, or latest); default: all snapshots passing the filters')
+		.option('--forget', 'remove the original snapshots after creating new ones')
+		.option('-n, --dry-run', 'do not do anything, just print what would be done')),
+	async (args, flags, signal) => (await import('./commands/repair-snapshots.js')).runRepairSnapshotsCommand(args, flags, signal));
+	register(repair.command('packs').description('salvage the intact blobs of damaged pack files, then remove those packs')
+		.argument('[packs...]', 'IDs of the damaged pack files'),
+	async (args, flags, signal) => (await import('./commands/repair-packs.js')).runRepairPacksCommand(args, flags, signal));
+
+	register(program.command('migrate').description('list the migrations that apply, or apply the named ones (upgrade_repo_v2)')
+		.argument('[names...]', 'migrations to apply')
+		.option('-f, --force', 'apply a migration even when its check fails'),
+	async (args, flags, signal) => (await import('./commands/migrate.js')).runMigrateCommand(args, flags, signal));
+
+	register(addSnapshotFilters(program.command('rewrite').description('create new snapshots without the files matching exclude patterns')
+		.argument('[snapshots...]', 'snapshot IDs (or unique prefixes, or latest); default: all snapshots passing the filters')
+		.option('-e, --exclude <pattern>', 'exclude paths matching the pattern (repeatable)', collect)
+		.option('--exclude-file <file>', 'read exclude patterns from a file (repeatable)', collect)
+		.option('--iexclude <pattern>', 'same as --exclude but ignores the case of paths (repeatable)', collect)
+		.option('--iexclude-file <file>', 'same as --exclude-file but ignores the case of paths (repeatable)', collect)
+		.option('--forget', 'remove the original snapshots after creating new ones')
+		.option('-n, --dry-run', 'do not do anything, just print what would be done')),
+	async (args, flags, signal) => (await import('./commands/rewrite.js')).runRewriteCommand(args, flags, signal));
+
 	return program;
 }
 

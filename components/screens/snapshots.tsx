@@ -25,11 +25,13 @@ const HELP: readonly KeyHelp[] = [
 	{keys: 'b', action: 'back up'},
 	{keys: 'r', action: 'restore'},
 	{keys: 'p', action: 'retention'},
+	{keys: 'c', action: 'copy'},
 	{keys: 'Esc', action: 'repositories'},
 	{keys: 'Enter', action: 'on a source heading: fold or unfold its snapshots', more: true},
 	{keys: 's', action: 'sort: newest first, oldest first, largest first', more: true},
 	{keys: 'r', action: 'restore the whole selected snapshot', more: true},
 	{keys: 'p', action: 'retention policy: preview what it keeps and removes, then apply it', more: true},
+	{keys: 'c', action: 'copy the selected snapshot (on a source heading: all its snapshots) to another saved repository', more: true},
 	{keys: 'R', action: 'read the list again (after backups made elsewhere, e.g. by cron)', more: true},
 	{keys: 'PgUp PgDn', action: 'page up / down', more: true},
 	{keys: 'Home End', action: 'first / last (also g / G)', more: true},
@@ -169,6 +171,7 @@ export function SnapshotsScreen({session}: {session: Session}) {
 		else if (input === 'b') navigate({type: 'push', route: {name: 'backup'}});
 		else if (input === 'p') navigate({type: 'push', route: {name: 'retention'}});
 		else if (input === 'r' && selected !== undefined) navigate({type: 'push', route: {name: 'restore', snapshot: selected, includes: []}});
+		else if (input === 'c' && (selected !== undefined || current?.type === 'group')) navigate({type: 'push', route: {name: 'copy', snapshots: selected !== undefined ? [selected] : entries.filter((entry) => current?.type === 'group' && entry.groupKey === current.key).map((entry) => entry.snapshot).reverse()}});
 	});
 
 	// Keep the cursor within the list when it shrank (another filter, a folded group).

@@ -16,10 +16,11 @@ export type Route =
 	| {readonly name: 'browser'; readonly snapshot: Snapshot}
 	| {readonly name: 'restore'; readonly snapshot: Snapshot; readonly includes: readonly string[]}
 	| {readonly name: 'backup'}
-	| {readonly name: 'retention'};
+	| {readonly name: 'retention'}
+	| {readonly name: 'copy'; readonly snapshots: readonly Snapshot[]};
 
 /** The names of routes that need an open repository. */
-export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'restore', 'backup', 'retention']);
+export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'restore', 'backup', 'retention', 'copy']);
 
 /** The stack of routes; the last one is shown. Never empty. */
 export interface NavigationState {

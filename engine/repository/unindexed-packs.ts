@@ -31,7 +31,7 @@ export interface AdoptedPacks {
 }
 
 /** Size of a pack file holding exactly these blobs. */
-function computePackSize(blobs: readonly PackedBlob[]): number {
+export function computePackSize(blobs: readonly PackedBlob[]): number {
 	let size = CIPHERTEXT_OVERHEAD + LENGTH_FIELD;
 	for (const blob of blobs) size += blob.length + headerEntrySize(blob.uncompressedLength > 0);
 	return size;

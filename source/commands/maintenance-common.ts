@@ -1,0 +1,51 @@
+/**
+ * What the snapshot-changing commands (tag, rewrite, repair, copy) share: restic's snapshot
+ * filter flags and the line restic prints before working on a snapshot.
+ */
+import type {Snapshot} from '../../engine/format/snapshot.js';
+import type {SnapshotFilter} from '../../engine/retention/plan.js';
+import {parseTagList} from '../../engine/retention/policy.js';
+import {formatLocalTime} from './snapshots.js';
+
+/** restic's snapshot filter flags. */
+export interface SnapshotFilterFlags {
+	host?: string[];
+	tag?: string[];
+	path?: string[];
+}
+
+/** The filter the flags describe: hosts, tag lists (`a,b` means both), paths. */
+export function readSnapshotFilter(flags: SnapshotFilterFlags): SnapshotFilter {
+	return {hosts: flags.host, tags: flags.tag?.map(parseTagList), paths: flags.path};
+}
+
+/** `snapshot 1a2b3c4d of [/home /etc] at 2024-05-01 10:00:00)`, as restic prints it (its stray parenthesis included). */
+export function describeSnapshotLine(snapshot: Snapshot): string {
+	return `snapshot ${snapshot.id.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${formatLocalTime(snapshot.time)})`;
+}
+
+/** Splits repeated `tag[,tag]` values into one list, as restic's TagLists.Flatten. */
+export function flattenTagLists(values: readonly string[] | undefined): string[] {
+	return (values ?? []).flatMap((value) => parseTagList(value));
+}
+
+/** A printer that is silent with --quiet or --json (restic's Verbosef goes to stdout). */
+export function makeVerbose(flags: {quiet?: boolean; json?: boolean}): (text: string) => void {
+	return (text) => {
+		if (!flags.quiet && !flags.json) process.stdout.write(text);
+	};
+}
+
+/** Collects the refs that named no snapshot: restic's warning for each, and whether any was seen (exit 1 at the end). */
+export function makeUnresolvedReporter(): {onUnresolved: (ref: string, error: Error) => void; readonly count: number} {
+	let count = 0;
+	return {
+		onUnresolved: (ref, error) => {
+			count++;
+			process.stderr.write(`Ignoring "${ref}": ${error.message}\n`);
+		},
+		get count() {
+			return count;
+		},
+	};
+}
