@@ -107,9 +107,7 @@ export class ObjectStore implements Storage {
 			for await (const item of this.objects.list(root, {signal, limit: 10})) {
 				const rest = item.key.slice(root.length);
 				if (rest === STORAGE_CONFIG_NAME || rest === '') continue;
-				// Name only the first level ("data/", not every pack): a short message whatever the location holds.
-				const slash = rest.indexOf('/');
-				found.add(slash < 0 ? rest : rest.slice(0, slash + 1));
+				found.add(rest);
 				if (found.size >= 10) break;
 			}
 		});
