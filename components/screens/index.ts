@@ -12,3 +12,4 @@ export {BrowserScreen} from './browser.js';
 export {RestoreScreen} from './restore.js';
 export {BackupScreen} from './backup.js';
 export {RetentionScreen} from './retention.js';
+export {ServiceScreen} from './service.js';
