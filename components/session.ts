@@ -7,9 +7,9 @@ import {join, resolve} from 'node:path';
 import '../adapters/index.js';
 import {findAdapter, openRepositoryStorage, parseRepositoryLocation, redactLocation} from '../adapters/registry.js';
 import type {Environment} from '../adapters/options.js';
-import {isStorageError, type Storage} from '../adapters/storage.js';
-import {withRetry} from '../adapters/wrappers/retry.js';
-import {Repository, type RepositoryOptions} from '../engine/repository/repository.js';
+import {isStorageError} from '../adapters/storage.js';
+import type {Repository, RepositoryOptions} from '../engine/repository/repository.js';
+import {openRepositoryFrom, type RepositoryTarget} from '../access/open.js';
 import {listSnapshots} from '../engine/repository/snapshots.js';
 import {findCacheDirectory} from '../engine/repository/cache.js';
 import {WrongPasswordError} from '../engine/errors.js';
@@ -93,8 +93,9 @@ function readOpenOptions(profile: Profile, settings: OpenSettings): RepositoryOp
 	return {...readProfileRepositoryOptions(profile), cacheDir: findCacheDirectory({}, settings.env ?? process.env)};
 }
 
-async function openStorage(profile: Profile, settings: OpenSettings): Promise<Storage> {
-	return withRetry(await openRepositoryStorage(profile.location, readProfileOptions(profile, settings.secrets), settings.env ?? process.env), {retries: 3});
+/** Where a profile's repository is, for the shared opener (three retries: a person is waiting). */
+export function readProfileTarget(profile: Profile, settings: OpenSettings): RepositoryTarget {
+	return {location: profile.location, options: readProfileOptions(profile, settings.secrets), env: settings.env ?? process.env, retries: 3};
 }
 
 /** An open repository and what the screens share about it. */
@@ -182,24 +183,14 @@ async function loadSnapshotList(repo: Repository): Promise<SnapshotList> {
 
 /** Opens the repository of a profile. Rejects with the engine's errors (RepositoryNotFoundError, WrongPasswordError, …). */
 export async function openSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
-	const storage = await openStorage(profile, settings);
-	try {
-		return new Session(profile, await Repository.open(storage, password, readOpenOptions(profile, settings)), settings, password);
-	} catch (error) {
-		await storage.close().catch(() => undefined);
-		throw error;
-	}
+	const {repository} = await openRepositoryFrom(readProfileTarget(profile, settings), {password, repository: readOpenOptions(profile, settings)});
+	return new Session(profile, repository, settings, password);
 }
 
 /** Creates a new repository at the profile's location and opens it. */
 export async function createSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
-	const storage = await openStorage(profile, settings);
-	try {
-		return new Session(profile, await Repository.init(storage, password, readOpenOptions(profile, settings)), settings, password);
-	} catch (error) {
-		await storage.close().catch(() => undefined);
-		throw error;
-	}
+	const {repository} = await openRepositoryFrom(readProfileTarget(profile, settings), {password, repository: readOpenOptions(profile, settings), create: 'always'});
+	return new Session(profile, repository, settings, password);
 }
 
 /** The message of an error from opening a repository, in the app's words (a wrong password is not a CLI matter here). */
