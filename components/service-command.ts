@@ -4,7 +4,6 @@
  * takes the service's lock and writes the state file the screen reads (SERVICE-CONTRACT.md).
  */
 import {spawn} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
 
 /** A program and its arguments. */
 export interface ServiceCommand {
@@ -15,32 +14,8 @@ export interface ServiceCommand {
 /** Builds the command line of `cairn <args>` (e.g. `service run --once --config FILE`). */
 export type ServiceCommandBuilder = (args: readonly string[]) => ServiceCommand;
 
-/** Whether this process is a Node single executable application (then it is the CLI itself). */
-async function checkSingleExecutable(): Promise<boolean> {
-	try {
-		const sea = await import('node:sea');
-		return sea.isSea();
-	} catch {
-		return false;
-	}
-}
-
-let singleExecutable: boolean | undefined;
-
-/**
- * The command that runs the CLI with `args`: Node with dist/source/cli.js, or this executable
- * alone when cairn runs as a Node single executable. This module sits directly in
- * dist/components both as a module and inside the app's bundle, so the CLI is found next to it.
- */
-export function buildServiceCommand(args: readonly string[]): ServiceCommand {
-	if (singleExecutable === true) return {command: process.execPath, args: [...args]};
-	return {command: process.execPath, args: [fileURLToPath(new URL('../source/cli.js', import.meta.url)), ...args]};
-}
-
-/** Finds out once whether this is a single executable (call before {@link buildServiceCommand}). */
-export async function prepareServiceCommand(): Promise<void> {
-	singleExecutable ??= await checkSingleExecutable();
-}
+/** The command line of `cairn <args>` (the service's own builder: Node with dist/source/cli.js, or the single executable). */
+export {buildServiceCommand} from '../service/spawn.js';
 
 /** The arguments of "run now": everything, now, whatever the schedule and the window say. */
 export function buildRunNowArgs(configPath: string): string[] {

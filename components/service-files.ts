@@ -18,6 +18,8 @@ export interface ServiceConfigSummary {
 	readonly name: string;
 	/** Where the service writes its state for this config. */
 	readonly statePath: string;
+	/** The repository's location without secrets. */
+	readonly repository: string;
 	/** The configured paths (what a restore in place overwrites). */
 	readonly paths: readonly string[];
 	/** The snapshot a pending one-time restore will restore, when set. */
@@ -31,6 +33,8 @@ export interface ServiceConfigSummary {
 	 * closing; undefined when the config has no window (always open).
 	 */
 	describeWindow(now: Date): {open: boolean; opensAt?: Date; closesAt?: Date} | undefined;
+	/** When the schedule makes the next backup due after `lastRun`; undefined without a schedule. */
+	computeNextRun(lastRun: string | null, now: Date): Date | undefined;
 }
 
 /** A service config found for the repository list. */
@@ -54,11 +58,12 @@ export function nameServiceConfig(path: string): string {
 	return basename(path, extname(path));
 }
 
-/** Reads a config for the screen. Throws the service's error (file, line, field) when it is not valid. */
-export async function loadServiceConfigSummary(path: string, env: Readonly<Record<string, string | undefined>>): Promise<ServiceConfigSummary> {
-	const absolute = resolve(path);
-	const config = await loadServiceFile(absolute);
-	return describeServiceConfig(absolute, config, env);
+/**
+ * Reads a config for the screen. Throws the service's error (file, line, field) when the service
+ * would refuse it; `checkPermissions` false accepts a config others can read.
+ */
+export async function loadServiceConfigSummary(path: string, env: Readonly<Record<string, string | undefined>>, checkPermissions = true): Promise<ServiceConfigSummary> {
+	return describeServiceConfig(await loadServiceFile(resolve(path), env, checkPermissions));
 }
 
 /** Reads the state file: undefined when there is none yet. */
@@ -98,7 +103,7 @@ export async function discoverServiceConfigs(env: Readonly<Record<string, string
 	const candidates = [...paths].map((path) => ({path, explicit: explicit.has(path)}));
 	const found = await Promise.all(candidates.map(async ({path, explicit}): Promise<ServiceConfigEntry | undefined> => {
 		try {
-			const summary = await loadServiceConfigSummary(path, env);
+			const summary = await loadServiceConfigSummary(path, env, false);
 			const state = await readServiceStateFile(summary.statePath).catch(() => undefined);
 			return {path, name: summary.name, lastBackup: state?.last_backup ?? undefined};
 		} catch (error) {

@@ -16,7 +16,7 @@ import {useServiceStateFile} from '../ui/use-service-state.js';
 import {createServiceScreenState, isRunActive, reduceServiceScreen, sortSnapshots, type ServiceRun, type ServiceScreenState} from '../state/service.js';
 import {loadServiceConfigSummary, type ServiceConfigSummary, type ServiceState} from '../service-files.js';
 import {setRestoreSnapshotId} from '../service-link.js';
-import {buildRestoreArgs, buildRunNowArgs, buildServiceCommand, prepareServiceCommand, readLastLines, startServiceChild} from '../service-command.js';
+import {buildRestoreArgs, buildRunNowArgs, buildServiceCommand, readLastLines, startServiceChild} from '../service-command.js';
 import {fitText, formatBytes, formatDuration, formatLocalTime, formatRelativeTime, shortenId, truncateEnd, truncateStart} from '../format.js';
 
 const HELP: readonly KeyHelp[] = [
@@ -54,7 +54,7 @@ export function formatStateTime(text: string | null | undefined, now: number, fu
 	return `${formatLocalTime(date)} (${relative})`;
 }
 
-/** How long until `date`: `in 5 min`, `in 3 h`, `now`. */
+/** How long until `date`: `in 5 min`, `in 2 h 5 min`, `in 30 h`, `in 3 days`, `due now`. */
 export function formatTimeUntil(date: Date, now: number): string {
 	const seconds = Math.round((date.getTime() - now) / 1000);
 	if (seconds <= 0) return 'due now';
@@ -62,6 +62,7 @@ export function formatTimeUntil(date: Date, now: number): string {
 	const minutes = Math.floor(seconds / 60);
 	if (minutes < 60) return `in ${minutes} min`;
 	const hours = Math.floor(minutes / 60);
+	if (hours < 10) return minutes % 60 === 0 ? `in ${hours} h` : `in ${hours} h ${minutes % 60} min`;
 	if (hours < 48) return `in ${hours} h`;
 	return `in ${Math.floor(hours / 24)} days`;
 }
@@ -89,6 +90,15 @@ export function describeWindowField(config: ServiceConfigSummary | undefined, st
 	return {label: 'Window', value: window.opensAt === undefined ? 'closed' : `closed, opens ${formatLocalTime(window.opensAt)} (${formatTimeUntil(window.opensAt, now)})`, tone: 'warning'};
 }
 
+/** The next run: as the state file says, else from the config's schedule. */
+export function describeNextRun(config: ServiceConfigSummary | undefined, nextRun: string | null, lastRun: string | null, now: number): ServiceField {
+	if (nextRun !== null) return {label: 'Next run', value: formatStateTime(nextRun, now, true)};
+	if (config === undefined) return {label: 'Next run', value: '?'};
+	if (config.schedule === undefined) return {label: 'Next run', value: 'when the timer or cron line runs it (no schedule)'};
+	const next = config.computeNextRun(lastRun, new Date(now));
+	return {label: 'Next run', value: next === undefined ? config.schedule : `${formatStateTime(next.toISOString(), now, true)}, ${config.schedule}`};
+}
+
 /** The progress of a run in progress: operation, figures and percentage. */
 export function describeCurrent(state: ServiceState, now: number): string {
 	const current = state.current;
@@ -109,7 +119,7 @@ export function describeServiceFields(config: ServiceConfigSummary | undefined, 
 		{label: 'Connected', value: state.repository_connected ? 'yes' : 'no (at the last run)', tone: state.repository_connected ? undefined : 'warning'},
 		{label: 'Last backup', value: formatStateTime(state.last_backup, now)},
 		{label: 'Last status', value: state.last_status || '—'},
-		{label: 'Next run', value: state.next_run === null ? (config?.schedule === undefined ? 'when the timer or cron line runs it (no schedule)' : '—') : formatStateTime(state.next_run, now, true)},
+		describeNextRun(config, state.next_run, state.last_run?.started ?? null, now),
 		describeWindowField(config, state, now),
 		{label: 'Prune, check', value: `pruned ${formatStateTime(state.last_prune, now)}, checked ${formatStateTime(state.last_check, now)}`},
 		{label: 'Last error', value: state.last_error ?? 'none', tone: state.last_error === null ? undefined : 'error'},
@@ -215,7 +225,6 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 	}, []);
 
 	const startChild = useCallback(async (kind: 'run' | 'restore', snapshotId?: string) => {
-		await prepareServiceCommand();
 		const args = kind === 'run' ? buildRunNowArgs(configPath) : buildRestoreArgs(configPath);
 		const command = (context.buildServiceCommand ?? buildServiceCommand)(args);
 		const child = startServiceChild(command, env, cwd);
@@ -312,6 +321,8 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 		if (config?.restoreSnapshotId !== undefined) push({label: 'Restore set', value: `restore_snapshot_id ${shortenId(config.restoreSnapshotId)}: the next run restores it in place`, tone: 'warning'});
 		if (screen.state === null) {
 			push({label: 'State', value: 'no state file yet: the service has not run with this config', tone: 'warning'});
+			if (config !== undefined) push({label: 'Repository', value: config.repository});
+			push(describeNextRun(config, null, null, now));
 			push(describeWindowField(config, null, now));
 			push({label: '', value: 'Press r to run it now (back up at once).'});
 		} else if (state !== undefined) {

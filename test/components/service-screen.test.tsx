@@ -3,7 +3,7 @@
  * and follows it live while the service writes it; "run now" starts a child process and reports
  * its exit.
  */
-import {chmod, mkdir, rename, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, readFile, rename, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../components/app.js';
@@ -39,9 +39,29 @@ async function createServiceEnvironment(): Promise<{environment: TestEnvironment
 	return {environment: created, configPath, statePath, dataPath};
 }
 
-/** A service config backing up `dataPath` to a local repository at `repoPath`. */
-function serviceConfigText(repoPath: string, dataPath: string, statePath: string): string {
-	return JSON.stringify({enabled: true, repository_password: 'not-shown-anywhere', backend: {type: 'local', location: repoPath}, paths: [dataPath], state_file: statePath}, null, 2) + '\n';
+/**
+ * A service config backing up `dataPath` to a local repository at `repoPath`, with a daily
+ * maintenance window that opens two hours from now (so it is closed while the test runs).
+ */
+export function serviceConfigText(repoPath: string, dataPath: string, statePath: string, now = new Date()): string {
+	const opens = new Date(now.getTime() + 2 * 3600_000);
+	const closes = new Date(now.getTime() + 3 * 3600_000);
+	return [
+		'# The NAS, backed up every night.',
+		'enabled: true',
+		'repository_password: not-shown-anywhere',
+		'backend:',
+		'  type: local',
+		`  location: ${repoPath}`,
+		'paths:',
+		`  - ${dataPath}`,
+		'schedule: "@daily"',
+		'maintenance_windows:',
+		`  - {start_hour: ${opens.getHours()}, start_minute: ${opens.getMinutes()}, end_hour: ${closes.getHours()}, end_minute: ${closes.getMinutes()}}`,
+		`state_file: ${statePath}`,
+		'restore_snapshot_id: ""  # set by the app for a one-time restore',
+		'',
+	].join('\n');
 }
 
 /** A state as the service writes it, with `changes` applied. */
@@ -86,12 +106,15 @@ describe('Service screen', () => {
 		const list = await waitForFrame(app.lastFrame, '1 service config');
 		expect(list).toContain('2 saved repositories, 1 service config');
 		expect(list).toMatch(/nas\s+Service config/);
+		expect(list).not.toContain('notes');
 		checkFrameFits(list, SMALL);
 
 		await press(app.stdin, KEYS.down, KEYS.down, KEYS.enter);
 		const empty = await waitForFrame(app.lastFrame, 'no state file yet');
 		expect(empty).toContain('cairn › Service: nas');
 		expect(empty).toContain('Press r to run it now');
+		expect(empty).toMatch(/Next run\s+\d{4}-\d\d-\d\d \d\d:\d\d \(due now\), @daily/);
+		expect(empty).toMatch(/Window\s+closed, opens \d{4}-\d\d-\d\d \d\d:\d\d \(in [12] h( \d+ min)?\)/);
 		expect(empty).toContain(setup.configPath.slice(-20));
 		expect(empty).not.toContain('not-shown-anywhere');
 		checkFrameFits(empty, SMALL);
@@ -116,10 +139,10 @@ describe('Service screen', () => {
 		}));
 		await waitForFrame(app.lastFrame, '85%');
 		const finished = new Date(Date.now() - 2000).toISOString();
-		const next = new Date(Date.now() + 3 * 3600_000 + 60_000).toISOString();
+		const next = new Date(Date.now() + 3 * 3600_000 + 5 * 60_000).toISOString();
 		await writeState(setup.statePath, makeState(setup.configPath, {
 			last_backup: finished, last_status: 'backup done: 30 files new, 10.0 MiB added', next_run: next,
-			window: {open: false, opens_at: next, closes_at: null}, last_error: 'after_backup hook failed: exit 2',
+			last_error: 'after_backup hook failed: exit 2',
 			available_snapshots: [
 				{id: 'a1b2c3d4'.repeat(8), time: finished, size: 10 * 1024 * 1024, source: setup.dataPath, description: 'host nas'},
 				{id: 'f0e1d2c3'.repeat(8), time: new Date(Date.now() - 86_400_000 * 3).toISOString(), size: 9 * 1024 * 1024, source: setup.dataPath, description: 'host nas'},
@@ -127,7 +150,7 @@ describe('Service screen', () => {
 		}));
 		const done = await waitForFrame(app.lastFrame, 'backup done: 30 files new');
 		expect(done).toMatch(/In progress\s+no/);
-		expect(done).toMatch(/Next run\s+\d{4}-\d\d-\d\d \d\d:\d\d \(in 3 h\)/);
+		expect(done).toMatch(/Next run\s+\d{4}-\d\d-\d\d \d\d:\d\d \(in 3 h [45] min\)/);
 		expect(done).toMatch(/Window\s+closed, opens/);
 		expect(done).toContain('after_backup hook failed: exit 2');
 		expect(done).toContain('Snapshots (2), newest first');
@@ -176,5 +199,119 @@ describe('Service screen', () => {
 		const configLine = lines.find((line) => line.includes('Config'))!;
 		expect(configLine).toContain('Snapshots (1), newest first');
 		expect(frame).toContain('0123abcd');
+	});
+});
+
+/**
+ * A stand-in for `cairn service run` (the command builder of the app points at it): it records its
+ * arguments, writes the state file as the service does, and exits as FAKE_MODE says.
+ */
+const FAKE_SERVICE = `
+import {appendFileSync, existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+const args = process.argv.slice(2);
+appendFileSync(process.env.FAKE_LOG, JSON.stringify(args) + '\\n');
+const state = JSON.parse(process.env.FAKE_STATE_TEMPLATE);
+const write = (changes) => {
+	writeFileSync(process.env.FAKE_STATE + '.tmp', JSON.stringify({...state, ...changes, updated: new Date().toISOString()}));
+	renameSync(process.env.FAKE_STATE + '.tmp', process.env.FAKE_STATE);
+};
+const mode = process.env.FAKE_MODE;
+if (mode === 'fail') {
+	process.stderr.write('opening the repository\\nerror: cannot back up: the repository is locked by pid 4242 on nas\\n');
+	process.exit(3);
+}
+const config = readFileSync(args[args.indexOf('--config') + 1], 'utf8');
+const restoring = /restore_snapshot_id: "?([0-9a-f]+)/.exec(config)?.[1];
+write({in_progress: true, progress: 50, last_status: 'backup running', current: {operation: restoring ? 'restore' : 'backup', started: new Date().toISOString(), pid: process.pid, files_done: 7}});
+while (!existsSync(process.env.FAKE_GO)) await new Promise((r) => setTimeout(r, 20));
+write({in_progress: false, progress: 100, current: null, last_backup: new Date().toISOString(), last_status: restoring ? 'restore of ' + restoring.slice(0, 8) + ' done' : 'backup done: 7 files new'});
+`;
+
+describe('Service screen runs', () => {
+	it('runs the service now as a child process, shows its progress from the state file, and reports a failure with the end of its stderr', async () => {
+		const setup = await createServiceEnvironment();
+		environment = setup.environment;
+		const script = join(environment.root, 'fake-service.mjs');
+		await writeFile(script, FAKE_SERVICE);
+		const log = join(environment.root, 'args.log');
+		const go = join(environment.root, 'go');
+		const when = new Date(Date.now() - 86_400_000).toISOString();
+		const template = makeState(setup.configPath, {available_snapshots: [{id: 'abcdef01'.repeat(8), time: when, size: 2048, source: setup.dataPath, description: ''}], last_backup: when, last_status: 'backup done: 1 file new'});
+		await writeState(setup.statePath, template);
+		Object.assign(environment.env, {FAKE_LOG: log, FAKE_GO: go, FAKE_STATE: setup.statePath, FAKE_STATE_TEMPLATE: JSON.stringify(template), FAKE_MODE: 'ok'});
+		const serviceCommand = (args: readonly string[]) => ({command: process.execPath, args: [script, ...args]});
+		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
+		cleanup = app.cleanup;
+		await waitForFrame(app.lastFrame, '1 service config');
+		await press(app.stdin, KEYS.end, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'backup done: 1 file new');
+
+		await press(app.stdin, 'r');
+		const running = await waitForFrame(app.lastFrame, '50%');
+		expect(running).toMatch(/This run\s+Run now: running \(pid \d+/);
+		expect(running).toContain('backup, 7 files');
+		checkFrameFits(running, SMALL);
+		// A second run is refused while the first goes on.
+		await press(app.stdin, 'r');
+		await waitForFrame(app.lastFrame, 'A run started here is still going');
+		await writeFile(go, '');
+		const done = await waitForFrame(app.lastFrame, 'Run now: finished after');
+		expect(done).toContain('(exit 0)');
+		expect(done).toContain('backup done: 7 files new');
+		const calls = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
+		expect(calls).toEqual([['service', 'run', '--once', '--force', '--config', setup.configPath]]);
+
+		// A failing run: the exit code and the end of its stderr.
+		environment.env.FAKE_MODE = 'fail';
+		cleanup();
+		const again = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
+		cleanup = again.cleanup;
+		await waitForFrame(again.lastFrame, '1 service config');
+		await press(again.stdin, KEYS.end, KEYS.enter);
+		await waitForFrame(again.lastFrame, 'Snapshots (1)');
+		await press(again.stdin, 'r');
+		const failed = await waitForFrame(again.lastFrame, 'failed with exit code 3');
+		expect(failed).toContain('error: cannot back up: the repository is locked by pid 4242');
+		expect(failed).toContain('opening the repository');
+		checkFrameFits(failed, SMALL);
+	});
+
+	it('restores a snapshot in place after two confirmations: sets restore_snapshot_id (comments kept) and runs the service without --force', async () => {
+		const setup = await createServiceEnvironment();
+		environment = setup.environment;
+		const script = join(environment.root, 'fake-service.mjs');
+		await writeFile(script, FAKE_SERVICE);
+		const log = join(environment.root, 'args.log');
+		const go = join(environment.root, 'go');
+		await writeFile(go, '');
+		const id = '5eed5eed'.repeat(8);
+		const when = new Date(Date.now() - 86_400_000).toISOString();
+		const template = makeState(setup.configPath, {available_snapshots: [{id, time: when, size: 2048, source: setup.dataPath, description: ''}], last_backup: when, last_status: 'backup done: 1 file new'});
+		await writeState(setup.statePath, template);
+		Object.assign(environment.env, {FAKE_LOG: log, FAKE_GO: go, FAKE_STATE: setup.statePath, FAKE_STATE_TEMPLATE: JSON.stringify(template), FAKE_MODE: 'ok'});
+		const serviceCommand = (args: readonly string[]) => ({command: process.execPath, args: [script, ...args]});
+		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
+		cleanup = app.cleanup;
+		await waitForFrame(app.lastFrame, '1 service config');
+		await press(app.stdin, KEYS.end, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'Snapshots (1)');
+		await press(app.stdin, 's', KEYS.enter);
+		await waitForFrame(app.lastFrame, 'Restore snapshot 5eed5eed');
+		await press(app.stdin, 'y');
+		await waitForFrame(app.lastFrame, 'Second confirmation');
+		expect(await readFile(setup.configPath, 'utf8')).toContain('restore_snapshot_id: ""');
+		await press(app.stdin, 'y');
+		const done = await waitForFrame(app.lastFrame, 'Restore of 5eed5eed: finished after');
+		expect(done).toContain('restore of 5eed5eed done');
+		const config = await readFile(setup.configPath, 'utf8');
+		expect(config).toMatch(new RegExp(`^restore_snapshot_id: "?${id}"? # set by the app for a one-time restore$`, 'm'));
+		expect(config).toContain('# The NAS, backed up every night.');
+		const calls = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
+		expect(calls).toEqual([['service', 'run', '--once', '--config', setup.configPath]]);
+		// The field stays set (the stand-in does not clear it, as a failed restore would not): shown, and run now refuses.
+		const pending = await waitForFrame(app.lastFrame, 'the next run restores it in place');
+		expect(pending).toContain('Restore set');
+		await press(app.stdin, 'r');
+		await waitForFrame(app.lastFrame, 'restore_snapshot_id 5eed5eed is set: a run would restore it');
 	});
 });
