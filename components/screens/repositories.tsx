@@ -120,6 +120,11 @@ export function RepositoriesScreen() {
 			setConfirmRemove(false);
 			return;
 		}
+		// Reached from the welcome screen (service configs without a saved profile): Esc goes back.
+		if (key.escape) {
+			navigate({type: 'pop'});
+			return;
+		}
 		const move = readListMove(input, key);
 		if (move !== undefined) {
 			setList(moveList(list, move, view));
