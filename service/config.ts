@@ -125,7 +125,7 @@ export class ServiceConfigError extends Error {
 
 	constructor(file: string, issues: readonly ConfigIssue[]) {
 		const lines = issues.map((issue) => `${file}${issue.line === null ? '' : `:${issue.line}`}: ${issue.field === '' ? '' : `${issue.field}: `}${issue.message}`);
-		super(lines.length === 1 ? lines[0]! : `the config has ${lines.length} problems:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
+		super(lines.length === 1 ? lines[0]! : `${file}: ${lines.length} problems:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
 		this.file = file;
 		this.issues = issues;
 		this.line = issues[0]?.line ?? null;
@@ -674,7 +674,7 @@ export async function loadServiceConfig(path: string, options: LoadOptions = {})
 	const lines = new LineCounter();
 	const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true});
 	if (doc.errors.length > 0) {
-		throw new ServiceConfigError(file, doc.errors.map((error) => ({line: error.linePos?.[0]?.line ?? null, field: '', message: `not valid YAML: ${error.message.split('\n')[0]}`})));
+		throw new ServiceConfigError(file, doc.errors.map((error) => ({line: error.linePos?.[0]?.line ?? (error.pos?.[0] !== undefined ? lines.linePos(error.pos[0]).line : null), field: '', message: `not valid YAML: ${error.message.split('\n')[0]}`})));
 	}
 	const raw: unknown = doc.toJS();
 	if (!isRecord(raw)) return fail('', `expected a mapping of fields (enabled, backend, paths, …), found ${raw === undefined || raw === null ? 'an empty file' : describeType(raw)}`, 1);

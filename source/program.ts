@@ -225,6 +225,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--until <date>', 'lock until this date, e.g. 2030-01-31'),
 	async (args, flags, signal) => (await import('./commands/retention.js')).runRetention(args[0]!, flags, signal));
 
+	// `cairn service …` (source/service.ts): cli.tsx hands it over before this parser runs; this entry lists it in --help.
+	program.command('service').description('the unattended service: run on a schedule, run --once, status, install (see docs/service.md)')
+		.argument('[args...]', 'run [--once] [--force] | status [--json] | install [--systemd|--cron] [--dry-run], with --config FILE')
+		.helpOption(false).allowUnknownOption()
+		.action(async (args: string[]) => {
+			setExit(await (await import('./service.js')).runService(args));
+		});
+
 	return program;
 }
 
