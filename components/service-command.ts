@@ -17,14 +17,20 @@ export type ServiceCommandBuilder = (args: readonly string[]) => ServiceCommand;
 /** The command line of `cairn <args>` (the service's own builder: Node with dist/source/cli.js, or the single executable). */
 export {buildServiceCommand} from '../service/spawn.js';
 
-/** The arguments of "run now": everything, now, whatever the schedule and the window say. */
-export function buildRunNowArgs(configPath: string): string[] {
-	return ['service', 'run', '--once', '--force', '--config', configPath];
+/**
+ * The arguments of "run now": every job, now, whatever the schedule says (`--force`); with
+ * `ignoreWindow`, also outside the maintenance windows (asked first on the screen).
+ */
+export function buildRunNowArgs(configPath: string, ignoreWindow = false): string[] {
+	return ['service', 'run', '--once', '--force', ...(ignoreWindow ? ['--ignore-window'] : []), '--config', configPath];
 }
 
-/** The arguments of the run that does the one-time restore set in the config. */
+/**
+ * The arguments of the run that does the one-time restore set in the config. A person asked for
+ * it (and confirmed twice), so it runs now even outside the maintenance windows.
+ */
 export function buildRestoreArgs(configPath: string): string[] {
-	return ['service', 'run', '--once', '--config', configPath];
+	return ['service', 'run', '--once', '--ignore-window', '--config', configPath];
 }
 
 /** How a child run ended. */

@@ -23,7 +23,7 @@ const HELP: readonly KeyHelp[] = [
 	{keys: 'r', action: 'run now'},
 	{keys: 's', action: 'restore a snapshot'},
 	{keys: 'Esc', action: 'back'},
-	{keys: 'r', action: 'run now: back up (and prune/check when due) at once, whatever the schedule and window say', more: true},
+	{keys: 'r', action: 'run now: back up (and prune/check when due) at once, whatever the schedule says (asks when the window is closed)', more: true},
 	{keys: 's', action: 'restore a snapshot in place: pick one, confirm twice; a safety snapshot is taken first', more: true},
 	{keys: 'l', action: 'read the config and the state file again', more: true},
 	{keys: '↑↓ Enter', action: 'in the snapshot list: move, choose', more: true},
@@ -116,7 +116,7 @@ export function describeCurrent(state: ServiceState, now: number): string {
 export function describeServiceFields(config: ServiceConfigSummary | undefined, state: ServiceState, now: number, isAlive: (pid: number) => boolean = checkProcessAlive): ServiceField[] {
 	const fields: ServiceField[] = [
 		{label: 'Repository', value: state.repository},
-		{label: 'Connected', value: state.repository_connected ? 'yes' : 'no (at the last run)', tone: state.repository_connected ? undefined : 'warning'},
+		{label: 'Connected', value: state.repository_connected ? 'yes' : 'no', tone: state.repository_connected ? undefined : 'warning'},
 		{label: 'Last backup', value: formatStateTime(state.last_backup, now)},
 		{label: 'Last status', value: state.last_status || '—'},
 		describeNextRun(config, state.next_run, state.last_run?.started ?? null, now),
@@ -136,11 +136,13 @@ export function describeServiceFields(config: ServiceConfigSummary | undefined, 
 	return fields;
 }
 
-/** The line about the run started from this screen. */
-export function describeRun(run: ServiceRun, now: number): ServiceField {
+/** The line about the run started from this screen (`state`: the state file, to tell a run that did nothing). */
+export function describeRun(run: ServiceRun, now: number, state?: ServiceState): ServiceField {
 	const what = run.kind === 'restore' ? `Restore of ${shortenId(run.snapshotId ?? '')}` : 'Run now';
 	if (run.exit === undefined) return {label: 'This run', value: `${what}: running (pid ${run.pid ?? '?'}, ${formatDuration(Math.max(0, (now - run.started) / 1000))})`};
 	const took = formatDuration(Math.max(0, (run.exit.finished - run.started) / 1000));
+	const lastRun = state?.last_run;
+	if (run.exit.code === 0 && lastRun?.result === 'skipped' && Date.parse(lastRun.started) >= run.started - 1000) return {label: 'This run', value: `${what}: nothing done (exit 0): ${state!.last_status}`, tone: 'warning'};
 	if (run.exit.code === 0) return {label: 'This run', value: `${what}: finished after ${took} (exit 0)`, tone: 'success'};
 	const how = run.exit.code === null ? (run.exit.signal === null ? 'could not start' : `stopped by ${run.exit.signal}`) : `failed with exit code ${run.exit.code}`;
 	return {label: 'This run', value: `${what}: ${how} after ${took}`, tone: 'error'};
@@ -224,8 +226,8 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 		return () => clearInterval(timer);
 	}, []);
 
-	const startChild = useCallback(async (kind: 'run' | 'restore', snapshotId?: string) => {
-		const args = kind === 'run' ? buildRunNowArgs(configPath) : buildRestoreArgs(configPath);
+	const startChild = useCallback(async (kind: 'run' | 'restore', snapshotId?: string, ignoreWindow = false) => {
+		const args = kind === 'run' ? buildRunNowArgs(configPath, ignoreWindow) : buildRestoreArgs(configPath);
 		const command = (context.buildServiceCommand ?? buildServiceCommand)(args);
 		const child = startServiceChild(command, env, cwd);
 		safeDispatch({type: 'run-started', kind, pid: child.pid, started: Date.now(), snapshotId});
@@ -246,6 +248,12 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 
 	useScreenKeys((input, key) => {
 		const mode = screen.mode;
+		if (mode.name === 'window') {
+			dispatch({type: 'back'});
+			if (input === 'y' || input === 'Y') void startChild('run', undefined, true);
+			else dispatch({type: 'notice', text: 'Not run: the service backs up when the window opens.'});
+			return;
+		}
 		if (mode.name === 'confirm') {
 			if (input === 'y' || input === 'Y') {
 				if (mode.step === 1) dispatch({type: 'confirm'});
@@ -284,7 +292,11 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 			else if (running) dispatch({type: 'notice', text: 'A run started here is still going: wait for it to end.'});
 			else if (otherRun !== undefined) dispatch({type: 'notice', text: `The service is running already (pid ${otherRun}): wait for it to end.`});
 			else if (input === 'r' && config.restoreSnapshotId !== undefined) dispatch({type: 'notice', text: `restore_snapshot_id ${shortenId(config.restoreSnapshotId)} is set: a run would restore it. Press s to restore (with confirmations) or clear the field.`});
-			else if (input === 'r') void startChild('run');
+			else if (input === 'r') {
+				const window = config.describeWindow(new Date());
+				if (window !== undefined && !window.open) dispatch({type: 'ask-window', opensAt: window.opensAt?.getTime()});
+				else void startChild('run');
+			}
 			else dispatch({type: 'open-picker'});
 		}
 	});
@@ -294,7 +306,10 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 
 	// The status line: a confirmation, a notice, a problem reading the state, or a summary.
 	let status: StatusMessage;
-	if (screen.mode.name === 'confirm') {
+	if (screen.mode.name === 'window') {
+		const opens = screen.mode.opensAt === undefined ? '' : ` until ${formatLocalTime(new Date(screen.mode.opensAt))}`;
+		status = {text: `Window closed${opens}: back up anyway? y = yes, other keys = no`, tone: 'warning'};
+	} else if (screen.mode.name === 'confirm') {
 		status = screen.mode.step === 1
 			? {text: `Restore ${shortenId(screen.mode.snapshotId)} in place? y = continue (one more question), other keys = cancel`, tone: 'warning'}
 			: {text: 'y = overwrite now, other keys = cancel', tone: 'error'};
@@ -339,7 +354,7 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 			}
 		} else if (config !== undefined) push({label: 'State', value: 'reading…'});
 		if (screen.run !== undefined) {
-			push(describeRun(screen.run, now));
+			push(describeRun(screen.run, now, state));
 			if (screen.run.exit !== undefined && screen.run.exit.code !== 0) {
 				for (const line of readLastLines(screen.run.exit.stderrTail, 3)) push({label: '', value: line, tone: 'error'});
 			}
@@ -361,6 +376,7 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 				...paths.map((path) => `  ${path}`),
 				'Files that are not in the snapshot are removed.',
 				'They are kept in the safety snapshot (tag "safety") taken just before.',
+				...(config?.describeWindow(new Date(now))?.open === false ? ['The maintenance window is closed: the restore runs now all the same.'] : []),
 			];
 		return (
 			<ScreenFrame title={title} help={[{keys: 'y', action: 'yes'}, {keys: 'other', action: 'cancel'}]} status={status}>

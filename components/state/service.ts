@@ -21,6 +21,8 @@ export interface ServiceRun {
 export type ServiceMode =
 	| {readonly name: 'view'}
 	| {readonly name: 'pick'; readonly cursor: number; readonly offset: number}
+	/** "Run now" while the maintenance window is closed: run anyway (`--ignore-window`)? */
+	| {readonly name: 'window'; readonly opensAt?: number}
 	| {readonly name: 'confirm'; readonly step: 1 | 2; readonly snapshotId: string; readonly cursor: number; readonly offset: number};
 
 /** The screen's state. */
@@ -48,6 +50,7 @@ export type ServiceAction =
 	| {readonly type: 'run-started'; readonly kind: 'run' | 'restore'; readonly pid: number | undefined; readonly started: number; readonly snapshotId?: string}
 	| {readonly type: 'run-exited'; readonly code: number | null; readonly signal: string | null; readonly stderrTail: string; readonly finished: number}
 	| {readonly type: 'open-picker'}
+	| {readonly type: 'ask-window'; readonly opensAt?: number}
 	| {readonly type: 'move'; readonly cursor: number; readonly rows: number}
 	| {readonly type: 'choose'}
 	| {readonly type: 'confirm'}
@@ -93,6 +96,8 @@ export function reduceServiceScreen(state: ServiceScreenState, action: ServiceAc
 		case 'run-exited':
 			if (state.run === undefined || state.run.exit !== undefined) return state;
 			return {...state, run: {...state.run, exit: {code: action.code, signal: action.signal, stderrTail: action.stderrTail, finished: action.finished}}};
+		case 'ask-window':
+			return state.mode.name === 'view' ? {...state, mode: {name: 'window', opensAt: action.opensAt}, notice: undefined} : state;
 		case 'open-picker':
 			if (state.mode.name !== 'view') return state;
 			if (sortSnapshots(state.state).length === 0) return {...state, notice: 'No snapshot to restore: the state file lists none yet.'};
@@ -114,7 +119,7 @@ export function reduceServiceScreen(state: ServiceScreenState, action: ServiceAc
 			return {...state, mode: {...state.mode, step: 2}};
 		case 'back':
 			if (state.mode.name === 'confirm') return {...state, mode: {name: 'pick', cursor: state.mode.cursor, offset: state.mode.offset}};
-			if (state.mode.name === 'pick') return {...state, mode: {name: 'view'}};
+			if (state.mode.name === 'pick' || state.mode.name === 'window') return {...state, mode: {name: 'view'}};
 			return state;
 		case 'notice':
 			return {...state, notice: action.text};

@@ -4,7 +4,8 @@
  * its exit.
  */
 import {chmod, mkdir, readFile, rename, writeFile} from 'node:fs/promises';
-import {join} from 'node:path';
+import {existsSync} from 'node:fs';
+import {join, resolve} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../components/app.js';
 import type {ServiceState} from '../../components/service-files.js';
@@ -171,6 +172,7 @@ describe('Service screen', () => {
 		expect(second).toContain(setup.dataPath);
 		expect(second).toContain('Files that are not in the snapshot are removed.');
 		expect(second).toContain('They are kept in the safety snapshot');
+		expect(second).toContain('The maintenance window is closed: the restore runs now all the same.');
 		checkFrameFits(second, SMALL);
 		await press(app.stdin, 'n');
 		await waitForFrame(app.lastFrame, 'Restore cancelled: nothing was changed.');
@@ -246,7 +248,14 @@ describe('Service screen runs', () => {
 		await press(app.stdin, KEYS.end, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'backup done: 1 file new');
 
+		// The config's window is closed: run now asks first.
 		await press(app.stdin, 'r');
+		const question = await waitForFrame(app.lastFrame, 'back up anyway? y = yes, other keys = no');
+		expect(question).toMatch(/Window closed until \d{4}-\d\d-\d\d \d\d:\d\d/);
+		await press(app.stdin, 'n');
+		await waitForFrame(app.lastFrame, 'Not run: the service backs up when the window opens.');
+		expect(existsSync(log)).toBe(false);
+		await press(app.stdin, 'r', 'y');
 		const running = await waitForFrame(app.lastFrame, '50%');
 		expect(running).toMatch(/This run\s+Run now: running \(pid \d+/);
 		expect(running).toContain('backup, 7 files');
@@ -259,7 +268,7 @@ describe('Service screen runs', () => {
 		expect(done).toContain('(exit 0)');
 		expect(done).toContain('backup done: 7 files new');
 		const calls = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
-		expect(calls).toEqual([['service', 'run', '--once', '--force', '--config', setup.configPath]]);
+		expect(calls).toEqual([['service', 'run', '--once', '--force', '--ignore-window', '--config', setup.configPath]]);
 
 		// A failing run: the exit code and the end of its stderr.
 		environment.env.FAKE_MODE = 'fail';
@@ -269,7 +278,7 @@ describe('Service screen runs', () => {
 		await waitForFrame(again.lastFrame, '1 service config');
 		await press(again.stdin, KEYS.end, KEYS.enter);
 		await waitForFrame(again.lastFrame, 'Snapshots (1)');
-		await press(again.stdin, 'r');
+		await press(again.stdin, 'r', 'y');
 		const failed = await waitForFrame(again.lastFrame, 'failed with exit code 3');
 		expect(failed).toContain('error: cannot back up: the repository is locked by pid 4242');
 		expect(failed).toContain('opening the repository');
@@ -307,11 +316,69 @@ describe('Service screen runs', () => {
 		expect(config).toMatch(new RegExp(`^restore_snapshot_id: "?${id}"? # set by the app for a one-time restore$`, 'm'));
 		expect(config).toContain('# The NAS, backed up every night.');
 		const calls = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
-		expect(calls).toEqual([['service', 'run', '--once', '--config', setup.configPath]]);
+		expect(calls).toEqual([['service', 'run', '--once', '--ignore-window', '--config', setup.configPath]]);
 		// The field stays set (the stand-in does not clear it, as a failed restore would not): shown, and run now refuses.
 		const pending = await waitForFrame(app.lastFrame, 'the next run restores it in place');
 		expect(pending).toContain('Restore set');
 		await press(app.stdin, 'r');
 		await waitForFrame(app.lastFrame, 'restore_snapshot_id 5eed5eed is set: a run would restore it');
 	});
+});
+
+describe('Service screen with the real service', () => {
+	const ROOT = resolve(import.meta.dirname, '..', '..');
+	const CLI = join(ROOT, 'dist', 'source', 'cli.js');
+	// The built CLI (npm run build), as the app starts it: this Node with dist/source/cli.js.
+	const builtCli = (args: readonly string[]) => ({command: process.execPath, args: [CLI, ...args]});
+
+	it('runs the built CLI now against a local repository, twice, then restores the older snapshot in place through the service', async () => {
+		expect(existsSync(CLI), 'npm run build first').toBe(true);
+		const setup = await createServiceEnvironment();
+		environment = setup.environment;
+		await writeFile(join(setup.dataPath, 'a.txt'), 'first version\n');
+		await writeFile(join(setup.dataPath, 'b.txt'), 'kept\n');
+		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={5000} statePollMs={100} serviceCommand={builtCli} />, SMALL);
+		cleanup = app.cleanup;
+		await waitForFrame(app.lastFrame, '1 service config');
+		await press(app.stdin, KEYS.end, KEYS.enter);
+		await waitForFrame(app.lastFrame, 'no state file yet');
+
+		// Run now (the window is closed: y runs anyway): the service creates the repository and backs up.
+		await press(app.stdin, 'r', 'y');
+		const first = await waitForFrame(app.lastFrame, /Run now: finished after .* \(exit 0\)/, 60_000);
+		await waitForFrame(app.lastFrame, 'Snapshots (1)');
+		expect(first).not.toContain('not-shown-anywhere');
+		const firstState = JSON.parse(await readFile(setup.statePath, 'utf8')) as ServiceState;
+		const older = firstState.available_snapshots[0]!.id;
+
+		await writeFile(join(setup.dataPath, 'a.txt'), 'second version\n');
+		await writeFile(join(setup.dataPath, 'c.txt'), 'added later\n');
+		await press(app.stdin, 'r', 'y');
+		const second = await waitForFrame(app.lastFrame, 'Snapshots (2)', 60_000);
+		await waitForFrame(app.lastFrame, /Run now: finished after .* \(exit 0\)/, 60_000);
+		expect(second).toMatch(/Last status\s+backup done/);
+		checkFrameFits(second, SMALL);
+
+		// Restore the older one (second row, newest first) in place.
+		await press(app.stdin, 's', KEYS.down, KEYS.enter);
+		await waitForFrame(app.lastFrame, `Restore snapshot ${older.slice(0, 8)}`);
+		await press(app.stdin, 'y');
+		await waitForFrame(app.lastFrame, 'Second confirmation');
+		await press(app.stdin, 'y');
+		const restored = await waitForFrame(app.lastFrame, new RegExp(`Restore of ${older.slice(0, 8)}: finished after .* \\(exit 0\\)`), 60_000);
+		const state = JSON.parse(await readFile(setup.statePath, 'utf8')) as ServiceState;
+		expect(state.restore?.result).toBe('success');
+		expect(state.restore?.safety_snapshot_id).toMatch(/^[0-9a-f]{64}$/);
+		// The paths are as the snapshot has them: the later file is gone (it is in the safety snapshot).
+		expect(await readFile(join(setup.dataPath, 'a.txt'), 'utf8')).toBe('first version\n');
+		expect(await readFile(join(setup.dataPath, 'b.txt'), 'utf8')).toBe('kept\n');
+		expect(existsSync(join(setup.dataPath, 'c.txt'))).toBe(false);
+		// The service cleared the field, keeping the comments; the screen read the config again.
+		const config = await readFile(setup.configPath, 'utf8');
+		expect(config).toMatch(/^restore_snapshot_id: ""\s+# set by the app for a one-time restore$/m);
+		expect(config).toContain('# The NAS, backed up every night.');
+		const after = await waitForFrame(app.lastFrame, /Restore\s+\w{8}: success/);
+		expect(after).not.toContain('Restore set');
+		expect(restored).not.toContain('not-shown-anywhere');
+	}, 120_000);
 });

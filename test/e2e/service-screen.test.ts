@@ -1,7 +1,8 @@
 /**
  * End to end: the built program in a real terminal (tmux, 80×24) reaches the Service screen of a
  * service config when no repository is saved yet (a NAS set up for the unattended service only),
- * shows its state, follows a change of the state file, and goes back and quits cleanly.
+ * shows its state, follows a change of the state file, runs the service now (the real CLI, found
+ * by the app's bundle), and goes back and quits cleanly.
  */
 import {execFile} from 'node:child_process';
 import {existsSync} from 'node:fs';
@@ -134,6 +135,22 @@ describe('the Service screen in a terminal', () => {
 		await writeState(statePath, {...state, in_progress: true, progress: 62, last_status: 'backup running', current: {operation: 'backup', started: new Date().toISOString(), pid: process.pid, files_done: 3, bytes_done: 9000, bytes_total: 12_288}});
 		const running = await waitForPane('62%');
 		expect(running).toContain('backup, 3 files, 8.79 KiB of 12.0 KiB');
+
+		// While the service runs (the state names a live process), run now is refused.
+		await keys('r');
+		await waitForPane(`The service is running already (pid ${process.pid})`);
+
+		// The backup ended; run now starts the real service (the CLI found next to the app's bundle),
+		// which creates the repository and backs up the data.
+		await writeFile(join(data, 'file.txt'), 'backed up from the Service screen\n');
+		await writeState(statePath, {...state, last_status: 'backup done: 4 files new, 12.0 KiB added'});
+		await waitForPane(/In progress\s+no/);
+		await keys('r');
+		const ran = await waitForPane(/Run now: finished after \d+:\d\d \(exit 0\)/, 60_000);
+		expect(ran).toMatch(/Last status\s+backup done: snapshot [0-9a-f]{8}, 1 files? new/);
+		expect(ran).toContain('Snapshots (1), newest first');
+		expect(ran).not.toContain('c0ffee00');
+		expect(existsSync(join(dir, 'repo', 'config'))).toBe(true);
 
 		await keys('Escape');
 		await waitForPane('0 saved repositories, 1 service config');
