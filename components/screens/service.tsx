@@ -215,7 +215,7 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 	}, [configPath, env, safeDispatch]);
 	useEffect(loadConfig, [loadConfig]);
 
-	useServiceStateFile(screen.config?.statePath, {
+	const readStateNow = useServiceStateFile(screen.config?.statePath, {
 		onState: (state) => safeDispatch({type: 'state-read', state}),
 		onError: (error) => safeDispatch({type: 'state-failed', error}),
 	}, context.statePollMs);
@@ -234,10 +234,12 @@ export function ServiceScreen({configPath}: ServiceScreenProps) {
 		const untrack = trackOperation({cancel: () => child.stop(), done: child.exited});
 		const exit = await child.exited;
 		untrack();
+		// The child's last write to the state file is shown together with its exit.
+		await readStateNow().catch(() => undefined);
 		safeDispatch({type: 'run-exited', code: exit.code, signal: exit.signal, stderrTail: exit.stderrTail, finished: Date.now()});
 		// The run may have cleared restore_snapshot_id: read the config again.
 		if (mounted.current) loadConfig();
-	}, [configPath, context, env, cwd, trackOperation, safeDispatch, loadConfig]);
+	}, [configPath, context, env, cwd, trackOperation, safeDispatch, loadConfig, readStateNow]);
 
 	const state = screen.state ?? undefined;
 	const snapshots = sortSnapshots(screen.state);

@@ -8,7 +8,7 @@
 import {watch, type FSWatcher} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {basename, dirname} from 'node:path';
-import {useEffect, useRef} from 'react';
+import {useCallback, useEffect, useRef} from 'react';
 import type {ServiceState} from '../service-files.js';
 
 /** What the hook reports. */
@@ -36,46 +36,52 @@ async function readStateText(path: string): Promise<string | null> {
 
 /**
  * Reads the state file at `path` now and whenever it changes, reporting to `listener` only when
- * the content differs from the last report. `path` undefined reads nothing.
+ * the content differs from the last report. `path` undefined reads nothing. Returns a function
+ * that reads the file at once (e.g. when a child run has ended, so that its last write is shown
+ * with its exit); it settles once the read is done.
  */
-export function useServiceStateFile(path: string | undefined, listener: ServiceStateListener, pollMs = STATE_POLL_MS): void {
+export function useServiceStateFile(path: string | undefined, listener: ServiceStateListener, pollMs = STATE_POLL_MS): () => Promise<void> {
 	const listenerRef = useRef(listener);
 	listenerRef.current = listener;
+	const readNow = useRef<() => Promise<void>>(async () => undefined);
 
 	useEffect(() => {
 		if (path === undefined) return;
 		let live = true;
 		let watcher: FSWatcher | undefined;
 		let timer: NodeJS.Timeout | undefined;
-		let reading = false;
+		let reading: Promise<void> | undefined;
 		let again = false;
 		let last: string | null | undefined;
 
-		const read = async (): Promise<void> => {
-			if (reading) {
+		/** Reads the file; a read asked for while one runs happens right after it (and is awaited). */
+		const read = (): Promise<void> => {
+			if (reading !== undefined) {
 				again = true;
-				return;
+				return reading;
 			}
-			reading = true;
-			try {
-				do {
-					again = false;
-					try {
-						const text = await readStateText(path);
-						if (!live || text === last) continue;
-						last = text;
-						if (text === null) listenerRef.current.onState(null);
-						else listenerRef.current.onState(JSON.parse(text) as ServiceState);
-					} catch (error) {
-						if (!live) return;
-						last = undefined;
-						listenerRef.current.onError(`The state file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-					}
-				} while (again && live);
-			} finally {
-				reading = false;
-			}
+			reading = readLoop().finally(() => {
+				reading = undefined;
+			});
+			return reading;
 		};
+		const readLoop = async (): Promise<void> => {
+			do {
+				again = false;
+				try {
+					const text = await readStateText(path);
+					if (!live || text === last) continue;
+					last = text;
+					if (text === null) listenerRef.current.onState(null);
+					else listenerRef.current.onState(JSON.parse(text) as ServiceState);
+				} catch (error) {
+					if (!live) return;
+					last = undefined;
+					listenerRef.current.onError(`The state file ${path} cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+				}
+			} while (again && live);
+		};
+		readNow.current = read;
 
 		const startWatching = (): void => {
 			if (watcher !== undefined) return;
@@ -105,6 +111,8 @@ export function useServiceStateFile(path: string | undefined, listener: ServiceS
 			live = false;
 			clearTimeout(timer);
 			watcher?.close();
+			readNow.current = async () => undefined;
 		};
 	}, [path, pollMs]);
+	return useCallback(() => readNow.current(), []);
 }
