@@ -197,16 +197,26 @@ paths:
 		const file = await writeConfig(text);
 		expect(await setRestoreSnapshotId(file, 'abcdef12')).toBe(true);
 		const set = await readFile(file, 'utf8');
-		expect(set).toContain('restore_snapshot_id: "abcdef12" # set by the app');
+		expect(set).toBe(text.replace('restore_snapshot_id: ""', 'restore_snapshot_id: "abcdef12"'));
 		expect(set).toContain('# service config for the NAS');
 		expect(set).toContain('# never shown');
 		expect((await loadServiceConfig(file, {isRoot: false})).restore_snapshot_id).toBe('abcdef12');
 		await expect(setRestoreSnapshotId(file, undefined, {expected: '99999999'})).rejects.toThrow(/left as it is/);
 		expect(await setRestoreSnapshotId(file, undefined, {expected: 'abcdef12'})).toBe(true);
 		const cleared = await readFile(file, 'utf8');
-		expect(cleared.split('\n').map((l) => l.replace(/\s+#/, ' #'))).toEqual(text.split('\n').map((l) => l.replace(/\s+#/, ' #')));
+		expect(cleared).toBe(text);
 		expect((await stat(file)).mode & 0o777).toBe(0o600);
 		await expect(setRestoreSnapshotId(file, 'not an id')).rejects.toThrow(/not a snapshot ID/);
+	});
+
+	it('adds the field to a file without it, and clears a plain value', async () => {
+		const text = `repository_password: pw\nbackend: {type: local, location: ${base}/repo}   # flow style stays\npaths: [${base}/data]`;
+		const file = await writeConfig(text);
+		await setRestoreSnapshotId(file, 'latest');
+		expect(await readFile(file, 'utf8')).toBe(`${text}\nrestore_snapshot_id: "latest"\n`);
+		const plain = await writeConfig(`restore_snapshot_id: 0123abcd   # plain\n${text}`);
+		await setRestoreSnapshotId(plain, undefined);
+		expect(await readFile(plain, 'utf8')).toBe(`restore_snapshot_id: ""   # plain\n${text}`);
 	});
 });
 
