@@ -290,3 +290,17 @@ describe('bad configs through the built CLI', () => {
 		await expect(stat(repo)).rejects.toThrow();
 	});
 });
+
+describe('the example in docs/service.md', () => {
+	it('is a valid config', async () => {
+		const doc = await readFile(join(__dirname, '../../docs/service.md'), 'utf8');
+		const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+		const file = await writeConfig(yaml);
+		const config = await loadServiceConfig(file, {isRoot: true, skipPermissionCheck: true});
+		expect(config.backend.location).toBe('s3:https://s3.example.com:9000/nas-backups/tank');
+		expect(config.maintenance_windows).toHaveLength(2);
+		expect(config.hooks.before_backup?.command).toContain('CAIRN_SNAPSHOT_PATH=');
+		expect(config.state_file).toBe('/var/lib/cairn/nas.state.json');
+		expect(config.retention).toMatchObject({latest: 3, daily: 7, weekly: 4, monthly: 12});
+	});
+});
