@@ -225,3 +225,48 @@ describe('a second run against a dead run\'s lock', () => {
 		expect(await countSnapshots(setup)).toBe(1);
 	});
 });
+
+describe('prune, check and saved profiles', () => {
+	it('prunes and checks when due (and all of it with --force)', async () => {
+		const setup = await setUp('maintenance', 'retention: {keep_latest: 1}\nprune: weekly\ncheck: {every: monthly, read_data_subset: 50%}\n');
+		const first = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
+		expect(first.code, describeRun(first)).toBe(0);
+		expect(first.stderr).toMatch(/prune done: \d+ packs removed/);
+		expect(first.stderr).toMatch(/check done: no errors/);
+		const afterFirst = (await readState(setup))!;
+		expect(afterFirst.last_prune).not.toBeNull();
+		expect(afterFirst.last_check).not.toBeNull();
+		// Not due again: the next run only backs up (and forgets the older snapshot).
+		await writeSeededFile(join(setup.source, 'new.bin'), 'new', 200_000);
+		const second = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
+		expect(second.code, describeRun(second)).toBe(0);
+		expect(second.stderr).not.toMatch(/prune done|check done/);
+		const afterSecond = (await readState(setup))!;
+		expect(afterSecond.last_prune).toBe(afterFirst.last_prune);
+		expect(afterSecond.available_snapshots).toHaveLength(1);
+		const forced = await runCairn(['service', 'run', '--once', '--force', '--config', setup.config], {env: env(setup)});
+		expect(forced.code, describeRun(forced)).toBe(0);
+		expect(forced.stderr).toMatch(/prune done: [1-9]\d* packs removed/);
+		expect((await readState(setup))!.last_prune).not.toBe(afterFirst.last_prune);
+		const check = await runRestic(['-r', join(setup.dir, 'repo'), 'check', '--read-data'], {env: {RESTIC_PASSWORD: PASSWORD}});
+		expect(check.code, describeRun(check)).toBe(0);
+	});
+
+	it('opens the repository of a profile saved by the app, with its password file', async () => {
+		const setup = await setUp('profiled', '');
+		const configHome = join(setup.dir, 'xdg-config');
+		const passwordFile = join(setup.dir, 'password');
+		await writeFile(passwordFile, `${PASSWORD}\n`, {mode: 0o600});
+		const {openProfileStore} = await import('../../components/profiles.js');
+		openProfileStore({XDG_CONFIG_HOME: configHome, HOME: setup.dir}).saveProfile({name: 'nas', location: `local:${setup.dir}/profile-repo`, passwordFile});
+		await writeFile(setup.config, `backend: {profile: nas}\npaths: [${setup.source}]\nstate_file: ${setup.state}\n`, {mode: 0o644});
+		const result = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: {...env(setup), XDG_CONFIG_HOME: configHome}});
+		expect(result.code, describeRun(result)).toBe(0);
+		expect((await readState(setup))!.repository).toBe(`local:${setup.dir}/profile-repo`);
+		const snapshots = await runRestic(['-r', join(setup.dir, 'profile-repo'), 'snapshots', '--json'], {env: {RESTIC_PASSWORD: PASSWORD}});
+		expect(JSON.parse(snapshots.stdout)).toHaveLength(1);
+		const missing = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: {...env(setup), XDG_CONFIG_HOME: join(setup.dir, 'elsewhere')}});
+		expect(missing.code, describeRun(missing)).toBe(2);
+		expect(missing.stderr).toMatch(/:1: backend\.profile: no saved profile named "nas"/);
+	});
+});
