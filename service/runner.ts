@@ -474,7 +474,7 @@ export async function runServiceOnce(config: ServiceConfig, options: RunOnceOpti
 		}
 		if (!window.open && options.ignoreWindow !== true) {
 			const opens = window.opensAt ? formatLocalTime(window.opensAt) : 'never';
-			const message = `window closed: opens ${opens}; ${restoreId !== null ? `the restore of ${restoreId}` : 'no backup'} started`;
+			const message = `window closed: opens ${opens}; ${restoreId !== null ? `the restore of snapshot ${restoreId} waits for it` : 'no backup started'}`;
 			log.info(message);
 			await keeper.update({
 				last_status: message, next_run: computeStateNextRun(config, state, now),
