@@ -77,13 +77,15 @@ async function countSnapshots(setup: Setup): Promise<number> {
 
 describe('cairn service as a process', () => {
 	it('never runs twice at once: the second run says who holds the lock and exits 75', async () => {
-		const setup = await setUp('overlap', `hooks: {before_backup: "sleep 4"}\n`);
+		const setup = await setUp('overlap', `hooks: {before_backup: "sleep 8"}\n`);
 		const first = start(setup, ['run', '--once']);
 		await waitFor(async () => ((await readState(setup))?.current?.operation === 'hook' ? true : undefined), 30_000);
 		const startedAt = Date.now();
 		const second = await runCairn(['service', 'run', '--once', '--force', '--config', setup.config], {env: env(setup)});
 		expect(second.code, describeRun(second)).toBe(75);
-		expect(Date.now() - startedAt).toBeLessThan(3500);
+		// It did not wait for the first run, which is still in its hook.
+		expect(first.child.exitCode).toBeNull();
+		expect(Date.now() - startedAt).toBeLessThan(8000);
 		expect(second.stderr).toContain(`another cairn service run holds the lock ${setup.state}.lock: process ${first.child.pid}`);
 		const done = await first.done;
 		expect(done.code, describeRun(done)).toBe(0);
@@ -169,7 +171,8 @@ describe('cairn service as a process', () => {
 	});
 
 	it('stops at a failing before_backup, runs on_failure with CAIRN_ERROR and records the error', async () => {
-		const setup = await setUp('hookfail', `hooks:
+		const setup = await setUp('hookfail', `log_file: ${base}/hookfail.log
+hooks:
   before_backup: "echo cannot snapshot >&2; exit 3"
   on_failure: "echo \\"$CAIRN_ERROR\\" > ${base}/failure-message"
 `);
@@ -180,6 +183,10 @@ describe('cairn service as a process', () => {
 		expect(state.last_error).toBe('the before_backup hook failed: the before_backup hook exited with code 3: cannot snapshot');
 		expect(state.last_run?.result).toBe('failure');
 		expect((await readFile(join(base, 'failure-message'), 'utf8')).trim()).toBe(state.last_error);
+		// The log file keeps the hooks' output too, and only its owner can read it.
+		expect(await readFile(join(base, 'hookfail.log'), 'utf8')).toMatch(/error \[hookfail\] the before_backup hook exited with code 3: cannot snapshot/);
+		expect((await stat(join(base, 'hookfail.log'))).mode & 0o777).toBe(0o600);
+		expect(await readFile(join(base, 'hookfail.log'), 'utf8')).not.toContain(PASSWORD);
 		expect(await countSnapshots(setup)).toBe(0);
 	});
 
