@@ -291,6 +291,19 @@ describe('bad configs through the built CLI', () => {
 	});
 });
 
+describe('a JSON config', () => {
+	it('loads (YAML reads JSON) and its restore_snapshot_id is edited in place', async () => {
+		const text = JSON.stringify({repository_password: 'pw', backend: {type: 'local', location: `${base}/repo`}, paths: [`${base}/data`], restore_snapshot_id: '', maintenance_windows: [{start_hour: 1, start_minute: 0, end_hour: 5, end_minute: 0}]}, null, 2);
+		const file = await writeConfig(text);
+		const config = await loadServiceConfig(file, {isRoot: false});
+		expect(config.maintenance_windows).toHaveLength(1);
+		await setRestoreSnapshotId(file, 'abcd1234');
+		const edited = await readFile(file, 'utf8');
+		expect(JSON.parse(edited)).toMatchObject({restore_snapshot_id: 'abcd1234'});
+		expect(edited).toBe(text.replace('"restore_snapshot_id": ""', '"restore_snapshot_id": "abcd1234"'));
+	});
+});
+
 describe('the example in docs/service.md', () => {
 	it('is a valid config', async () => {
 		const doc = await readFile(join(__dirname, '../../docs/service.md'), 'utf8');
