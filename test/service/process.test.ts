@@ -277,3 +277,20 @@ describe('prune, check and saved profiles', () => {
 		expect(missing.stderr).toMatch(/:1: backend\.profile: no saved profile named "nas"/);
 	});
 });
+
+describe('windows in the system time zone', () => {
+	it('reports the window edges in local time with the zone offset', async () => {
+		const setup = await setUp('zones', 'maintenance_windows: [{start_hour: 3, start_minute: 0, end_hour: 4, end_minute: 15}]\n');
+		for (const [zone, offset] of [['Asia/Kathmandu', '\\+05:45'], ['America/New_York', '-0[45]:00'], ['UTC', '\\+00:00']] as const) {
+			const result = await runCairn(['service', 'status', '--json', '--config', setup.config], {env: {...env(setup), TZ: zone}});
+			expect(result.code, describeRun(result)).toBe(0);
+			const state = JSON.parse(result.stdout) as ServiceState;
+			const edge = state.window!.open ? state.window!.closes_at! : state.window!.opens_at!;
+			expect(edge, zone).toMatch(new RegExp(`T0${state.window!.open ? '4:15' : '3:00'}:00${offset}$`));
+			// The edge is the same instant however it is written.
+			const inWindow = state.window!.open;
+			const hourThere = Number(new Intl.DateTimeFormat('en-GB', {timeZone: zone, hour: '2-digit', hourCycle: 'h23'}).format(new Date(edge)));
+			expect(hourThere).toBe(inWindow ? 4 : 3);
+		}
+	});
+});
