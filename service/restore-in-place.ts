@@ -9,6 +9,7 @@
  * untouched; a failure during it leaves the old entries in `.cairn-old-*` and says so.
  */
 import {randomBytes} from 'node:crypto';
+import type {Stats} from 'node:fs';
 import {chmod, chown, lstat, mkdir, readdir, rename, rm, utimes} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
 import type {Repository} from '../engine/repository/repository.js';
@@ -34,9 +35,8 @@ async function exists(path: string): Promise<boolean> {
 	return lstat(path).then(() => true, () => false);
 }
 
-/** Gives `target` the mode, owner and times of `source` (a directory the restorer made). */
-async function copyMetadata(source: string, target: string): Promise<void> {
-	const info = await lstat(source);
+/** Gives `target` the mode, owner and times the restorer gave a staged directory (read before anything was moved out of it). */
+async function copyMetadata(info: Stats, target: string): Promise<void> {
 	await chmod(target, info.mode & 0o7777);
 	if (process.getuid?.() === 0) await chown(target, info.uid, info.gid).catch(() => undefined);
 	await utimes(target, info.atime, info.mtime);
@@ -72,11 +72,13 @@ async function restoreOnePath(repo: Repository, snapshotId: string, configured: 
 					removed++;
 				}
 				for (const name of await readdir(staged)) await rename(join(staged, name), join(configured, name));
-				await copyMetadata(staged, configured);
 			} catch (error) {
 				throw new InPlaceRestoreError(`restoring ${configured} stopped half-way (${(error as Error).message}): its previous entries are in ${old}, the safety snapshot has them too`, old, {cause: error});
 			}
 			await rm(old, {recursive: true, force: true});
+			await rm(staging, {recursive: true, force: true});
+			// Last: removing the two folders above changed the directory's times.
+			await copyMetadata(stagedInfo, configured);
 		} else {
 			// A file (or a type change): swap the whole entry beside it.
 			const old = join(dirname(configured), `.cairn-old-${token}-${basename(configured)}`);

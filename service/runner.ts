@@ -333,7 +333,10 @@ async function runBackupJobs(ctx: RunContext, jobs: {backup: boolean; prune: boo
 			log.info(`prune done: ${report.removedPacks.length} packs removed, ${report.packsWritten} written${report.deleteFailures.length > 0 ? `, ${report.deleteFailures.length} could not be deleted (the next prune tries again)` : ''}`);
 			ctx.did.push('prune');
 			await keeper.update({last_prune: new Date().toISOString()});
-			// The pruned index is read again by the next open; this run's repository object stays valid for listing snapshots.
+			// The prune rewrote the index, which this open repository cannot see: open it again for what follows.
+			await ctx.repo.close().catch(() => undefined);
+			ctx.repo = undefined;
+			ctx.repo = await openRepository(ctx);
 		}
 		if (jobs.check && config.check !== null) {
 			step = 'the check';
@@ -471,7 +474,7 @@ export async function runServiceOnce(config: ServiceConfig, options: RunOnceOpti
 		}
 		if (!window.open && options.ignoreWindow !== true) {
 			const opens = window.opensAt ? formatLocalTime(window.opensAt) : 'never';
-			const message = `window closed: opens ${opens}; ${restoreId !== null ? `the restore of ${restoreId}` : 'no backup'} started`;
+			const message = `window closed: opens ${opens}; ${restoreId !== null ? `the restore of snapshot ${restoreId} waits for it` : 'no backup started'}`;
 			log.info(message);
 			await keeper.update({
 				last_status: message, next_run: computeStateNextRun(config, state, now),

@@ -149,9 +149,16 @@ async function runForeground(flags: ServiceFlags): Promise<number> {
 	log.info(`service started (pid ${process.pid}), config ${config.path}, state ${config.state_file}`);
 	try {
 		while (!stop.signal.aborted) {
-			const outcome = await runServiceOnce(config, {log, signal: stop.signal, command: 'cairn service run'});
-			if (stop.signal.aborted) break;
-			const delay = computeWakeDelay(config, outcome.state, new Date());
+			let delay: number;
+			try {
+				const outcome = await runServiceOnce(config, {log, signal: stop.signal, command: 'cairn service run'});
+				if (stop.signal.aborted) break;
+				delay = computeWakeDelay(config, outcome.state, new Date());
+			} catch (error) {
+				// Not a job's failure (those are recorded in the state): the state or lock file could not be used. Try again in a minute.
+				log.error(`the run could not start: ${error instanceof Error ? error.message : String(error)}; trying again in 60 s`);
+				delay = 60_000;
+			}
 			if (delay >= 1000) log.info(`next look in ${Math.round(delay / 1000)} s`);
 			await sleep(delay, stop.signal);
 			if (stop.signal.aborted) break;

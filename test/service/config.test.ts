@@ -197,16 +197,26 @@ paths:
 		const file = await writeConfig(text);
 		expect(await setRestoreSnapshotId(file, 'abcdef12')).toBe(true);
 		const set = await readFile(file, 'utf8');
-		expect(set).toContain('restore_snapshot_id: "abcdef12" # set by the app');
+		expect(set).toBe(text.replace('restore_snapshot_id: ""', 'restore_snapshot_id: "abcdef12"'));
 		expect(set).toContain('# service config for the NAS');
 		expect(set).toContain('# never shown');
 		expect((await loadServiceConfig(file, {isRoot: false})).restore_snapshot_id).toBe('abcdef12');
 		await expect(setRestoreSnapshotId(file, undefined, {expected: '99999999'})).rejects.toThrow(/left as it is/);
 		expect(await setRestoreSnapshotId(file, undefined, {expected: 'abcdef12'})).toBe(true);
 		const cleared = await readFile(file, 'utf8');
-		expect(cleared.split('\n').map((l) => l.replace(/\s+#/, ' #'))).toEqual(text.split('\n').map((l) => l.replace(/\s+#/, ' #')));
+		expect(cleared).toBe(text);
 		expect((await stat(file)).mode & 0o777).toBe(0o600);
 		await expect(setRestoreSnapshotId(file, 'not an id')).rejects.toThrow(/not a snapshot ID/);
+	});
+
+	it('adds the field to a file without it, and clears a plain value', async () => {
+		const text = `repository_password: pw\nbackend: {type: local, location: ${base}/repo}   # flow style stays\npaths: [${base}/data]`;
+		const file = await writeConfig(text);
+		await setRestoreSnapshotId(file, 'latest');
+		expect(await readFile(file, 'utf8')).toBe(`${text}\nrestore_snapshot_id: "latest"\n`);
+		const plain = await writeConfig(`restore_snapshot_id: 0123abcd   # plain\n${text}`);
+		await setRestoreSnapshotId(plain, undefined);
+		expect(await readFile(plain, 'utf8')).toBe(`restore_snapshot_id: ""   # plain\n${text}`);
 	});
 });
 
@@ -278,5 +288,32 @@ describe('bad configs through the built CLI', () => {
 		expect(result.stderr).toContain(`chmod 600 ${readable}`);
 		expect(result.stderr).not.toContain('correct horse');
 		await expect(stat(repo)).rejects.toThrow();
+	});
+});
+
+describe('a JSON config', () => {
+	it('loads (YAML reads JSON) and its restore_snapshot_id is edited in place', async () => {
+		const text = JSON.stringify({repository_password: 'pw', backend: {type: 'local', location: `${base}/repo`}, paths: [`${base}/data`], restore_snapshot_id: '', maintenance_windows: [{start_hour: 1, start_minute: 0, end_hour: 5, end_minute: 0}]}, null, 2);
+		const file = await writeConfig(text);
+		const config = await loadServiceConfig(file, {isRoot: false});
+		expect(config.maintenance_windows).toHaveLength(1);
+		await setRestoreSnapshotId(file, 'abcd1234');
+		const edited = await readFile(file, 'utf8');
+		expect(JSON.parse(edited)).toMatchObject({restore_snapshot_id: 'abcd1234'});
+		expect(edited).toBe(text.replace('"restore_snapshot_id": ""', '"restore_snapshot_id": "abcd1234"'));
+	});
+});
+
+describe('the example in docs/service.md', () => {
+	it('is a valid config', async () => {
+		const doc = await readFile(join(__dirname, '../../docs/service.md'), 'utf8');
+		const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+		const file = await writeConfig(yaml);
+		const config = await loadServiceConfig(file, {isRoot: true, skipPermissionCheck: true});
+		expect(config.backend.location).toBe('s3:https://s3.example.com:9000/nas-backups/tank');
+		expect(config.maintenance_windows).toHaveLength(2);
+		expect(config.hooks.before_backup?.command).toContain('CAIRN_SNAPSHOT_PATH=');
+		expect(config.state_file).toBe('/var/lib/cairn/nas.state.json');
+		expect(config.retention).toMatchObject({latest: 3, daily: 7, weekly: 4, monthly: 12});
 	});
 });
