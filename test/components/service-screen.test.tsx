@@ -313,7 +313,7 @@ describe('Service screen runs', () => {
 		const done = await waitForFrame(app.lastFrame, 'Restore of 5eed5eed: finished after');
 		expect(done).toContain('restore of 5eed5eed done');
 		const config = await readFile(setup.configPath, 'utf8');
-		expect(config).toMatch(new RegExp(`^restore_snapshot_id: "?${id}"? # set by the app for a one-time restore$`, 'm'));
+		expect(config).toMatch(new RegExp(`^restore_snapshot_id: "?${id}"?\\s+# set by the app for a one-time restore$`, 'm'));
 		expect(config).toContain('# The NAS, backed up every night.');
 		const calls = (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
 		expect(calls).toEqual([['service', 'run', '--once', '--ignore-window', '--config', setup.configPath]]);
