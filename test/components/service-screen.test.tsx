@@ -6,7 +6,10 @@
 import {chmod, mkdir, readFile, rename, writeFile} from 'node:fs/promises';
 import {existsSync} from 'node:fs';
 import {join, resolve} from 'node:path';
+import {useState} from 'react';
+import {Text} from 'ink';
 import {afterEach, describe, expect, it} from 'vitest';
+import {useServiceStateFile} from '../../components/ui/use-service-state.js';
 import {App} from '../../components/app.js';
 import type {ServiceState} from '../../components/service-files.js';
 import {checkFrameFits, createTestEnvironment, KEYS, press, renderSized, saveProfile, SMALL, waitForFrame, WIDE, type TestEnvironment} from './harness.js';
@@ -381,4 +384,45 @@ describe('Service screen with the real service', () => {
 		expect(after).not.toContain('Restore set');
 		expect(restored).not.toContain('not-shown-anywhere');
 	}, 120_000);
+});
+
+describe('following the state file', () => {
+	/** Shows the state's last_status and counts the reads reported. */
+	function Follower({path, reads}: {path: string; reads: string[]}) {
+		const [status, setStatus] = useState('none');
+		useServiceStateFile(path, {
+			onState: (state) => {
+				reads.push(state?.last_status ?? 'no file');
+				setStatus(state?.last_status ?? 'no file');
+			},
+			onError: (message) => setStatus(`error: ${message}`),
+		}, 100);
+		return <Text>{`status=${status}`}</Text>;
+	}
+
+	it('reports a directory created later (polling), each change once, a broken file as an error, and nothing after unmount', async () => {
+		environment = await createTestEnvironment();
+		const statePath = join(environment.root, 'later', 'deeper', 'x.state.json');
+		const reads: string[] = [];
+		const app = renderSized(<Follower path={statePath} reads={reads} />, SMALL);
+		cleanup = app.cleanup;
+		await waitForFrame(app.lastFrame, 'status=no file');
+		// The directory does not exist yet: found by polling, then watched.
+		await writeState(statePath, makeState('/c', {last_status: 'first'}));
+		await waitForFrame(app.lastFrame, 'status=first');
+		await writeState(statePath, makeState('/c', {last_status: 'second'}));
+		await waitForFrame(app.lastFrame, 'status=second');
+		await writeFile(statePath, '{"version": 1, "name": ');
+		await waitForFrame(app.lastFrame, /status=error: The state file [^]*cannot be read: /);
+		await writeState(statePath, makeState('/c', {last_status: 'third'}));
+		await waitForFrame(app.lastFrame, 'status=third');
+		// Polls that find the same content report nothing.
+		await new Promise((resolve) => setTimeout(resolve, 400));
+		expect(reads).toEqual(['no file', 'first', 'second', 'third']);
+		app.unmount();
+		cleanup = undefined;
+		await writeState(statePath, makeState('/c', {last_status: 'after unmount'}));
+		await new Promise((resolve) => setTimeout(resolve, 400));
+		expect(reads).toEqual(['no file', 'first', 'second', 'third']);
+	});
 });
