@@ -12,6 +12,7 @@ import type {Session} from './session.js';
 import {useTerminalSize} from './use-terminal-size.js';
 import {ScreenFrame} from './ui/screen-frame.js';
 import {WelcomeScreen} from './screens/welcome.js';
+import {buildServiceCommand, type ServiceCommandBuilder} from './service-command.js';
 
 /** The screens loaded after the first frame (screens/index.ts). */
 export type Screens = typeof import('./screens/index.js');
@@ -47,6 +48,13 @@ export interface AppProps {
 	readonly stopTimeoutMs?: number;
 	/** Loads the screens behind the first frame (tests slow it down; default {@link loadScreens}). */
 	readonly loadScreens?: () => Promise<Screens>;
+	/**
+	 * Builds the command line of the `cairn service ...` runs the Service screen starts
+	 * (default: this Node with dist/source/cli.js; tests point it elsewhere).
+	 */
+	readonly serviceCommand?: ServiceCommandBuilder;
+	/** How often the Service screen polls the state file when it cannot watch it, in ms. */
+	readonly statePollMs?: number;
 }
 
 /** Tells whether colours are allowed (https://no-color.org: any non-empty NO_COLOR turns them off). */
@@ -55,7 +63,7 @@ export function isColorAllowed(env: Readonly<Record<string, string | undefined>>
 }
 
 /** The app. Opens the profile store from `env`; shows why when it cannot. */
-export function App({env, cwd, stopTimeoutMs = 15_000, loadScreens: load}: AppProps) {
+export function App({env, cwd, stopTimeoutMs = 15_000, loadScreens: load, serviceCommand = buildServiceCommand, statePollMs}: AppProps) {
 	const opened = useMemo((): {store: ProfileStore} | {error: string} => {
 		try {
 			return {store: openProfileStore(env)};
@@ -64,7 +72,7 @@ export function App({env, cwd, stopTimeoutMs = 15_000, loadScreens: load}: AppPr
 		}
 	}, [env]);
 	if ('error' in opened) return <StoreError message={opened.error} />;
-	return <Main env={env} cwd={cwd} store={opened.store} stopTimeoutMs={stopTimeoutMs} loadScreens={load} />;
+	return <Main env={env} cwd={cwd} store={opened.store} stopTimeoutMs={stopTimeoutMs} loadScreens={load} serviceCommand={serviceCommand} statePollMs={statePollMs} />;
 }
 
 function StoreError({message}: {message: string}) {
@@ -81,7 +89,7 @@ function StoreError({message}: {message: string}) {
 	);
 }
 
-function Main({env, cwd, store, stopTimeoutMs, loadScreens: load}: Omit<Required<AppProps>, 'loadScreens'> & {store: ProfileStore; loadScreens?: () => Promise<Screens>}) {
+function Main({env, cwd, store, stopTimeoutMs, loadScreens: load, serviceCommand, statePollMs}: Omit<Required<AppProps>, 'loadScreens' | 'statePollMs'> & {store: ProfileStore; loadScreens?: () => Promise<Screens>; statePollMs?: number}) {
 	const {exit} = useApp();
 	const {columns, rows} = useTerminalSize();
 	const [profiles, setProfiles] = useState<readonly Profile[]>(() => store.listProfiles());
@@ -225,7 +233,9 @@ function Main({env, cwd, store, stopTimeoutMs, loadScreens: load}: Omit<Required
 		},
 		memory,
 		keyHandler,
-	}), [columns, rows, env, helpOpen, quitQuestion, quitting, cwd, store, profiles, session, setSession, memory]);
+		buildServiceCommand: serviceCommand,
+		statePollMs,
+	}), [columns, rows, env, helpOpen, quitQuestion, quitting, cwd, store, profiles, session, setSession, memory, serviceCommand, statePollMs]);
 
 	return (
 		<AppContext.Provider value={context}>
@@ -247,7 +257,7 @@ function LoadingScreen() {
 function RouteView({route, session, screens}: {route: Route; session?: Session; screens?: Screens}) {
 	if (route.name === 'welcome') return <WelcomeScreen />;
 	if (screens === undefined) return <LoadingScreen />;
-	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, RestoreScreen, BackupScreen, RetentionScreen, CopyScreen} = screens;
+	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, RestoreScreen, BackupScreen, RetentionScreen, CopyScreen, ServiceScreen} = screens;
 	switch (route.name) {
 		case 'quick-start':
 			return <QuickStartScreen />;
@@ -255,6 +265,8 @@ function RouteView({route, session, screens}: {route: Route; session?: Session; 
 			return <AddRepositoryScreen key={`${route.intent ?? 'connect'}:${route.edit?.name ?? ''}`} intent={route.intent} edit={route.edit} />;
 		case 'repositories':
 			return <RepositoriesScreen />;
+		case 'service':
+			return <ServiceScreen key={route.configPath} configPath={route.configPath} />;
 		case 'unlock':
 			return <UnlockScreen key={route.profile.name + route.profile.location} profile={route.profile} saveProfile={route.saveProfile} />;
 		default:

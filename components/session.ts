@@ -7,10 +7,10 @@ import {join, resolve} from 'node:path';
 import '../adapters/index.js';
 import {findAdapter, openRepositoryStorage, parseRepositoryLocation, redactLocation} from '../adapters/registry.js';
 import type {Environment} from '../adapters/options.js';
-import {isStorageError, type Storage} from '../adapters/storage.js';
-import {withRetry} from '../adapters/wrappers/retry.js';
-import {withRateLimits, type RateLimits} from '../adapters/wrappers/rate-limit.js';
-import {Repository, type RepositoryOptions} from '../engine/repository/repository.js';
+import {isStorageError} from '../adapters/storage.js';
+import type {RateLimits} from '../adapters/wrappers/rate-limit.js';
+import type {Repository, RepositoryOptions} from '../engine/repository/repository.js';
+import {openRepositoryFrom, type RepositoryTarget} from '../access/open.js';
 import {listSnapshots} from '../engine/repository/snapshots.js';
 import {findCacheDirectory} from '../engine/repository/cache.js';
 import {WrongPasswordError} from '../engine/errors.js';
@@ -104,9 +104,10 @@ function readOpenOptions(profile: Profile, settings: OpenSettings): RepositoryOp
 	return {...readProfileRepositoryOptions(profile), cacheDir: findCacheDirectory({}, settings.env ?? process.env)};
 }
 
-async function openStorage(profile: Profile, settings: OpenSettings): Promise<Storage> {
-	const storage = await openRepositoryStorage(profile.location, readProfileOptions(profile, settings.secrets), settings.env ?? process.env);
-	return withRetry(withRateLimits(storage, readProfileLimits(profile, settings)), {retries: 3});
+/** Where a profile's repository is, for the shared opener (three retries: a person is waiting), with its rate limits. */
+export function readProfileTarget(profile: Profile, settings: OpenSettings): RepositoryTarget {
+	const limits = readProfileLimits(profile, settings);
+	return {location: profile.location, options: readProfileOptions(profile, settings.secrets), env: settings.env ?? process.env, retries: 3, limitUpload: limits.uploadKiB, limitDownload: limits.downloadKiB};
 }
 
 /** An open repository and what the screens share about it. */
@@ -194,24 +195,14 @@ async function loadSnapshotList(repo: Repository): Promise<SnapshotList> {
 
 /** Opens the repository of a profile. Rejects with the engine's errors (RepositoryNotFoundError, WrongPasswordError, …). */
 export async function openSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
-	const storage = await openStorage(profile, settings);
-	try {
-		return new Session(profile, await Repository.open(storage, password, readOpenOptions(profile, settings)), settings, password);
-	} catch (error) {
-		await storage.close().catch(() => undefined);
-		throw error;
-	}
+	const {repository} = await openRepositoryFrom(readProfileTarget(profile, settings), {password, repository: readOpenOptions(profile, settings)});
+	return new Session(profile, repository, settings, password);
 }
 
 /** Creates a new repository at the profile's location and opens it. */
 export async function createSession(profile: Profile, password: string, settings: OpenSettings = {}): Promise<Session> {
-	const storage = await openStorage(profile, settings);
-	try {
-		return new Session(profile, await Repository.init(storage, password, readOpenOptions(profile, settings)), settings, password);
-	} catch (error) {
-		await storage.close().catch(() => undefined);
-		throw error;
-	}
+	const {repository} = await openRepositoryFrom(readProfileTarget(profile, settings), {password, repository: readOpenOptions(profile, settings), create: 'always'});
+	return new Session(profile, repository, settings, password);
 }
 
 /** The message of an error from opening a repository, in the app's words (a wrong password is not a CLI matter here). */

@@ -15,6 +15,12 @@ async function main(): Promise<void> {
 		process.exitCode = await startApp();
 		return;
 	}
+	if (args[0] === 'service') {
+		// The unattended service: its own entry point, without the CLI's parser or the app.
+		const {runService} = await import('./service.js');
+		process.exitCode = await runService(args.slice(1));
+		return;
+	}
 	process.exitCode = await runCli(args);
 }
 

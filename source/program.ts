@@ -296,6 +296,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('-n, --dry-run', 'do not do anything, just print what would be done')),
 	async (args, flags, signal) => (await import('./commands/rewrite.js')).runRewriteCommand(args, flags, signal));
 
+	// `cairn service …` (source/service.ts): cli.tsx hands it over before this parser runs; this entry lists it in --help.
+	program.command('service').description('the unattended service: run on a schedule, run --once, status, install (see docs/service.md)')
+		.argument('[args...]', 'run [--once] [--force] | status [--json] | install [--systemd|--cron] [--dry-run], with --config FILE')
+		.helpOption(false).allowUnknownOption()
+		.action(async (args: string[]) => {
+			setExit(await (await import('./service.js')).runService(args));
+		});
+
 	return program;
 }
 

@@ -13,3 +13,4 @@ export {RestoreScreen} from './restore.js';
 export {BackupScreen} from './backup.js';
 export {RetentionScreen} from './retention.js';
 export {CopyScreen} from './copy.js';
+export {ServiceScreen} from './service.js';

@@ -1,9 +1,10 @@
 /**
  * The saved repositories: name, backend, location and the last backup when known.
  * Enter opens one; profiles can be added, created, edited, renamed and removed (the repository
- * itself is never touched by removing its profile).
+ * itself is never touched by removing its profile). Below them, the service configs found for
+ * this user (see service-files.ts): Enter opens the Service screen of one.
  */
-import {useState, type ReactNode} from 'react';
+import {useEffect, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {useAppContext} from '../ui/app-context.js';
 import {useScreenKeys} from '../ui/keys.js';
@@ -13,6 +14,7 @@ import {moveList, readListMove, visibleRange, EMPTY_LIST} from '../state/list.js
 import {describeLocation} from '../session.js';
 import {checkProfileName, type Profile} from '../profiles.js';
 import {fitText, formatRelativeTime, truncateStart} from '../format.js';
+import {discoverServiceConfigs, type ServiceConfigEntry} from '../service-files.js';
 
 const HELP: readonly KeyHelp[] = [
 	{keys: '↑↓', action: 'move'},
@@ -27,7 +29,16 @@ const HELP: readonly KeyHelp[] = [
 	{keys: 'e', action: 'edit the selected profile: backend settings, password source, options', more: true},
 	{keys: 'r', action: 'rename the selected profile', more: true},
 	{keys: 'd', action: 'remove the selected profile (the repository and its backups stay)', more: true},
+	{keys: 'Enter', action: 'on a service config: open its Service screen (state, run now, restore in place)', more: true},
 ];
+
+/** When a service config's last backup was, for the list. */
+export function describeServiceLastBackup(entry: ServiceConfigEntry, now: number = Date.now()): string {
+	if (entry.error !== undefined) return 'invalid';
+	if (entry.lastBackup === undefined) return '—';
+	const date = new Date(entry.lastBackup);
+	return Number.isNaN(date.getTime()) ? '—' : formatRelativeTime(date, now);
+}
 
 /** The column widths of the list for a width. */
 export function layoutRepositoryColumns(width: number, profiles: readonly Profile[]): {name: number; backend: number; location: number; last: number} {
@@ -46,15 +57,31 @@ export function describeLastBackup(profile: Profile, now: number = Date.now()): 
 
 /** The repositories screen. */
 export function RepositoriesScreen() {
-	const {profiles, navigate, store, reloadProfiles} = useAppContext();
+	const {profiles, navigate, store, reloadProfiles, env, cwd} = useAppContext();
 	const {width, height} = useBodySize();
 	const [list, setList] = useState(EMPTY_LIST);
 	const [confirmRemove, setConfirmRemove] = useState(false);
 	const [renaming, setRenaming] = useState<string>();
 	const [message, setMessage] = useState<StatusMessage>();
+	const [services, setServices] = useState<readonly ServiceConfigEntry[]>([]);
 	const rows = Math.max(1, height - 3);
-	const view = {count: profiles.length, height: rows};
-	const selected = profiles[Math.min(list.cursor, profiles.length - 1)];
+	const count = profiles.length + services.length;
+	const view = {count, height: rows};
+	const cursor = Math.min(list.cursor, count - 1);
+	const selected = cursor < profiles.length ? profiles[cursor] : undefined;
+	const selectedService = cursor >= profiles.length ? services[cursor - profiles.length] : undefined;
+
+	// The service configs are looked for each time the list is shown.
+	useEffect(() => {
+		let live = true;
+		discoverServiceConfigs(env, cwd).then(
+			(found) => live && setServices(found),
+			() => undefined,
+		);
+		return () => {
+			live = false;
+		};
+	}, [env, cwd]);
 
 	useScreenKeys((input, key) => {
 		if (renaming !== undefined && selected !== undefined) {
@@ -93,10 +120,22 @@ export function RepositoriesScreen() {
 			setConfirmRemove(false);
 			return;
 		}
+		// Reached from the welcome screen (service configs without a saved profile): Esc goes back.
+		if (key.escape) {
+			navigate({type: 'pop'});
+			return;
+		}
 		const move = readListMove(input, key);
 		if (move !== undefined) {
 			setList(moveList(list, move, view));
 			setMessage(undefined);
+			return;
+		}
+		if (selectedService !== undefined) {
+			if (key.return || key.rightArrow) navigate({type: 'push', route: {name: 'service', configPath: selectedService.path}});
+			else if (input === 'e' || input === 'r' || input === 'd') setMessage({text: `A service config is changed in its file: ${selectedService.path}`});
+			else if (input === 'a') navigate({type: 'push', route: {name: 'add-repository', intent: 'connect'}});
+			else if (input === 'n') navigate({type: 'push', route: {name: 'welcome'}});
 			return;
 		}
 		if ((key.return || key.rightArrow) && selected !== undefined) navigate({type: 'push', route: {name: 'unlock', profile: selected, saveProfile: false}});
@@ -110,7 +149,7 @@ export function RepositoriesScreen() {
 	});
 
 	const {start, end} = visibleRange(list, view);
-	const columns = layoutRepositoryColumns(width, profiles);
+	const columns = layoutRepositoryColumns(width, [...profiles, ...services.map((entry) => ({name: entry.name, location: entry.path}))]);
 	const now = Date.now();
 	let status: StatusMessage | ReactNode;
 	if (renaming !== undefined) {
@@ -125,15 +164,16 @@ export function RepositoriesScreen() {
 		if (message !== undefined) status = message;
 	} else if (confirmRemove && selected !== undefined) {
 		status = {text: `Remove "${selected.name}" from the list? Its backups stay. y = remove, other keys = keep`, tone: 'warning'};
-	} else status = message ?? {text: `${profiles.length} saved ${profiles.length === 1 ? 'repository' : 'repositories'}`};
+	} else {
+		const serviceCount = services.length === 0 ? '' : `, ${services.length} service config${services.length === 1 ? '' : 's'}`;
+		status = message ?? {text: `${profiles.length} saved ${profiles.length === 1 ? 'repository' : 'repositories'}${serviceCount}`};
+	}
 	return (
 		<ScreenFrame title="Repositories" help={HELP} status={status} textMode={renaming !== undefined}>
 			<Box flexDirection="column">
 				<Text bold>{'  ' + fitText('Name', columns.name) + fitText('Type', columns.backend) + fitText('Location', columns.location) + fitText('Last backup', columns.last)}</Text>
-				{profiles.length === 0 ? (
-					<Text>{'  No repository saved. Press n for a new one or a to add one.'}</Text>
-				) : (
-					profiles.slice(start, end).map((profile, offset) => {
+				{profiles.length === 0 ? <Text>{'  No repository saved. Press n for a new one or a to add one.'}</Text> : null}
+				{profiles.slice(start, Math.min(end, profiles.length)).map((profile, offset) => {
 						const index = start + offset;
 						const where = describeLocation(profile.location);
 						const current = index === list.cursor;
@@ -143,8 +183,16 @@ export function RepositoriesScreen() {
 								{(current ? '› ' : '  ') + fitText(name, columns.name) + fitText(where.backend, columns.backend) + fitText(truncateStart(where.location, columns.location - 1), columns.location) + fitText(describeLastBackup(profile, now), columns.last)}
 							</Text>
 						);
-					})
-				)}
+					})}
+				{services.slice(Math.max(0, start - profiles.length), Math.max(0, end - profiles.length)).map((entry, offset) => {
+					const index = Math.max(start, profiles.length) + offset;
+					const current = index === list.cursor;
+					return (
+						<Text key={'service:' + entry.path} inverse={current} dimColor={!current && entry.error !== undefined}>
+							{(current ? '› ' : '  ') + fitText(entry.name, columns.name) + fitText('Service config', columns.backend) + fitText(truncateStart(entry.path, columns.location - 1), columns.location) + fitText(describeServiceLastBackup(entry, now), columns.last)}
+						</Text>
+					);
+				})}
 				{renaming !== undefined && message !== undefined ? (
 					<Text>
 						<Text bold>{'  New name: '}</Text>

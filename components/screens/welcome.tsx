@@ -1,6 +1,7 @@
 /**
  * First run: no profile yet. Offers the quick start (a local repository in the data directory)
- * or adding an existing repository.
+ * or adding an existing repository; and, when service configs exist for this user, their list
+ * (the repository list shows them, each opens its Service screen).
  */
 import {useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
@@ -24,6 +25,20 @@ export function WelcomeScreen() {
 	const [exists, setExists] = useState<boolean | undefined>(undefined);
 	const [problem, setProblem] = useState<string>();
 	const [choice, setChoice] = useState(0);
+	const [services, setServices] = useState(0);
+
+	// Service configs (cairn service) of this user: a NAS may have one before any saved profile.
+	useEffect(() => {
+		let live = true;
+		import('../service-files.js').then(({discoverServiceConfigs}) => discoverServiceConfigs(env)).then(
+			(found) => live && setServices(found.length),
+			() => undefined,
+		);
+		return () => {
+			live = false;
+		};
+	}, [env]);
+	const last = services > 0 ? 3 : 2;
 
 	useEffect(() => {
 		let live = true;
@@ -44,10 +59,11 @@ export function WelcomeScreen() {
 	useScreenKeys((input, key) => {
 		if (key.escape) navigate({type: 'pop'});
 		else if (key.upArrow || input === 'k') setChoice(Math.max(0, choice - 1));
-		else if (key.downArrow || input === 'j') setChoice(Math.min(2, choice + 1));
-		else if (input === '1' || input === '2' || input === '3') setChoice(Number(input) - 1);
+		else if (key.downArrow || input === 'j') setChoice(Math.min(last, choice + 1));
+		else if (/^[1-4]$/.test(input) && Number(input) - 1 <= last) setChoice(Number(input) - 1);
 		else if (key.return) {
-			if (choice === 1) navigate({type: 'push', route: {name: 'add-repository', intent: 'connect'}});
+			if (choice === 3) navigate({type: 'push', route: {name: 'repositories'}});
+			else if (choice === 1) navigate({type: 'push', route: {name: 'add-repository', intent: 'connect'}});
 			else if (choice === 2) navigate({type: 'push', route: {name: 'add-repository', intent: 'create'}});
 			else if (exists === true) {
 				const profile = {name: chooseProfileName(profiles, 'default'), location: `local:${path}`};
@@ -61,6 +77,7 @@ export function WelcomeScreen() {
 		{title: first, detail: truncateStart(path, width - 6)},
 		{title: 'Add an existing repository', detail: 'a directory, server or cloud location you already back up to'},
 		{title: 'Create a repository elsewhere', detail: 'another directory or disk, a server (SFTP, WebDAV, REST) or a cloud'},
+		...(services > 0 ? [{title: `Service configs (${services} found)`, detail: 'what the unattended service (cairn service) does: state, run now, restore'}] : []),
 	];
 	return (
 		<ScreenFrame title="Welcome" help={profiles.length === 0 ? HELP : [...HELP, {keys: 'Esc', action: 'back'}]} status={problem === undefined ? undefined : {text: problem, tone: 'error'}}>

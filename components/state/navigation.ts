@@ -17,7 +17,8 @@ export type Route =
 	| {readonly name: 'restore'; readonly snapshot: Snapshot; readonly includes: readonly string[]}
 	| {readonly name: 'backup'}
 	| {readonly name: 'retention'}
-	| {readonly name: 'copy'; readonly snapshots: readonly Snapshot[]};
+	| {readonly name: 'copy'; readonly snapshots: readonly Snapshot[]}
+	| {readonly name: 'service'; readonly configPath: string};
 
 /** The names of routes that need an open repository. */
 export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'restore', 'backup', 'retention', 'copy']);

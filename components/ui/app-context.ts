@@ -7,6 +7,7 @@ import type {KeyHandler} from './keys.js';
 import type {NavigationAction} from '../state/navigation.js';
 import type {Profile, ProfileStore} from '../profiles.js';
 import type {Session} from '../session.js';
+import type {ServiceCommandBuilder} from '../service-command.js';
 
 /** A running engine operation the app must stop before it quits. */
 export interface TrackedOperation {
@@ -53,6 +54,10 @@ export interface AppContextValue {
 	readonly memory: Map<string, unknown>;
 	/** The key handler of the screen shown (see useScreenKeys). */
 	readonly keyHandler: MutableRefObject<KeyHandler | undefined>;
+	/** Builds the command line of `cairn service ...` runs started from the Service screen (default: the CLI of this build). */
+	readonly buildServiceCommand?: ServiceCommandBuilder;
+	/** How often the Service screen polls the state file when it cannot watch it, in ms. */
+	readonly statePollMs?: number;
 }
 
 /** Provided by the app root; read it with {@link useAppContext}. */

@@ -46,6 +46,12 @@ export interface BackupOptions extends SelectionOptions {
 	onWarning?: (path: string, message: string) => void;
 	/** Take no lock (the caller holds one). */
 	noLock?: boolean;
+	/**
+	 * Read some paths from elsewhere: recorded absolute path (as given in `paths`, resolved) to the
+	 * directory or file actually read, e.g. a ZFS, LVM or btrfs snapshot of it. The snapshot records
+	 * the recorded path, so restic lists and restores it there. Exclude patterns match the path read.
+	 */
+	readFrom?: Readonly<Record<string, string>>;
 	/** Number of chunk worker threads (default: one per core). */
 	workers?: number;
 	/**
@@ -106,6 +112,8 @@ interface Context {
 	/** Parent-snapshot trees being loaded ahead of the walk, by tree ID. */
 	prefetched: Map<string, Promise<Map<string, TreeNode> | undefined>>;
 	treeLoads: Semaphore;
+	/** The path read for a target path (see BackupOptions.readFrom). */
+	sourceOf: (recorded: string) => string;
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -182,10 +190,12 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		options.onWarning?.(p, message);
 	};
 	const targets: string[] = [];
+	const readFrom = new Map(Object.entries(options.readFrom ?? {}).map(([recorded, read]) => [path.resolve(recorded), path.resolve(read)]));
+	const sourceOf = (recorded: string): string => readFrom.get(recorded) ?? recorded;
 	for (const given of options.paths) {
 		const abs = path.resolve(given);
 		try {
-			fs.lstatSync(abs);
+			fs.lstatSync(sourceOf(abs));
 			targets.push(abs);
 		} catch (error) {
 			warnings.push([abs, `cannot read source path: ${(error as Error).message}`]);
@@ -217,7 +227,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		const parentId = await findParent(repo, options, hostname, targets);
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
-		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets, exclude, options.signal).then((totals) => {
+		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets.map(sourceOf), exclude, options.signal).then((totals) => {
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
@@ -241,7 +251,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
 			prefetched: new Map(),
 			treeLoads: new Semaphore(TREE_PREFETCH),
-			signal: options.signal, warn,
+			signal: options.signal, warn, sourceOf,
 		};
 		let treeId: string;
 		try {
@@ -358,7 +368,7 @@ async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: strin
 	for (const [name, child] of dir.children) {
 		const abs = path.posix.join(dir.abs, name);
 		if (child === 'target') {
-			const started = await startEntry(ctx, abs, name, previous?.get(name));
+			const started = await startEntry(ctx, ctx.sourceOf(abs), name, previous?.get(name));
 			if (started) pending.push(started.finished);
 			continue;
 		}

@@ -120,8 +120,15 @@ export async function acquireLock(repo: Repository, options: {exclusive: boolean
 		time: formatGoTime(nowNs()), exclusive: options.exclusive, hostname: os.hostname(), username: user.username, pid: process.pid, uid: user.uid, gid: user.gid,
 	} satisfies LockJson));
 	let id = await repo.saveUnpacked('locks', make(), options.signal);
-	await new Promise((resolve) => setTimeout(resolve, options.recheckDelayMs ?? 200));
-	const late = findConflict(await listLocks(repo, options.signal), options.exclusive, id);
+	let late: LockInfo | undefined;
+	try {
+		await new Promise((resolve) => setTimeout(resolve, options.recheckDelayMs ?? 200));
+		late = findConflict(await listLocks(repo, options.signal), options.exclusive, id);
+	} catch (error) {
+		// Cancelled (or the listing failed) between writing the lock and checking it: leave no lock behind.
+		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
+		throw error;
+	}
 	if (late && (options.exclusive || late.exclusive)) {
 		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
 		throw lockErrorFor(late, repo);

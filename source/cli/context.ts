@@ -1,13 +1,12 @@
 /**
  * What every command needs: the global flags, the repository location and the open repository.
  */
-import '../../adapters/index.js';
-import {openRepositoryStorage, RepositoryLocationError} from '../../adapters/registry.js';
-import {withRetry} from '../../adapters/wrappers/retry.js';
+import {RepositoryLocationError} from '../../adapters/registry.js';
 import {withDryRun} from '../../adapters/wrappers/dry-run.js';
-import {parseRateLimit, withRateLimits, type RateLimits} from '../../adapters/wrappers/rate-limit.js';
+import {parseRateLimit, type RateLimits} from '../../adapters/wrappers/rate-limit.js';
 import type {Storage} from '../../adapters/storage.js';
-import {Repository, type RepositoryOptions} from '../../engine/repository/repository.js';
+import type {Repository, RepositoryOptions} from '../../engine/repository/repository.js';
+import {openRepositoryFrom, openTargetStorage, type RepositoryTarget} from '../../access/open.js';
 import {findCacheDirectory} from '../../engine/repository/cache.js';
 import {COMPRESSION_MODES, type CompressionMode} from '../../engine/format/compression.js';
 import {UsageError} from '../../engine/errors.js';
@@ -99,22 +98,30 @@ export function readRateLimits(flags: GlobalFlags, env: NodeJS.ProcessEnv = proc
 	}
 }
 
-/** Opens the storage named by the flags (with rate limits and retries around it). */
-export async function openStorage(flags: GlobalFlags): Promise<Storage> {
+/** The repository target named by the flags (after applying `--profile`), with its rate limits. */
+export function readRepositoryTarget(flags: GlobalFlags): RepositoryTarget {
 	applyProfile(flags);
-	const location = findRepositoryLocation(flags);
 	const limits = readRateLimits(flags);
+	return {location: findRepositoryLocation(flags), options: parseOptionFlags(flags.option), limitUpload: limits.uploadKiB, limitDownload: limits.downloadKiB};
+}
+
+/** Opens a target's storage; on a terminal, asks for an SSH key's passphrase when the key needs one. */
+async function openStorageAsking(target: RepositoryTarget): Promise<Storage> {
 	try {
-		const storage = await openRepositoryStorage(location, parseOptionFlags(flags.option));
-		return withRetry(withRateLimits(storage, limits));
+		return await openTargetStorage(target);
 	} catch (error) {
 		if (error instanceof RepositoryLocationError) throw new UsageError(error.message, {cause: error});
 		if (error instanceof KeyPassphraseError && process.stdin.isTTY) {
 			const passphrase = await promptHidden(`enter the passphrase of the SSH key ${error.keyFile}: `);
-			return withRetry(withRateLimits(await openRepositoryStorage(location, {...parseOptionFlags(flags.option), 'sftp.key-passphrase': passphrase}), limits));
+			return openTargetStorage({...target, options: {...target.options, 'sftp.key-passphrase': passphrase}});
 		}
 		throw error;
 	}
+}
+
+/** Opens the storage named by the flags (with retries around it). */
+export async function openStorage(flags: GlobalFlags): Promise<Storage> {
+	return openStorageAsking(readRepositoryTarget(flags));
 }
 
 /** Repository options from the global flags. */
@@ -147,17 +154,17 @@ export function readRepositoryOptions(flags: GlobalFlags): RepositoryOptions {
  * it reads everything from the repository (check must verify the repository, not the cache).
  */
 export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean; dryRun?: boolean} = {}): Promise<Repository> {
-	const opened = await openStorage(flags);
-	// A dry run reads the repository and writes nothing to it (restic's backup --dry-run).
-	const storage = open.dryRun ? withDryRun(opened) : opened;
-	try {
-		const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
-		const password = saved ?? (await resolvePassword(flags));
-		return await Repository.open(storage, password, {...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal});
-	} catch (error) {
-		await storage.close().catch(() => undefined);
-		throw error;
-	}
+	const target = readRepositoryTarget(flags);
+	const {repository} = await openRepositoryFrom(target, {
+		// A dry run reads the repository and writes nothing to it (restic's backup --dry-run).
+		openStorage: async (t) => (open.dryRun ? withDryRun(await openStorageAsking(t)) : openStorageAsking(t)),
+		password: async () => {
+			const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
+			return saved ?? (await resolvePassword(flags));
+		},
+		repository: {...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal},
+	});
+	return repository;
 }
 
 /** Writes one JSON document as a line on stdout. */
