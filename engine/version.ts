@@ -43,8 +43,8 @@ export function readBuildInfo(): BuildInfo {
 	return cached;
 }
 
-/** What `cairn --version` prints: e.g. `cairn 0.1.0 (commit 3f2a9c1d0b7e) on Node.js v24.11.1`. */
+/** What `cairn --version` prints: e.g. `cairn 0.1.0 (commit 3f2a9c1d0b7e) on Node.js v24.11.1 linux/x64`. */
 export function describeVersion(): string {
 	const {version, commit} = readBuildInfo();
-	return `cairn ${version} (commit ${commit}) on Node.js ${process.version}`;
+	return `cairn ${version} (commit ${commit}) on Node.js ${process.version} ${process.platform}/${process.arch}`;
 }

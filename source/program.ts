@@ -224,6 +224,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--until <date>', 'lock until this date, e.g. 2030-01-31'),
 	async (args, flags, signal) => (await import('./commands/retention.js')).runRetention(args[0]!, flags, signal));
 
+	register(program.command('version').description('print the version, the commit, the Node.js version and what this cairn runs on (zstd, WebAssembly kernels)'),
+	async (_args, flags) => (await import('./commands/version.js')).runVersion(flags));
+
 	return program;
 }
 

@@ -1,0 +1,107 @@
+/**
+ * The x64 single-file executable (scripts/package.mjs, `npm run package`): built once for this
+ * file, copied alone into an empty directory and run there with `env -i` and a PATH that holds
+ * nothing (so no Node.js, no node_modules, no restic): a full round trip that restic checks
+ * afterwards, `cairn version`, and the app's first screen in tmux.
+ */
+import {execFile} from 'node:child_process';
+import {existsSync} from 'node:fs';
+import {chmod, copyFile, mkdir, readdir, readFile, rm} from 'node:fs/promises';
+import {createHash} from 'node:crypto';
+import {join} from 'node:path';
+import {promisify} from 'node:util';
+import {afterAll, beforeAll, describe as suite, expect, it} from 'vitest';
+import {makeTempDir, ROOT} from '../helpers/cli.js';
+import {buildExecutable, describe, runBare, runRoundTrip} from './helpers.js';
+
+const run = promisify(execFile);
+const TMUX = existsSync('/usr/bin/tmux') ? '/usr/bin/tmux' : 'tmux';
+
+let dir = '';
+/** Where the executable lies alone. */
+let binDir = '';
+let exe = '';
+let env: Record<string, string> = {};
+let buildLog = '';
+const socket = `cairn-package-${process.pid}`;
+
+beforeAll(async () => {
+	dir = await makeTempDir('cairn-package-x64-');
+	const built = await buildExecutable('x64', join(dir, 'out'));
+	buildLog = built.log;
+	binDir = join(dir, 'bin');
+	await mkdir(binDir);
+	exe = join(binDir, 'cairn');
+	await copyFile(built.path, exe);
+	await chmod(exe, 0o755);
+	const emptyPath = join(dir, 'empty-path');
+	const home = join(dir, 'home');
+	await mkdir(emptyPath);
+	await mkdir(home);
+	env = {PATH: emptyPath, HOME: home};
+}, 600_000);
+
+afterAll(async () => {
+	await run(TMUX, ['-L', socket, 'kill-server']).catch(() => undefined);
+	if (dir !== '') await rm(dir, {recursive: true, force: true, maxRetries: 5, retryDelay: 200});
+});
+
+suite('the x64 executable', () => {
+	it('is built with SHA256SUMS beside it, and runs with no Node.js on the PATH', async () => {
+		const out = join(dir, 'out');
+		expect((await readdir(out)).sort()).toEqual(['SHA256SUMS', 'cairn-linux-x64']);
+		const digest = createHash('sha256').update(await readFile(join(out, 'cairn-linux-x64'))).digest('hex');
+		expect(await readFile(join(out, 'SHA256SUMS'), 'utf8')).toBe(`${digest}  cairn-linux-x64\n`);
+		expect(buildLog).toMatch(/cairn-linux-x64: [\d.]+ MiB, with code cache/);
+
+		const node = await runBare(['node', '--version'], env, binDir);
+		expect(node.code, 'node must not be reachable on this PATH').not.toBe(0);
+
+		const version = await runBare([exe, '--version'], env, binDir);
+		expect(version.code, describe(version)).toBe(0);
+		const {version: packageVersion} = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {version: string};
+		expect(version.stdout).toMatch(new RegExp(`^cairn ${packageVersion.replaceAll('.', '\\.')} \\(commit [0-9a-f]{12}(-dirty)?\\) on Node\\.js v24\\.\\d+\\.\\d+ linux/x64\\n$`));
+	});
+
+	it('uses what it carries inside: WebAssembly kernels, Node.js 24 zstd', async () => {
+		const result = await runBare([exe, 'version', '--json'], env, binDir);
+		expect(result.code, describe(result)).toBe(0);
+		const info = JSON.parse(result.stdout) as {node: string; arch: string; executable: string; zstd: string; kernels: Record<string, string>};
+		expect(info.node).toMatch(/^v24\./);
+		expect(info.arch).toBe('x64');
+		expect(info.executable).toBe(exe);
+		expect(info.zstd).toBe('node:zlib zstd');
+		expect(info.kernels).toEqual({chunker: 'wasm (embedded in the executable)', poly1305: 'wasm (embedded in the executable)'});
+	});
+
+	it('passes the round trip alone in its directory, and writes nothing beside itself', async () => {
+		const work = join(dir, 'work');
+		await mkdir(work);
+		await runRoundTrip((args) => runBare([exe, ...args], env, binDir), work);
+		expect(await readdir(binDir)).toEqual(['cairn']);
+	});
+
+	it('opens the app on its first screen in tmux', async () => {
+		const home = join(dir, 'app-home');
+		await mkdir(home);
+		const command = ['/usr/bin/env', '-i', `PATH=${env.PATH}`, `HOME=${home}`, 'TERM=xterm-256color', exe].map((part) => `'${part}'`).join(' ');
+		await run(TMUX, ['-L', socket, 'new-session', '-d', '-s', 'app', '-x', '100', '-y', '30', `${command}; echo "cairn exited $?"; sleep 30`]);
+		const deadline = Date.now() + 30_000;
+		let pane = '';
+		while (Date.now() < deadline) {
+			pane = (await run(TMUX, ['-L', socket, 'capture-pane', '-p', '-t', 'app'])).stdout;
+			if (pane.includes('Quick start')) break;
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(pane).toContain('Welcome to cairn.');
+		expect(pane).toContain(`Quick start: create a new repository at`);
+		expect(pane).toContain(join(home, '.local', 'share', 'cairn', 'repository'));
+		await run(TMUX, ['-L', socket, 'send-keys', '-t', 'app', 'q']);
+		while (Date.now() < deadline + 10_000) {
+			pane = (await run(TMUX, ['-L', socket, 'capture-pane', '-p', '-t', 'app'])).stdout;
+			if (pane.includes('cairn exited')) break;
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(pane).toContain('cairn exited 0');
+	});
+});
