@@ -23,7 +23,7 @@
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
-import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {homedir, tmpdir} from 'node:os';
 import {basename, dirname, join, relative, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -213,6 +213,25 @@ import(SCHEME + '///cli.mjs').catch((error) => {
 });
 `;
 
+/**
+ * Injects the blob with postject. LIEF (inside postject) warns once per ELF note it cannot name,
+ * and Node.js binaries have hundreds of notes: those harmless lines are left out of the output.
+ */
+async function injectQuietly(inject, path, blob) {
+	const {warn, log: print} = console;
+	const filter = (write) => (...args) => {
+		if (!/Can't find string offset for section name|Start injection of|Injection done/.test(args.join(' '))) write(...args);
+	};
+	console.warn = filter(warn);
+	console.log = filter(print);
+	try {
+		await inject(path, 'NODE_SEA_BLOB', blob, {sentinelFuse: SEA_FUSE, overwrite: true});
+	} finally {
+		console.warn = warn;
+		console.log = print;
+	}
+}
+
 function sha256(path) {
 	return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
@@ -262,7 +281,6 @@ async function main() {
 		log(`bundled ${main.inputs} modules into ${main.files} scripts (${mebibytes(main.bytes)}) in ${Math.round(performance.now() - started)} ms`);
 
 		mkdirSync(options.out, {recursive: true});
-		const built = [];
 		for (const arch of options.arches) {
 			const node = obtainNode(arch);
 			const runner = runnerFor(arch);
@@ -272,20 +290,22 @@ async function main() {
 			const blob = join(work, `cairn-${arch}.blob`);
 			const config = join(work, `sea-${arch}.json`);
 			writeFileSync(config, JSON.stringify({main: join(work, 'loader.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache, assets}, null, '\t'));
-			execFileSync(command, [...prefix, '--experimental-sea-config', config], {cwd: work, stdio: ['ignore', 'ignore', 'inherit']});
+			const made = spawnSync(command, [...prefix, '--experimental-sea-config', config], {cwd: work, encoding: 'utf8'});
+			if (made.status !== 0) fail(`making the SEA blob for ${arch} failed:\n${made.stdout}${made.stderr}`);
 
 			const target = join(options.out, `cairn-linux-${arch}`);
 			const partial = `${target}.${process.pid}.tmp`;
 			copyFileSync(node, partial);
 			chmodSync(partial, 0o755);
-			// postject reports LIEF's notes about the binary's many ELF notes on stderr; they are harmless.
-			await inject(partial, 'NODE_SEA_BLOB', readFileSync(blob), {sentinelFuse: SEA_FUSE, overwrite: true});
+			await injectQuietly(inject, partial, readFileSync(blob));
 			renameSync(partial, target);
-			built.push(target);
 			log(`${relative(process.cwd(), target) || target}: ${mebibytes(statSync(target).size)}${useCodeCache ? ', with code cache' : ', without code cache (cannot run an arm64 Node.js here)'}`);
 		}
-		const sums = built.map((path) => `${sha256(path)}  ${basename(path)}\n`).join('');
+		// Every executable in the directory, the ones built earlier for other architectures too.
+		const executables = readdirSync(options.out).filter((name) => /^cairn-linux-[a-z0-9]+$/.test(name)).sort();
+		const sums = executables.map((name) => `${sha256(join(options.out, name))}  ${name}\n`).join('');
 		writeFileSync(join(options.out, 'SHA256SUMS'), sums);
+		log(`${relative(process.cwd(), join(options.out, 'SHA256SUMS'))}: ${executables.join(', ')}`);
 	} finally {
 		rmSync(work, {recursive: true, force: true});
 	}
