@@ -131,8 +131,11 @@ function obtainNode(arch) {
 	}
 }
 
-/** A plugin for native code, which an executable cannot load: every import of it fails when run, and callers fall back. */
-const nativeModules = {
+/**
+ * An esbuild plugin for native code, which an executable cannot load: every import of it fails
+ * when run (with code MODULE_NOT_FOUND), and callers take their fallback.
+ */
+export const nativeModules = {
 	name: 'native-modules-unavailable',
 	setup(build) {
 		const missing = (args) => ({path: args.path, namespace: 'native-unavailable'});
@@ -149,7 +152,7 @@ const nativeModules = {
 };
 
 const BANNERS = {
-	esm: "import {createRequire as __cairnCreateRequire} from 'node:module'; import {pathToFileURL as __cairnPathToFileURL} from 'node:url'; const __cairnModuleUrl = __cairnPathToFileURL(process.execPath).href; const require = __cairnCreateRequire(__cairnModuleUrl);",
+	esm: "import {createRequire as __cairnCreateRequire} from 'node:module'; import {pathToFileURL as __cairnPathToFileURL} from 'node:url'; import {dirname as __cairnPathDirname} from 'node:path'; const __cairnModuleUrl = __cairnPathToFileURL(process.execPath).href; const require = __cairnCreateRequire(__cairnModuleUrl); const __cairnFilename = process.execPath; const __cairnDirname = __cairnPathDirname(process.execPath);",
 	cjs: "var __cairnModuleUrl = require('node:url').pathToFileURL(process.execPath).href;",
 };
 
@@ -176,7 +179,9 @@ async function bundle(esbuild, entries, format, outdir) {
 		keepNames: true,
 		legalComments: 'none',
 		// Modules that ask for their own URL get the executable's; nothing is looked up beside it.
-		define: {'import.meta.url': '__cairnModuleUrl', 'process.env.NODE_ENV': '"production"'},
+		// CommonJS packages bundled into ES modules may use __dirname and __filename (ssh2's
+		// Emscripten module does): they are the executable's directory and path.
+		define: {'import.meta.url': '__cairnModuleUrl', 'process.env.NODE_ENV': '"production"', ...(format === 'esm' ? {__dirname: '__cairnDirname', __filename: '__cairnFilename'} : {})},
 		banner: {js: BANNERS[format]},
 		plugins: [nativeModules],
 		metafile: true,
@@ -191,6 +196,15 @@ async function bundle(esbuild, entries, format, outdir) {
  * module hooks resolve and load them under the cairn-sea: scheme, so nothing is read from disk.
  */
 const LOADER = `'use strict';
+// Bundled, the Google Cloud SDK's HTTP client loads Node's punycode module and url.parse() when
+// its chunk loads (from node_modules it does not): their deprecation warnings say nothing to a
+// user, so those two are not printed.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+	const code = typeof rest[0] === 'object' && rest[0] !== null ? rest[0].code : rest[1];
+	if (code === 'DEP0040' || code === 'DEP0169') return;
+	return emitWarning.call(process, warning, ...rest);
+};
 const {registerHooks} = require('node:module');
 const {getAsset} = require('node:sea');
 const SCHEME = 'cairn-sea:';
@@ -311,4 +325,5 @@ async function main() {
 	}
 }
 
-await main();
+// Run as a script; imported (by the tests), it only exports.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

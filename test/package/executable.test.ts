@@ -11,7 +11,9 @@ import {createHash} from 'node:crypto';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe as suite, expect, it} from 'vitest';
-import {makeTempDir, ROOT} from '../helpers/cli.js';
+import {compareTrees, makeTempDir, makeVariedTree, restoredPath, ROOT} from '../helpers/cli.js';
+import {S3RVER_CREDENTIALS, startS3rver} from '../helpers/servers/s3rver.js';
+import {startSshServer} from '../helpers/servers/sshd.js';
 import {buildExecutable, describe, runBare, runRoundTrip} from './helpers.js';
 
 const run = promisify(execFile);
@@ -79,6 +81,35 @@ suite('the x64 executable', () => {
 		await mkdir(work);
 		await runRoundTrip((args) => runBare([exe, ...args], env, binDir), work);
 		expect(await readdir(binDir)).toEqual(['cairn']);
+	});
+
+	it('reaches S3 (s3rver) and SFTP (the built-in client) through the SDKs it carries', async () => {
+		const work = join(dir, 'remote');
+		await mkdir(work);
+		const source = join(work, 'source');
+		await makeVariedTree(source, {bigFileSize: 1024 * 1024, seed: 'remote'});
+		const s3 = await startS3rver(['exe']);
+		const ssh = await startSshServer();
+		try {
+			const remotes: Array<{name: string; args: string[]; env: Record<string, string>}> = [
+				{name: 's3', args: ['-r', `s3:${s3.endpoint}/exe/repo`], env: {AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true'}},
+				{name: 'sftp', args: ['-r', `sftp://${ssh.user}@127.0.0.1:${ssh.port}/${join(ssh.data, 'exe-repo')}`, '-o', `sftp.key-file=${ssh.userKey}`, '-o', `sftp.known-hosts=${ssh.knownHosts}`], env: {}},
+			];
+			for (const remote of remotes) {
+				const cairn = (args: string[]) => runBare([exe, ...remote.args, ...args], {...env, ...remote.env, CAIRN_PASSWORD: 'remote password'}, binDir);
+				for (const args of [['init'], ['backup', source]]) {
+					const result = await cairn(args);
+					expect(result.code, `${remote.name} ${args[0]}: ${describe(result)}`).toBe(0);
+				}
+				const target = join(work, `restore-${remote.name}`);
+				const restore = await cairn(['restore', 'latest', '--target', target]);
+				expect(restore.code, `${remote.name} restore: ${describe(restore)}`).toBe(0);
+				expect(await compareTrees(source, restoredPath(target, source))).toEqual([]);
+			}
+		} finally {
+			await ssh.stop();
+			await s3.close();
+		}
 	});
 
 	it('opens the app on its first screen in tmux', async () => {
