@@ -6,8 +6,8 @@
  */
 import {execFile} from 'node:child_process';
 import {existsSync} from 'node:fs';
-import {chmod, copyFile, mkdir, readdir, readFile, rm} from 'node:fs/promises';
-import {createHash} from 'node:crypto';
+import {chmod, copyFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {createHash, randomBytes} from 'node:crypto';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe as suite, expect, it} from 'vitest';
@@ -112,27 +112,73 @@ suite('the x64 executable', () => {
 		}
 	});
 
-	it('opens the app on its first screen in tmux', async () => {
+	it('opens the app in tmux: quick start, back up, browse a snapshot (the tree worker), restore a file', async () => {
 		const home = join(dir, 'app-home');
+		const work = join(dir, 'app-work');
+		const source = join(dir, 'app-source');
 		await mkdir(home);
+		await mkdir(work);
+		await mkdir(join(source, 'sub'), {recursive: true});
+		const photo = randomBytes(100_000);
+		await writeFile(join(source, 'notes.txt'), 'remember the milk\n');
+		await writeFile(join(source, 'photo.bin'), photo);
+		await writeFile(join(source, 'sub', 'deep.txt'), 'deep\n');
 		const command = ['/usr/bin/env', '-i', `PATH=${env.PATH}`, `HOME=${home}`, 'TERM=xterm-256color', exe].map((part) => `'${part}'`).join(' ');
-		await run(TMUX, ['-L', socket, 'new-session', '-d', '-s', 'app', '-x', '100', '-y', '30', `${command}; echo "cairn exited $?"; sleep 30`]);
-		const deadline = Date.now() + 30_000;
-		let pane = '';
-		while (Date.now() < deadline) {
-			pane = (await run(TMUX, ['-L', socket, 'capture-pane', '-p', '-t', 'app'])).stdout;
-			if (pane.includes('Quick start')) break;
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		}
-		expect(pane).toContain('Welcome to cairn.');
-		expect(pane).toContain(`Quick start: create a new repository at`);
-		expect(pane).toContain(join(home, '.local', 'share', 'cairn', 'repository'));
-		await run(TMUX, ['-L', socket, 'send-keys', '-t', 'app', 'q']);
-		while (Date.now() < deadline + 10_000) {
-			pane = (await run(TMUX, ['-L', socket, 'capture-pane', '-p', '-t', 'app'])).stdout;
-			if (pane.includes('cairn exited')) break;
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		}
-		expect(pane).toContain('cairn exited 0');
+		await run(TMUX, ['-L', socket, 'new-session', '-d', '-s', 'app', '-x', '80', '-y', '24', '-c', work, `${command}; echo "cairn exited $?"; sleep 60`]);
+		const tmux = async (...args: string[]): Promise<string> => (await run(TMUX, ['-L', socket, ...args])).stdout;
+		const waitForPane = async (text: string): Promise<string> => {
+			const deadline = Date.now() + 30_000;
+			let pane = '';
+			while (Date.now() < deadline) {
+				pane = await tmux('capture-pane', '-p', '-t', 'app');
+				if (pane.includes(text)) return pane;
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			throw new Error(`timed out waiting for ${text}; the pane shows:\n${pane}`);
+		};
+		const keys = async (...names: string[]): Promise<void> => {
+			for (const name of names) {
+				await tmux('send-keys', '-t', 'app', name);
+				await new Promise((resolve) => setTimeout(resolve, 60));
+			}
+		};
+		const type = (text: string): Promise<string> => tmux('send-keys', '-t', 'app', '-l', text);
+
+		const welcome = await waitForPane('Quick start: create a new repository at');
+		expect(welcome).toContain('Welcome to cairn.');
+		await keys('Enter');
+		await waitForPane('Repeat password');
+		await type('correct horse');
+		await keys('Enter');
+		await type('correct horse');
+		await keys('Enter');
+		await waitForPane('No snapshots yet');
+		await keys('b');
+		await waitForPane('Back up into a new snapshot');
+		await type(source);
+		await keys('Enter');
+		await waitForPane('Enter on an empty line starts the backup');
+		await keys('Enter');
+		expect(await waitForPane('Backup finished.')).toMatch(/Files\s+3 new/);
+		await keys('Enter');
+		await waitForPane('1 snapshot');
+		await keys('Enter');
+		await waitForPane('app-source/');
+		await keys('Enter');
+		await waitForPane('photo.bin');
+		await keys('Down', 'Down');
+		await waitForPane('(100000 bytes)');
+		await keys('Space');
+		await waitForPane('1 marked');
+		await keys('r');
+		await waitForPane('Restore 1 marked item');
+		await keys('Enter');
+		expect(await waitForPane('Restore finished.')).toContain('Restored 1 file');
+		const targets = (await readdir(work)).filter((name) => name.startsWith('cairn-restore-'));
+		expect(targets).toHaveLength(1);
+		expect((await readFile(join(work, targets[0]!, source, 'photo.bin'))).equals(photo)).toBe(true);
+		await keys('q');
+		expect(await waitForPane('cairn exited')).toContain('cairn exited 0');
+		expect(await readdir(binDir)).toEqual(['cairn']);
 	});
 });
