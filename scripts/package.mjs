@@ -48,9 +48,11 @@ const WORKERS = {
 };
 const KERNELS = ['chunker', 'poly1305'];
 
+/** A reason to stop, said to the person running the script (without a stack). */
+class PackageError extends Error {}
+
 function fail(message) {
-	process.stderr.write(`package: ${message}\n`);
-	process.exit(1);
+	throw new PackageError(message);
 }
 
 function log(message) {
@@ -326,4 +328,10 @@ async function main() {
 }
 
 // Run as a script; imported (by the tests), it only exports.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	await main().catch((error) => {
+		if (!(error instanceof PackageError)) throw error;
+		log(error.message);
+		process.exitCode = 1;
+	});
+}
