@@ -207,16 +207,20 @@ process.emitWarning = function (warning, ...rest) {
 	if (code === 'DEP0040' || code === 'DEP0169') return;
 	return emitWarning.call(process, warning, ...rest);
 };
-const {registerHooks} = require('node:module');
+const {isBuiltin, registerHooks} = require('node:module');
 const {getAsset} = require('node:sea');
 const SCHEME = 'cairn-sea:';
 registerHooks({
+	// Only the program's own modules and Node's built-in ones: nothing is loaded from disk, also
+	// not through createRequire (a native package found in some node_modules above the executable
+	// fails like a missing one, and its caller falls back).
 	resolve(specifier, context, nextResolve) {
+		if (isBuiltin(specifier)) return nextResolve(specifier, context);
 		if (specifier.startsWith(SCHEME)) return {url: specifier, shortCircuit: true};
 		if (context.parentURL && context.parentURL.startsWith(SCHEME) && /^\\.\\.?\\//.test(specifier)) {
 			return {url: new URL(specifier, context.parentURL).href, shortCircuit: true};
 		}
-		return nextResolve(specifier, context);
+		throw Object.assign(new Error("Cannot find module '" + specifier + "': cairn's single-file executable loads no modules from disk"), {code: 'MODULE_NOT_FOUND'});
 	},
 	load(url, context, nextLoad) {
 		if (!url.startsWith(SCHEME)) return nextLoad(url, context);
