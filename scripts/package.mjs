@@ -155,7 +155,8 @@ export const nativeModules = {
 
 const BANNERS = {
 	esm: "import {createRequire as __cairnCreateRequire} from 'node:module'; import {pathToFileURL as __cairnPathToFileURL} from 'node:url'; import {dirname as __cairnPathDirname} from 'node:path'; const __cairnModuleUrl = __cairnPathToFileURL(process.execPath).href; const require = __cairnCreateRequire(__cairnModuleUrl); const __cairnFilename = process.execPath; const __cairnDirname = __cairnPathDirname(process.execPath);",
-	cjs: "var __cairnModuleUrl = require('node:url').pathToFileURL(process.execPath).href;",
+	// A worker loads nothing from disk either (module hooks are per thread: see LOADER).
+	cjs: "var __cairnModuleUrl = require('node:url').pathToFileURL(process.execPath).href; var __cairnModule = require('node:module'); __cairnModule.registerHooks({resolve(specifier, context, nextResolve) { if (__cairnModule.isBuiltin(specifier)) return nextResolve(specifier, context); throw Object.assign(new Error(\"Cannot find module '\" + specifier + \"': cairn's single-file executable loads no modules from disk\"), {code: 'MODULE_NOT_FOUND'}); }});",
 };
 
 /**

@@ -41,6 +41,13 @@ beforeAll(async () => {
 	await mkdir(emptyPath);
 	await mkdir(home);
 	env = {PATH: emptyPath, HOME: home};
+	// Packages in a node_modules above the executable (koffi's native FFI, say) must not be loaded:
+	// this one would leave a mark.
+	for (const name of ['koffi', 'cpu-features']) {
+		await mkdir(join(dir, 'node_modules', name), {recursive: true});
+		await writeFile(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({name, main: 'index.js'}));
+		await writeFile(join(dir, 'node_modules', name, 'index.js'), `require('node:fs').writeFileSync(${JSON.stringify(join(dir, `loaded-${name}`))}, 'loaded');\nmodule.exports = {};\n`);
+	}
 }, 600_000);
 
 afterAll(async () => {
@@ -81,6 +88,7 @@ suite('the x64 executable', () => {
 		await mkdir(work);
 		await runRoundTrip((args) => runBare([exe, ...args], env, binDir), work);
 		expect(await readdir(binDir)).toEqual(['cairn']);
+		expect((await readdir(dir)).filter((name) => name.startsWith('loaded-')), 'a package was loaded from disk').toEqual([]);
 	});
 
 	it('reaches S3 (s3rver) and SFTP (the built-in client) through the SDKs it carries', async () => {
