@@ -8,11 +8,14 @@
  * loaded one by one as usual.
  */
 import {statSync} from 'node:fs';
+import {isStandalone} from '../engine/util/embedded.js';
 
 type RunAppModule = typeof import('../components/run-app.js');
 
-/** The bundle's URL when it exists and is not older than the modules it was made from. */
+/** The bundle's URL when it exists and is not older than the modules it was made from (never inside the executable). */
 export function findAppBundle(base: string | URL = import.meta.url): string | undefined {
+	// The single-file executable is one bundle already; never load files from beside it.
+	if (isStandalone()) return undefined;
 	const bundle = new URL('../components/run-app.bundle.js', base);
 	try {
 		const made = statSync(bundle).mtimeMs;

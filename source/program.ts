@@ -4,8 +4,7 @@
 import {Command, CommanderError, Option} from 'commander';
 import {CairnError, IntegrityError} from '../engine/errors.js';
 import {StorageError} from '../adapters/storage.js';
-
-export const VERSION = '0.1.0';
+import {describeVersion} from '../engine/version.js';
 
 function collect(value: string, previous: string[] = []): string[] {
 	return [...previous, value];
@@ -87,7 +86,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 	program
 		.name('cairn')
 		.description('Encrypted, deduplicated backups in restic-compatible repositories. Run without arguments for the full-screen app.')
-		.version(VERSION)
+		.version(describeVersion(), '-V, --version', 'print the version of cairn, the commit it was built from, and the Node.js version it runs on')
 		.option('-r, --repo <location>', 'repository location (or CAIRN_REPOSITORY): a path, local:PATH, ...')
 		.option('--password-file <file>', 'read the password from a file (or CAIRN_PASSWORD_FILE)')
 		.option('--password-command <command>', 'run a command that prints the password (or CAIRN_PASSWORD_COMMAND)')
@@ -303,6 +302,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.action(async (args: string[]) => {
 			setExit(await (await import('./service.js')).runService(args));
 		});
+
+	register(program.command('version').description('print the version, the commit, the Node.js version and what this cairn runs on (zstd, WebAssembly kernels)'),
+	async (_args, flags) => (await import('./commands/version.js')).runVersion(flags));
 
 	return program;
 }

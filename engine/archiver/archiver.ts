@@ -24,6 +24,7 @@ import {ChunkWorkerPool} from './worker-pool.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
+import {readBuildInfo} from '../version.js';
 
 /** What to back up and how (what to leave out: see {@link SelectionOptions}). */
 export interface BackupOptions extends SelectionOptions {
@@ -84,7 +85,7 @@ export interface BackupSummary {
 	errors: number;
 }
 
-const PROGRAM_VERSION = 'cairn 0.1.0';
+const PROGRAM_VERSION = `cairn ${readBuildInfo().version}`;
 /** Files handed to the chunk workers at once. */
 const FILE_CONCURRENCY = 16;
 /** Parent-snapshot trees loaded at once ahead of the walk. */

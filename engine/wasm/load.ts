@@ -9,11 +9,13 @@
  * its .wat source (a checkout running its tests before a build, or after an edit of a kernel),
  * it runs that build script first. A kernel that cannot be had is reported as missing; its
  * callers then use their JavaScript implementation. Setting CAIRN_WASM=off forces that.
+ * Inside the single-file executable the kernels are its assets, and no file is looked for.
  */
 import {execFileSync} from 'node:child_process';
 import {existsSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {isStandalone, readEmbedded} from '../util/embedded.js';
 
 /**
  * The parts of the WebAssembly JavaScript API used here. The global is there in every Node
@@ -57,7 +59,7 @@ function findPackageRoot(): string | undefined {
 	}
 }
 
-const root = findPackageRoot();
+const root = isStandalone() ? undefined : findPackageRoot();
 
 /** Describes a path for humans, relative to the package when it lies inside. */
 function showPath(path: string): string {
@@ -97,6 +99,9 @@ let buildAttempted = false;
  */
 function loadKernel(name: KernelName): KernelSource {
 	if (process.env.CAIRN_WASM === 'off') return {origin: 'disabled by CAIRN_WASM=off'};
+	const embedded = readEmbedded(`wasm/${name}.wasm`);
+	if (embedded !== undefined) return compileModule(embedded, 'embedded in the executable');
+	if (isStandalone()) return {origin: `${name}.wasm is not embedded in this executable`};
 	const findCompiled = (): string | undefined => findFile([join(here, `${name}.wasm`), root && join(root, 'build', 'wasm', `${name}.wasm`)]);
 	const source = findFile([join(here, `${name}.wat`), root && join(root, 'engine', 'wasm', `${name}.wat`)]);
 	const isCurrent = (compiled: string | undefined): compiled is string => compiled !== undefined && (source === undefined || statSync(source).mtimeMs <= statSync(compiled).mtimeMs);
