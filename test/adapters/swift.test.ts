@@ -37,3 +37,145 @@ function uniqueContainer(): string {
 }
 
 runStorageConformance('swift (OpenStack Swift 2.30)', async () => ({storage: await openSwift(`swift:${uniqueContainer()}:/repo/${randomBytes(4).toString('hex')}`)}));
+
+/** A request to the test Swift as the `test:tester` user. */
+async function askSwift(method: string, path: string): Promise<Response> {
+	const {storageUrl, token} = await swift.authenticate();
+	return fetch(`${storageUrl}${path}`, {method, headers: {'x-auth-token': token}});
+}
+
+describe('swift locations and options', () => {
+	it.each([
+		['backups:/laptop/home', {container: 'backups', prefix: 'laptop/home'}],
+		['backups:/', {container: 'backups'}],
+		['backups', {container: 'backups'}],
+		['my_backups:laptop', {container: 'my_backups', prefix: 'laptop'}],
+	])('parses swift:%s and writes it back', (rest, expected) => {
+		const parsed = parseRepositoryLocation(`swift:${rest}`, {}, v1Env());
+		expect(parsed.values).toMatchObject(expected);
+		expect(parsed.adapter.parseLocation(parsed.adapter.formatLocation(parsed.values))).toEqual(expected);
+	});
+
+	it('refuses a container with a slash and a folder with ..', () => {
+		expect(() => parseRepositoryLocation('swift:a/b:/x', {}, v1Env())).toThrow(/swift:CONTAINER:\/PREFIX/);
+		expect(() => parseRepositoryLocation('swift:a:/x/../y', {}, v1Env())).toThrow(/must not contain ".."/);
+	});
+
+	it('takes OS_* before ST_* from the environment, hides the secrets, and says what is missing', async () => {
+		const env = {...v1Env(), OS_AUTH_URL: 'https://keystone.example:5000/v3', OS_USERNAME: 'alice', OS_PASSWORD: 'S3CRET-PASSWORD', OS_APPLICATION_CREDENTIAL_SECRET: 'APP-SECRET', OS_REGION_NAME: 'RegionTwo'};
+		const parsed = parseRepositoryLocation('swift:backups:/laptop', {'swift.storage-policy': 'silver'}, env);
+		expect(parsed.values).toMatchObject({'auth-url': 'https://keystone.example:5000/v3', user: 'alice', region: 'RegionTwo', 'storage-policy': 'silver'});
+		const shown = JSON.stringify(redactValues(parsed.values, parsed.adapter));
+		expect(shown).not.toContain('S3CRET-PASSWORD');
+		expect(shown).not.toContain('APP-SECRET');
+		const missing = await catchRejection(openSwift('swift:backups:/laptop', {}, {ST_AUTH: swift.authUrl}));
+		expect(missing).toBeInstanceOf(PermanentError);
+		expect((missing as Error).message).toMatch(/give the user name \(OS_USERNAME or ST_USER.*the password or key \(OS_PASSWORD or ST_KEY.*OS_STORAGE_URL and OS_AUTH_TOKEN/);
+		expect(() => parseRepositoryLocation('swift:backups', {'swift.interface': 'private'}, env)).toThrow(/public, internal, admin/);
+	});
+});
+
+describe('swift against the real Swift', () => {
+	it('creates the container on init with the storage policy asked for, and refuses another policy later', async () => {
+		const container = uniqueContainer();
+		const storage = await openSwift(`swift:${container}:/p`, {'swift.storage-policy': 'silver'});
+		await storage.create();
+		const head = await askSwift('HEAD', `/${container}`);
+		expect(head.status).toBe(204);
+		expect(head.headers.get('x-storage-policy')).toBe('silver');
+		await storage.close();
+		const other = await openSwift(`swift:${container}:/q`, {'swift.storage-policy': 'gold'});
+		const refused = await catchRejection(other.create());
+		expect(refused).toBeInstanceOf(PermanentError);
+		expect((refused as Error).message).toMatch(/already exists with storage policy "silver", not "gold".*new container name/);
+		const unknown = await openSwift(`swift:${uniqueContainer()}:/p`, {'swift.storage-policy': 'bronze'});
+		expect((await catchRejection(unknown.create())) as Error).toMatchObject({message: expect.stringMatching(/HTTP 400.*Invalid X-Storage-Policy/) as unknown});
+		for (const s of [other, unknown]) await s.close();
+	});
+
+	it('stores a file larger than the segment size as a Static Large Object and removes its segments with it', async () => {
+		const container = uniqueContainer();
+		const storage = await openSwift(`swift:${container}:/repo`, {'swift.segment-size': '1'});
+		await storage.create();
+		const handle = {type: 'data' as const, name: makeId()};
+		const data = makeRandomData(2.5 * 1024 * 1024);
+		await storage.save(handle, data);
+		const manifest = await askSwift('HEAD', `/${container}/repo/data/${handle.name.slice(0, 2)}/${handle.name}?multipart-manifest=get`);
+		expect(manifest.headers.get('x-static-large-object')).toBe('True');
+		const segments = (await (await askSwift('GET', `/${container}_segments?format=json`)).json()) as Array<{bytes: number}>;
+		expect(segments.map((segment) => segment.bytes)).toEqual([1024 * 1024, 1024 * 1024, 512 * 1024]);
+		expect(await collect(storage.list('data'))).toEqual([{name: handle.name, size: data.byteLength}]);
+		expect((await storage.stat(handle)).size).toBe(data.byteLength);
+		expect(isSameBytes(await storage.load(handle, {offset: 1024 * 1024 - 10, length: 20}), data.subarray(1024 * 1024 - 10, 1024 * 1024 + 10))).toBe(true);
+		expect(isSameBytes(await storage.load(handle), data)).toBe(true);
+		await storage.remove(handle);
+		expect(await catchRejection(storage.stat(handle))).toBeInstanceOf(NotFoundError);
+		expect(await (await askSwift('GET', `/${container}_segments?format=json`)).json()).toEqual([]);
+		await storage.close();
+	});
+
+	it('lists past one page with a marker', async () => {
+		const {SwiftClient} = await import('../../adapters/swift/client.js');
+		const {ObjectStore} = await import('../../adapters/object-store/store.js');
+		const container = uniqueContainer();
+		const client = new SwiftClient({credentials: {version: '1', authUrl: swift.authUrl, user: 'test:tester', key: SWIFT_USERS['test:tester']}, container, listLimit: 2});
+		const storage = new ObjectStore(client, {location: `swift:${container}:/`, prefix: '', capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: 2}});
+		await storage.create();
+		const names = Array.from({length: 7}, () => makeId());
+		for (const name of names) await storage.save({type: 'snapshots', name}, makeRandomData(10));
+		expect((await collect(storage.list('snapshots'))).map((item) => item.name).sort()).toEqual(names.sort());
+		await storage.close();
+	});
+
+	it('logs in again when the token is refused (expired) and carries on', async () => {
+		const container = uniqueContainer();
+		const storage = await openSwift(`swift:${container}:/p`);
+		await storage.create();
+		const first = {type: 'keys' as const, name: makeId()};
+		await storage.save(first, makeRandomData(100));
+		const {token} = await swift.authenticate();
+		await swift.revokeToken(token);
+		expect((await askSwift('HEAD', `/${container}`)).status).toBe(204);
+		const second = {type: 'keys' as const, name: makeId()};
+		await storage.save(second, makeRandomData(100));
+		expect((await collect(storage.list('keys'))).map((item) => item.name).sort()).toEqual([first.name, second.name].sort());
+		await storage.close();
+	});
+
+	it('uses a token given beforehand, and says so when it has expired', async () => {
+		const container = uniqueContainer();
+		const {storageUrl, token} = await swift.authenticate('test2:tester2');
+		const storage = await openSwift(`swift:${container}:/p`, {}, {OS_STORAGE_URL: storageUrl, OS_AUTH_TOKEN: token});
+		await storage.create();
+		await storage.save({type: 'config', name: ''}, makeRandomData(50));
+		expect((await storage.stat({type: 'config', name: ''})).size).toBe(50);
+		await swift.revokeToken(token);
+		const refused = await catchRejection(storage.stat({type: 'config', name: ''}));
+		expect(refused).toBeInstanceOf(AuthError);
+		expect((refused as Error).message).toMatch(/refused the token given in OS_AUTH_TOKEN.*expired or is wrong/);
+		expect((refused as Error).message).not.toContain(token);
+		await storage.close();
+	});
+
+	it('explains a wrong key, an unknown container and a stopped proxy', async () => {
+		const wrongKey = await openSwift(`swift:${uniqueContainer()}:/p`, {}, {...v1Env(), ST_KEY: 'not-the-key'});
+		const denied = await catchRejection(wrongKey.stat({type: 'config', name: ''}));
+		expect(denied).toBeInstanceOf(AuthError);
+		expect((denied as Error).message).toMatch(/refused the credentials \(HTTP 401\): check the user and key \(ST_USER, ST_KEY\)/);
+		expect((denied as Error).message).not.toContain('not-the-key');
+		const missing = await openSwift('swift:no-such-container:/p');
+		const notFound = await catchRejection(collect(missing.list('snapshots')));
+		expect(notFound).toBeInstanceOf(NotFoundError);
+		expect((notFound as Error).message).toMatch(/container "no-such-container" does not exist in this Swift account.*cairn init creates it/);
+		const storage = await openSwift(`swift:${uniqueContainer()}:/p`);
+		await swift.stopProxy();
+		try {
+			const refused = await catchRejection(storage.stat({type: 'config', name: ''}));
+			expect(refused).toBeInstanceOf(TransientError);
+			expect((refused as Error).message).toMatch(/refused the connection/);
+		} finally {
+			await swift.startProxy();
+		}
+		for (const s of [wrongKey, missing, storage]) await s.close();
+	});
+});
