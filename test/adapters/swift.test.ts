@@ -11,6 +11,7 @@ import '../../adapters/index.js';
 import {openRepositoryStorage, parseRepositoryLocation, redactValues} from '../../adapters/registry.js';
 import {AuthError, NotFoundError, PermanentError, TransientError, type Storage} from '../../adapters/storage.js';
 import {catchRejection, collect, isSameBytes, makeId, makeRandomData, runStorageConformance} from '../conformance/storage-suite.js';
+import {startKeystone, type FakeKeystone} from '../helpers/fakes/keystone-server.js';
 import {startSwift, SWIFT_USERS, type RunningSwift} from '../helpers/servers/swift.js';
 
 let swift: RunningSwift;
@@ -177,5 +178,82 @@ describe('swift against the real Swift', () => {
 			await swift.startProxy();
 		}
 		for (const s of [wrongKey, missing, storage]) await s.close();
+	});
+});
+
+describe('swift with keystone', () => {
+	let keystone: FakeKeystone;
+	const project = {id: 'p-0042', name: 'backups', domain: 'Engineering'};
+
+	beforeAll(async () => {
+		keystone = await startKeystone({
+			swift,
+			regions: ['RegionOne', 'RegionTwo'],
+			users: [{name: 'alice', password: 'alice-password', domain: 'Engineering', projects: [project]}],
+			applicationCredentials: [{id: 'ac-1', name: 'cairn-backup', secret: 'app-secret', user: 'alice'}],
+		});
+	});
+
+	afterAll(async () => {
+		await keystone?.close();
+	});
+
+	/** Saves, lists and loads one file through a storage opened with `env`. */
+	async function roundTrip(env: Record<string, string>): Promise<void> {
+		const storage = await openSwift(`swift:${uniqueContainer()}:/ks`, {}, env);
+		await storage.create();
+		const handle = {type: 'index' as const, name: makeId()};
+		const data = makeRandomData(3000);
+		await storage.save(handle, data);
+		expect(await collect(storage.list('index'))).toEqual([{name: handle.name, size: 3000}]);
+		expect(isSameBytes(await storage.load(handle, {offset: 100, length: 50}), data.subarray(100, 150))).toBe(true);
+		await storage.close();
+	}
+
+	it('logs in with keystone v2.0 by tenant name and by tenant ID, in the region asked for', async () => {
+		const v2 = {OS_AUTH_URL: keystone.v2Url, OS_USERNAME: 'alice', OS_PASSWORD: 'alice-password', OS_REGION_NAME: 'RegionTwo'};
+		await roundTrip({...v2, OS_TENANT_NAME: 'backups'});
+		await roundTrip({...v2, OS_TENANT_ID: 'p-0042'});
+		expect(keystone.issued.filter((token) => token.version === 'v2.0').map((token) => token.project)).toEqual(['backups', 'backups']);
+	});
+
+	it('logs in with keystone v3 by password with domains and by application credential', async () => {
+		const before = keystone.issued.length;
+		const v3 = {OS_AUTH_URL: keystone.v3Url, OS_REGION_NAME: 'RegionOne'};
+		await roundTrip({...v3, OS_USERNAME: 'alice', OS_PASSWORD: 'alice-password', OS_USER_DOMAIN_NAME: 'Engineering', OS_PROJECT_NAME: 'backups', OS_PROJECT_DOMAIN_NAME: 'Engineering'});
+		await roundTrip({...v3, OS_APPLICATION_CREDENTIAL_ID: 'ac-1', OS_APPLICATION_CREDENTIAL_SECRET: 'app-secret'});
+		await roundTrip({...v3, OS_USERNAME: 'alice', OS_USER_DOMAIN_NAME: 'Engineering', OS_APPLICATION_CREDENTIAL_NAME: 'cairn-backup', OS_APPLICATION_CREDENTIAL_SECRET: 'app-secret'});
+		expect(keystone.issued.slice(before).map((token) => [token.version, token.method, token.project])).toEqual([
+			['v3', 'password', 'backups'],
+			['v3', 'application_credential', undefined],
+			['v3', 'application_credential', undefined],
+		]);
+	});
+
+	it('names the regions of the catalog when the region is unknown or missing, and refuses a wrong password', async () => {
+		const v3 = {OS_AUTH_URL: keystone.v3Url, OS_USERNAME: 'alice', OS_PASSWORD: 'alice-password', OS_USER_DOMAIN_NAME: 'Engineering', OS_PROJECT_NAME: 'backups', OS_PROJECT_DOMAIN_NAME: 'Engineering'};
+		const unknown = await openSwift('swift:any:/x', {}, {...v3, OS_REGION_NAME: 'Mars'});
+		const error = await catchRejection(unknown.stat({type: 'config', name: ''}));
+		expect(error).toBeInstanceOf(PermanentError);
+		expect((error as Error).message).toMatch(/unknown region "Mars": the service catalog offers Swift only in RegionOne, RegionTwo/);
+		const several = await openSwift('swift:any:/x', {}, v3);
+		expect(((await catchRejection(several.stat({type: 'config', name: ''}))) as Error).message).toMatch(/several regions \(RegionOne, RegionTwo\): choose one with OS_REGION_NAME/);
+		const wrong = await openSwift('swift:any:/x', {}, {...v3, OS_PASSWORD: 'guess', OS_REGION_NAME: 'RegionOne'});
+		const denied = await catchRejection(wrong.stat({type: 'config', name: ''}));
+		expect(denied).toBeInstanceOf(AuthError);
+		expect((denied as Error).message).toMatch(/refused the credentials \(HTTP 401\): check the user name, password, domains and project/);
+		expect((denied as Error).message).not.toContain('guess');
+		for (const s of [unknown, several, wrong]) await s.close();
+	});
+
+	it('logs in again at keystone when its token expires', async () => {
+		const storage = await openSwift(`swift:${uniqueContainer()}:/ks`, {}, {OS_AUTH_URL: keystone.v3Url, OS_REGION_NAME: 'RegionOne', OS_APPLICATION_CREDENTIAL_ID: 'ac-1', OS_APPLICATION_CREDENTIAL_SECRET: 'app-secret'});
+		await storage.create();
+		const before = keystone.issued.length;
+		await keystone.expireTokens();
+		await storage.save({type: 'keys', name: makeId()}, makeRandomData(10));
+		expect(keystone.issued.length).toBe(before + 1);
+		expect(await collect(storage.list('keys'))).toHaveLength(1);
+		await storage.close();
 	});
 });
