@@ -230,8 +230,7 @@ export class SwiftClient implements ObjectClient {
 
 	private checkContainer(): void {
 		if (this.containerMissing) {
-			// Like a missing bucket elsewhere, not a missing file: no repository can be there.
-			throw new PermanentError(
+			throw new NotFoundError(
 				`container "${this.settings.container}" does not exist in this Swift account: check the name in the location (swift:CONTAINER:/PREFIX); cairn init creates it`,
 			);
 		}

@@ -18,7 +18,7 @@ let swift: RunningSwift;
 
 beforeAll(async () => {
 	swift = await startSwift();
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
 	await swift?.stop();
@@ -166,7 +166,7 @@ describe('swift against the real Swift', () => {
 		expect((denied as Error).message).not.toContain('not-the-key');
 		const missing = await openSwift('swift:no-such-container:/p');
 		const notFound = await catchRejection(collect(missing.list('snapshots')));
-		expect(notFound).toBeInstanceOf(PermanentError);
+		expect(notFound).toBeInstanceOf(NotFoundError);
 		expect((notFound as Error).message).toMatch(/container "no-such-container" does not exist in this Swift account.*cairn init creates it/);
 		const storage = await openSwift(`swift:${uniqueContainer()}:/p`);
 		await swift.stopProxy();

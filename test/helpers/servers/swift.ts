@@ -163,7 +163,7 @@ export async function startSwift(): Promise<RunningSwift> {
 		const child = spawn(program, args, {stdio: ['ignore', fd, fd], cwd: directory});
 		closeSync(fd);
 		children.set(name, child);
-		await waitForPort(ports[name as keyof typeof ports], child, readLogs, 30_000);
+		await waitForPort(ports[name as keyof typeof ports], child, readLogs, 120_000);
 	};
 	const launchServer = (name: ServerName) => launch(name, PYTHON, [join(directory, 'launch.py'), swiftConf, name, join(directory, `${name}.conf`)]);
 
@@ -197,11 +197,16 @@ export async function startSwift(): Promise<RunningSwift> {
 		await runProgram(PYTHON, [join(directory, 'rings.py'), directory, `account:${ports['account-server']}`, `container:${ports['container-server']}`, `object:${ports['object-server']}`, `object-1:${ports['object-server']}`]);
 		await launch('memcached', MEMCACHED, ['-l', '127.0.0.1', '-p', String(ports.memcached), '-U', '0', '-u', user, '-m', '16']);
 		await Promise.all((['account-server', 'container-server', 'object-server', 'proxy-server'] as const).map(launchServer));
-		// Ready when a token works for a request that reaches every server.
+		// Ready when a token works for a request that reaches every server (a loaded machine may need a few tries).
+		for (let attempt = 1; ; attempt++) {
+			const {storageUrl, token} = await authenticate();
+			const probe = await fetch(`${storageUrl}/cairn-probe`, {method: 'PUT', headers: {'x-auth-token': token}});
+			await probe.arrayBuffer();
+			if (probe.status < 300) break;
+			if (probe.status !== 503 || attempt >= 5) throw new Error(`creating a container answered ${probe.status}`);
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
 		const {storageUrl, token} = await authenticate();
-		const probe = await fetch(`${storageUrl}/cairn-probe`, {method: 'PUT', headers: {'x-auth-token': token}});
-		await probe.arrayBuffer();
-		if (probe.status >= 300) throw new Error(`creating a container answered ${probe.status}`);
 		const removed = await fetch(`${storageUrl}/cairn-probe`, {method: 'DELETE', headers: {'x-auth-token': token}});
 		await removed.arrayBuffer();
 	} catch (error) {
