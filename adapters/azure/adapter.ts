@@ -5,6 +5,7 @@
 
 import {readNumberOption, type AdapterDefinition, type OptionValues} from '../options.js';
 import {PermanentError} from '../storage.js';
+import {declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
 import {formatAzureLocation, parseAzureLocation} from './location.js';
 import {AZURE_ACCESS_TIERS, AZURE_THAW_PRIORITIES, AZURE_THAW_TIERS} from './tiers.js';
 import type {AzureStorageOptions} from './storage.js';
@@ -16,22 +17,8 @@ export const azureAdapter: AdapterDefinition = {
 	description: 'A prefix in an existing container of an Azure storage account (or of azurite, the local emulator).',
 	example: 'azure:backups:/laptop',
 	options: [
-		{
-			name: 'container',
-			label: 'Container',
-			description: 'Name of the container, which must already exist (cairn does not create containers).',
-			required: true,
-			inLocation: true,
-			placeholder: 'backups',
-		},
-		{
-			name: 'prefix',
-			label: 'Prefix',
-			description: 'Folder inside the container that holds the repository; empty for the container root.',
-			required: false,
-			inLocation: true,
-			placeholder: 'laptop',
-		},
+		declareContainerOption({name: 'container', label: 'Container', description: 'Name of the container, which must already exist (cairn does not create containers).', placeholder: 'backups'}),
+		declarePrefixOption({label: 'Prefix', container: 'container', placeholder: 'laptop'}),
 		{
 			name: 'account-name',
 			label: 'Account name',
@@ -40,22 +27,13 @@ export const azureAdapter: AdapterDefinition = {
 			env: ['AZURE_ACCOUNT_NAME'],
 			placeholder: 'mystorageaccount',
 		},
-		{
-			name: 'account-key',
-			label: 'Account key',
-			description: 'Access key of the storage account (or give a SAS token instead).',
-			required: false,
-			secret: true,
-			env: ['AZURE_ACCOUNT_KEY'],
-		},
-		{
+		declareSecretOption({name: 'account-key', label: 'Account key', description: 'Access key of the storage account (or give a SAS token instead).', env: ['AZURE_ACCOUNT_KEY']}),
+		declareSecretOption({
 			name: 'account-sas',
 			label: 'SAS token',
 			description: 'Shared access signature (the part after ?), with read, write, create, delete and list permissions; used when no account key is given.',
-			required: false,
-			secret: true,
 			env: ['AZURE_ACCOUNT_SAS'],
-		},
+		}),
 		{
 			name: 'endpoint-suffix',
 			label: 'Storage domain',
@@ -65,14 +43,7 @@ export const azureAdapter: AdapterDefinition = {
 			default: 'core.windows.net',
 			validate: (value) => (/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(value) ? undefined : 'must be a domain such as core.windows.net'),
 		},
-		{
-			name: 'endpoint',
-			label: 'Endpoint',
-			description: 'Blob service URL replacing https://ACCOUNT.blob.DOMAIN, e.g. http://127.0.0.1:10000/devstoreaccount1 for azurite.',
-			required: false,
-			kind: 'url',
-			placeholder: 'http://127.0.0.1:10000/devstoreaccount1',
-		},
+		declareEndpointOption({description: 'Blob service URL replacing https://ACCOUNT.blob.DOMAIN, e.g. http://127.0.0.1:10000/devstoreaccount1 for azurite.', placeholder: 'http://127.0.0.1:10000/devstoreaccount1'}),
 		{
 			name: 'access-tier',
 			label: 'Access tier',
@@ -96,14 +67,7 @@ export const azureAdapter: AdapterDefinition = {
 			choices: AZURE_THAW_PRIORITIES,
 			default: 'Standard',
 		},
-		{
-			name: 'connections',
-			label: 'Connections',
-			description: 'How many requests to run at once (default 8).',
-			required: false,
-			kind: 'number',
-			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 128 ? undefined : 'must be a whole number from 1 to 128'),
-		},
+		declareConnectionsOption({defaultCount: 8, max: 128}),
 	],
 	parseLocation: (rest) => ({...parseAzureLocation(rest)}),
 	formatLocation: (values) => formatAzureLocation(values),

@@ -4,6 +4,7 @@
 
 import {readNumberOption, type AdapterDefinition} from '../options.js';
 import {PermanentError} from '../storage.js';
+import {checkWholeNumber, declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
 import {checkB2BucketName, cleanPrefix, formatBucketLocation, parseBucketLocation} from './location.js';
 
 const DEFAULT_B2_CONNECTIONS = 5;
@@ -16,31 +17,8 @@ export const b2Adapter: AdapterDefinition = {
 	description: 'A folder in a Backblaze B2 bucket, through the native B2 API; the bucket must already exist. For object lock, use B2\'s S3-compatible endpoint with the s3 type instead.',
 	example: 'b2:my-bucket:/backups/laptop',
 	options: [
-		{
-			name: 'bucket',
-			label: 'Bucket',
-			description: 'Name of an existing bucket (cairn does not create buckets).',
-			required: true,
-			inLocation: true,
-			placeholder: 'my-bucket',
-			validate: checkB2BucketName,
-		},
-		{
-			name: 'prefix',
-			label: 'Folder',
-			description: 'Folder inside the bucket that holds the repository; empty for the bucket root.',
-			required: false,
-			inLocation: true,
-			placeholder: 'backups/laptop',
-			validate: (value) => {
-				try {
-					cleanPrefix(value);
-					return undefined;
-				} catch (error) {
-					return (error as Error).message.replace(/^the folder "[^"]*" /, '');
-				}
-			},
-		},
+		declareContainerOption({description: 'Name of an existing bucket (cairn does not create buckets).', placeholder: 'my-bucket', validate: checkB2BucketName}),
+		declarePrefixOption({placeholder: 'backups/laptop', clean: cleanPrefix}),
 		{
 			name: 'account-id',
 			label: 'Key ID',
@@ -49,37 +27,16 @@ export const b2Adapter: AdapterDefinition = {
 			env: ['B2_ACCOUNT_ID'],
 			placeholder: '0012a3b4c5d6e7f0000000001',
 		},
-		{
-			name: 'account-key',
-			label: 'Application key',
-			description: 'The application key that belongs to the key ID.',
-			required: true,
-			secret: true,
-			env: ['B2_ACCOUNT_KEY'],
-		},
-		{
-			name: 'endpoint',
-			label: 'Endpoint',
-			description: 'Where b2_authorize_account is called (default https://api.backblazeb2.com); change it only for a test server.',
-			required: false,
-			kind: 'url',
-			placeholder: 'https://api.backblazeb2.com',
-		},
-		{
-			name: 'connections',
-			label: 'Connections',
-			description: `How many requests to run at once (default ${DEFAULT_B2_CONNECTIONS}).`,
-			required: false,
-			kind: 'number',
-			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 128 ? undefined : 'must be a whole number from 1 to 128'),
-		},
+		declareSecretOption({name: 'account-key', label: 'Application key', description: 'The application key that belongs to the key ID.', env: ['B2_ACCOUNT_KEY'], required: true}),
+		declareEndpointOption({description: 'Where b2_authorize_account is called (default https://api.backblazeb2.com); change it only for a test server.', placeholder: 'https://api.backblazeb2.com'}),
+		declareConnectionsOption({defaultCount: DEFAULT_B2_CONNECTIONS, max: 128}),
 		{
 			name: 'part-size',
 			label: 'Part size (MiB)',
 			description: 'Files larger than this are uploaded as B2 large files in parts of this size (default: the size B2 recommends, usually 100 MB; at least 5 MB).',
 			required: false,
 			kind: 'number',
-			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 5 && Number(value) <= 5000 ? undefined : 'must be a whole number of MiB from 5 to 5000'),
+			validate: checkWholeNumber(5, 5000, 'MiB'),
 		},
 	],
 	parseLocation: (rest) => parseBucketLocation(rest, 'b2'),

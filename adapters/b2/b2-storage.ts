@@ -1,6 +1,6 @@
 /**
  * The Backblaze B2 adapter: a repository under a prefix of a bucket, in restic's layout, over the
- * B2 native API (see ./client.ts).
+ * B2 native API (see ./client.ts), built on the shared object-store core.
  *
  * - Files up to the part size go up with one b2_upload_file; larger ones as a large file
  *   (b2_start_large_file, b2_upload_part for each part, b2_finish_large_file), which B2 makes
@@ -16,27 +16,11 @@
 
 import {createHash} from 'node:crypto';
 
-import {STORAGE_CONFIG_NAME} from '../shared/storage-config.js';
-import {checkByteRange, checkFileHandle, checkFileType, makeRangeError, readListedName} from '../shared/file-names.js';
-import {
-	AlreadyExistsError,
-	AuthError,
-	NotFoundError,
-	PermanentError,
-	TransientError,
-	pathOf,
-	throwIfAborted,
-	type FileHandle,
-	type FileInfo,
-	type FileType,
-	type LoadOptions,
-	type OperationOptions,
-	type Storage,
-	type StorageCapabilities,
-} from '../storage.js';
+import {RangeNotSatisfiableError, type ListOptions, type ObjectCallOptions, type ObjectClient, type ObjectErrorContext, type ObjectInfo, type ObjectRange, type PutOptions} from '../object-store/client.js';
+import {ObjectStore} from '../object-store/store.js';
+import {AuthError, NotFoundError, PermanentError, TransientError, throwIfAborted, type Storage} from '../storage.js';
 import {B2ApiError, isAbortError, mapB2Error} from './errors.js';
 import {B2Client, type B2Authorization, type B2FileVersion} from './client.js';
-import {joinKey} from './location.js';
 
 /** The default API endpoint. */
 export const DEFAULT_B2_ENDPOINT = 'https://api.backblazeb2.com';
@@ -59,144 +43,102 @@ export interface B2StorageSettings {
 
 /** Opens (does not create) a repository in a B2 bucket. */
 export function createB2Storage(settings: B2StorageSettings): Storage {
-	return new B2Storage(settings);
+	return new ObjectStore(new B2ObjectClient(settings), {
+		location: `b2:${settings.bucket}:/${settings.prefix}`,
+		prefix: settings.prefix,
+		capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: settings.concurrency ?? 5},
+		words: {instead: 'an empty or new folder'},
+	});
 }
 
 /** The capability each kind of call needs, for messages. */
 type Capability = 'listBuckets' | 'listFiles' | 'readFiles' | 'writeFiles' | 'deleteFiles';
 
-class B2Storage implements Storage {
-	readonly location: string;
-	readonly capabilities: StorageCapabilities;
+/** The capability each operation of the core needs first. */
+const CAPABILITIES: Record<ObjectErrorContext['operation'], Capability> = {
+	create: 'listFiles',
+	save: 'writeFiles',
+	load: 'readFiles',
+	stat: 'listFiles',
+	list: 'listFiles',
+	remove: 'deleteFiles',
+	storageconfig: 'readFiles',
+};
+
+/** The B2 native API calls, for {@link ObjectStore}. Each call maps its own failures, naming the capability it needs. */
+class B2ObjectClient implements ObjectClient {
 	private readonly client: B2Client;
 	private readonly service: string;
+	private readonly root: string;
 	private bucketLookup?: Promise<string>;
-	private closed = false;
 
 	constructor(private readonly settings: B2StorageSettings) {
-		this.location = `b2:${settings.bucket}:/${settings.prefix}`;
-		this.capabilities = {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: settings.concurrency ?? 5};
 		const endpoint = settings.endpoint ?? DEFAULT_B2_ENDPOINT;
 		this.service = endpoint === DEFAULT_B2_ENDPOINT ? 'Backblaze B2' : `Backblaze B2 at ${endpoint}`;
 		this.client = new B2Client({endpoint, keyId: settings.keyId, applicationKey: settings.applicationKey});
+		this.root = settings.prefix === '' ? '' : `${settings.prefix}/`;
 	}
 
-	async create(options: OperationOptions = {}): Promise<void> {
-		this.checkOpen();
-		throwIfAborted(options.signal);
-		const root = this.settings.prefix === '' ? '' : `${this.settings.prefix}/`;
-		const files = await this.run('create the repository', 'listFiles', undefined, async (bucketId) =>
-			(await this.client.call<{files: B2FileVersion[]}>('b2_list_file_names', {bucketId, prefix: root, maxFileCount: 10}, options.signal)).files,
-		);
-		const names = files.map((file) => file.fileName.slice(root.length)).filter((name) => name !== STORAGE_CONFIG_NAME);
-		if (names.length > 0) {
-			const shown = names.slice(0, 3).map((name) => JSON.stringify(name)).join(', ');
-			const hint = names.includes('config') ? ' (it looks like a repository already exists there)' : '';
-			throw new AlreadyExistsError(`cannot create a repository at ${this.location}: it already holds ${shown}${names.length > 3 ? ' and more' : ''}${hint}; pick an empty or new folder`);
-		}
-	}
-
-	async save(handle: FileHandle, data: Uint8Array, options: OperationOptions = {}): Promise<void> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		throwIfAborted(options.signal);
-		const relative = pathOf(handle);
-		const key = joinKey(this.settings.prefix, relative);
-		await this.run(`save ${relative}`, 'writeFiles', key, async (bucketId, authorization) => {
+	async put(key: string, data: Uint8Array, options: PutOptions): Promise<void> {
+		await this.run(`save ${this.relative(key)}`, 'writeFiles', key, async (bucketId, authorization) => {
 			const partSize = Math.max(this.settings.partSize ?? authorization.recommendedPartSize, authorization.absoluteMinimumPartSize);
 			if (data.byteLength > partSize) await this.uploadLargeFile(bucketId, key, data, partSize, options.signal);
 			else await this.uploadFile(bucketId, key, data, options.signal);
 		});
 	}
 
-	async load(handle: FileHandle, options: LoadOptions = {}): Promise<Uint8Array> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		const offset = options.offset ?? 0;
-		const length = options.length;
-		checkByteRange(offset, length);
-		throwIfAborted(options.signal);
-		const relative = pathOf(handle);
-		const key = joinKey(this.settings.prefix, relative);
-		if (length === 0) {
-			const {size} = await this.stat(handle, options);
-			if (offset > size) throw makeRangeError(this.describe(key), size, offset, length);
-			return new Uint8Array(0);
-		}
-		const range = offset === 0 && length === undefined ? undefined : `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
+	async get(key: string, range: ObjectRange | undefined, options: ObjectCallOptions): Promise<Uint8Array> {
+		const header = range === undefined ? undefined : `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`;
+		const relative = this.relative(key);
 		let answer: {data: Uint8Array; headers: Headers};
 		try {
-			answer = await this.run(`load ${relative}`, 'readFiles', key, () => this.client.download(this.settings.bucket, key, range, options.signal));
+			answer = await this.run(`load ${relative}`, 'readFiles', key, () => this.client.download(this.settings.bucket, key, header, options.signal));
 		} catch (error) {
-			if (!(error instanceof PermanentError && error.cause instanceof B2ApiError && error.cause.status === 416)) throw error;
-			const {size} = await this.stat(handle, options);
-			if (offset === size && length === undefined) return new Uint8Array(0);
-			throw makeRangeError(this.describe(key), size, offset, length);
+			if (error instanceof PermanentError && error.cause instanceof B2ApiError && error.cause.status === 416) throw new RangeNotSatisfiableError({cause: error});
+			throw error;
 		}
-		if (length !== undefined && answer.data.byteLength < length) throw makeRangeError(this.describe(key), offset + answer.data.byteLength, offset, length);
-		if (range === undefined) checkDownloadHash(answer, `cannot load ${relative} (${this.describe(key)})`);
+		if (header === undefined) checkDownloadHash(answer, `cannot load ${relative} (${this.describe(key)})`);
 		return answer.data;
 	}
 
-	async stat(handle: FileHandle, options: OperationOptions = {}): Promise<FileInfo> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		throwIfAborted(options.signal);
-		const relative = pathOf(handle);
-		const key = joinKey(this.settings.prefix, relative);
+	async head(key: string, options: ObjectCallOptions): Promise<ObjectInfo> {
+		const relative = this.relative(key);
 		const found = await this.run(`stat ${relative}`, 'listFiles', key, async (bucketId) => {
 			const answer = await this.client.call<{files: B2FileVersion[]}>('b2_list_file_names', {bucketId, prefix: key, startFileName: key, maxFileCount: 1}, options.signal);
 			return answer.files.find((file) => file.fileName === key && file.action === 'upload');
 		});
 		if (found === undefined) throw new NotFoundError(`cannot stat ${relative} (${this.describe(key)}): it does not exist`);
-		return {name: handle.name, size: found.contentLength};
+		return {key, size: found.contentLength};
 	}
 
-	async *list(type: FileType, options: OperationOptions = {}): AsyncIterable<FileInfo> {
-		this.checkOpen();
-		checkFileType(type);
-		throwIfAborted(options.signal);
-		if (type === 'config') {
-			try {
-				yield {name: '', size: (await this.stat({type: 'config', name: ''}, options)).size};
-			} catch (error) {
-				if (!(error instanceof NotFoundError)) throw error;
-			}
-			return;
-		}
-		const prefix = joinKey(this.settings.prefix, `${type}/`);
+	async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectInfo> {
+		const action = options.limit === undefined ? `list ${this.relative(prefix).replace(/\/$/, '')}` : 'create the repository';
 		let start: string | undefined;
 		do {
 			throwIfAborted(options.signal);
-			const answer = await this.run(`list ${type}`, 'listFiles', undefined, (bucketId) =>
-				this.client.call<{files: B2FileVersion[]; nextFileName: string | null}>(
-					'b2_list_file_names',
-					{bucketId, prefix, maxFileCount: 1000, ...(start === undefined ? {} : {startFileName: start})},
-					options.signal,
-				),
+			const query = {prefix, maxFileCount: options.limit ?? 1000, ...(start === undefined ? {} : {startFileName: start})};
+			const answer = await this.run(action, 'listFiles', undefined, (bucketId) =>
+				this.client.call<{files: B2FileVersion[]; nextFileName: string | null}>('b2_list_file_names', {bucketId, ...query}, options.signal),
 			);
 			for (const file of answer.files) {
-				if (file.action !== 'upload') continue;
-				const name = readListedName(type, file.fileName.slice(prefix.length));
-				if (name !== undefined) yield {name, size: file.contentLength};
+				if (file.action === 'upload') yield {key: file.fileName, size: file.contentLength};
 			}
-			start = answer.nextFileName ?? undefined;
+			start = options.limit === undefined ? (answer.nextFileName ?? undefined) : undefined;
 		} while (start !== undefined);
 	}
 
-	async remove(handle: FileHandle, options: OperationOptions = {}): Promise<void> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		throwIfAborted(options.signal);
-		const relative = pathOf(handle);
-		const key = joinKey(this.settings.prefix, relative);
+	/**
+	 * Deletes every version of the name. Versions come newest first: a hide marker on top means the
+	 * file is gone for readers (NotFoundError), but its older versions are still billed, so they are
+	 * deleted all the same.
+	 */
+	async delete(key: string, options: ObjectCallOptions): Promise<void> {
+		const relative = this.relative(key);
 		const versions = await this.run(`remove ${relative}`, 'listFiles', key, async (bucketId) => {
 			const answer = await this.client.call<{files: B2FileVersion[]}>('b2_list_file_versions', {bucketId, prefix: key, startFileName: key, maxFileCount: 1000}, options.signal);
 			return answer.files.filter((file) => file.fileName === key);
 		});
 		const missing = new NotFoundError(`cannot remove ${relative} (${this.describe(key)}): it does not exist`);
-		// Versions come newest first: a hide marker on top means the file is gone for readers.
-		// Its older versions are still billed, so they are deleted all the same.
 		const hidden = versions[0]?.action === 'hide';
 		if (!versions.some((version) => version.action === 'upload')) throw missing;
 		for (const version of versions) {
@@ -212,8 +154,8 @@ class B2Storage implements Storage {
 		if (hidden) throw missing;
 	}
 
-	async close(): Promise<void> {
-		this.closed = true;
+	mapError(error: unknown, context: ObjectErrorContext): Error {
+		return mapB2Error(error, {action: `${context.operation} ${context.path ?? 'the repository'}`, bucket: this.settings.bucket, ...(context.key === undefined ? {} : {key: context.key}), service: this.service, capability: CAPABILITIES[context.operation]});
 	}
 
 	/** One b2_upload_file; the upload URL goes back to the pool only when it worked. */
@@ -286,10 +228,9 @@ class B2Storage implements Storage {
 	}
 
 	private async lookUpBucket(authorization: B2Authorization): Promise<string> {
-		const root = this.settings.prefix === '' ? '' : `${this.settings.prefix}/`;
-		if (authorization.namePrefix !== undefined && !root.startsWith(authorization.namePrefix)) {
+		if (authorization.namePrefix !== undefined && !this.root.startsWith(authorization.namePrefix)) {
 			throw new AuthError(
-				`the application key is limited to file names starting with "${authorization.namePrefix}", but the repository is at "${root}" in bucket "${this.settings.bucket}": put the repository under that prefix (e.g. b2:${this.settings.bucket}:/${authorization.namePrefix.replace(/\/+$/, '')}) or use another key`,
+				`the application key is limited to file names starting with "${authorization.namePrefix}", but the repository is at "${this.root}" in bucket "${this.settings.bucket}": put the repository under that prefix (e.g. b2:${this.settings.bucket}:/${authorization.namePrefix.replace(/\/+$/, '')}) or use another key`,
 			);
 		}
 		if (authorization.bucket !== undefined) {
@@ -311,12 +252,13 @@ class B2Storage implements Storage {
 		return bucket.bucketId;
 	}
 
-	private describe(key: string): string {
-		return `b2://${this.settings.bucket}/${key}`;
+	/** The key relative to the repository root. */
+	private relative(key: string): string {
+		return key.slice(this.root.length);
 	}
 
-	private checkOpen(): void {
-		if (this.closed) throw new PermanentError(`${this.location} was closed; no more operations can be made on it`);
+	private describe(key: string): string {
+		return `b2://${this.settings.bucket}/${key}`;
 	}
 }
 

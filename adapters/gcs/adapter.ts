@@ -2,10 +2,9 @@
  * The declaration of the `gs:` scheme (Google Cloud Storage) for the adapter registry.
  */
 
-import {homedir} from 'node:os';
-
 import {readNumberOption, type AdapterDefinition} from '../options.js';
 import {PermanentError} from '../storage.js';
+import {declareConnectionsOption, declareContainerOption, declareCredentialsFileOption, declareEndpointOption, declarePrefixOption, expandHome} from '../shared/option-blocks.js';
 import {readGoogleCredentials} from './credentials.js';
 import {checkGcsBucketName, cleanPrefix, formatBucketLocation, parseBucketLocation} from './location.js';
 
@@ -19,40 +18,13 @@ export const gcsAdapter: AdapterDefinition = {
 	description: 'A folder in a Google Cloud Storage bucket; the bucket must already exist. Storage classes per kind of file follow .storageconfig.',
 	example: 'gs:my-bucket:/backups/laptop',
 	options: [
-		{
-			name: 'bucket',
-			label: 'Bucket',
-			description: 'Name of an existing bucket (cairn does not create buckets).',
-			required: true,
-			inLocation: true,
-			placeholder: 'my-bucket',
-			validate: checkGcsBucketName,
-		},
-		{
-			name: 'prefix',
-			label: 'Folder',
-			description: 'Folder inside the bucket that holds the repository; empty for the bucket root.',
-			required: false,
-			inLocation: true,
-			placeholder: 'backups/laptop',
-			validate: (value) => {
-				try {
-					cleanPrefix(value);
-					return undefined;
-				} catch (error) {
-					return (error as Error).message.replace(/^the folder "[^"]*" /, '');
-				}
-			},
-		},
-		{
-			name: 'credentials-file',
+		declareContainerOption({description: 'Name of an existing bucket (cairn does not create buckets).', placeholder: 'my-bucket', validate: checkGcsBucketName}),
+		declarePrefixOption({placeholder: 'backups/laptop', clean: cleanPrefix}),
+		declareCredentialsFileOption({
 			label: 'Credentials file',
 			description: 'JSON key of a service account (or another Google credentials file); without one, application-default credentials are used (gcloud auth application-default login, or the VM\'s service account).',
 			required: false,
-			kind: 'path',
-			env: ['GOOGLE_APPLICATION_CREDENTIALS'],
-			placeholder: '~/keys/backup-sa.json',
-		},
+		}),
 		{
 			name: 'project-id',
 			label: 'Project ID',
@@ -61,22 +33,8 @@ export const gcsAdapter: AdapterDefinition = {
 			env: ['GOOGLE_PROJECT_ID', 'GOOGLE_CLOUD_PROJECT'],
 			placeholder: 'my-project-123',
 		},
-		{
-			name: 'endpoint',
-			label: 'Endpoint',
-			description: 'Another JSON API endpoint, for an emulator or a private endpoint (default https://storage.googleapis.com).',
-			required: false,
-			kind: 'url',
-			placeholder: 'http://127.0.0.1:4443',
-		},
-		{
-			name: 'connections',
-			label: 'Connections',
-			description: `How many requests to run at once (default ${DEFAULT_GCS_CONNECTIONS}).`,
-			required: false,
-			kind: 'number',
-			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 128 ? undefined : 'must be a whole number from 1 to 128'),
-		},
+		declareEndpointOption({description: 'Another JSON API endpoint, for an emulator or a private endpoint (default https://storage.googleapis.com).', placeholder: 'http://127.0.0.1:4443'}),
+		declareConnectionsOption({defaultCount: DEFAULT_GCS_CONNECTIONS, max: 128}),
 	],
 	parseLocation: (rest) => parseBucketLocation(rest, 'gs'),
 	formatLocation: (values) => formatBucketLocation(values),
@@ -96,9 +54,3 @@ export const gcsAdapter: AdapterDefinition = {
 		});
 	},
 };
-
-/** Replaces a leading `~/` with the home directory (profiles are not expanded by a shell). */
-function expandHome(path: string): string {
-	if (path === '~' || path.startsWith('~/')) return `${homedir()}${path.slice(1)}`;
-	return path;
-}

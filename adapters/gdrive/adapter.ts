@@ -2,10 +2,9 @@
  * The declaration of the `gdrive:` scheme (Google Drive, EXPERIMENTAL) for the adapter registry.
  */
 
-import {homedir} from 'node:os';
-
 import {readNumberOption, type AdapterDefinition} from '../options.js';
 import {PermanentError} from '../storage.js';
+import {declareConnectionsOption, declareCredentialsFileOption, declareEndpointOption, expandHome} from '../shared/option-blocks.js';
 import {readGoogleCredentials} from '../gcs/credentials.js';
 
 const DEFAULT_DRIVE_CONNECTIONS = 4;
@@ -29,31 +28,9 @@ export const driveAdapter: AdapterDefinition = {
 			placeholder: '1AbCdEfGhIjKlMnOpQrStUvWxYz012345',
 			validate: (value) => (FOLDER_ID_PATTERN.test(value) ? undefined : 'must be a Drive folder ID (letters, digits, "-" and "_"), the last part of the folder\'s address'),
 		},
-		{
-			name: 'credentials-file',
-			label: 'Service-account key',
-			description: 'JSON key of the service account the folder is shared with.',
-			required: true,
-			kind: 'path',
-			env: ['GOOGLE_APPLICATION_CREDENTIALS'],
-			placeholder: '~/keys/backup-sa.json',
-		},
-		{
-			name: 'endpoint',
-			label: 'Endpoint',
-			description: 'Another API root, for a test server (default https://www.googleapis.com).',
-			required: false,
-			kind: 'url',
-			placeholder: 'https://www.googleapis.com',
-		},
-		{
-			name: 'connections',
-			label: 'Connections',
-			description: `How many requests to run at once (default ${DEFAULT_DRIVE_CONNECTIONS}); Drive limits the request rate per user.`,
-			required: false,
-			kind: 'number',
-			validate: (value) => (Number.isInteger(Number(value)) && Number(value) >= 1 && Number(value) <= 32 ? undefined : 'must be a whole number from 1 to 32'),
-		},
+		declareCredentialsFileOption({label: 'Service-account key', description: 'JSON key of the service account the folder is shared with.', required: true}),
+		declareEndpointOption({description: 'Another API root, for a test server (default https://www.googleapis.com).', placeholder: 'https://www.googleapis.com'}),
+		declareConnectionsOption({defaultCount: DEFAULT_DRIVE_CONNECTIONS, max: 32, note: 'Drive limits the request rate per user'}),
 	],
 	parseLocation: (rest): Record<string, string> => {
 		const text = rest.trim().replace(/^\/+|\/+$/g, '');
@@ -66,7 +43,7 @@ export const driveAdapter: AdapterDefinition = {
 		const folderId = values['folder-id'];
 		const file = values['credentials-file'];
 		if (folderId === undefined || file === undefined) throw new PermanentError('the gdrive adapter needs a folder ID and a service-account key, e.g. gdrive:FOLDER_ID -o gdrive.credentials-file=key.json');
-		const credentials = await readGoogleCredentials(file === '~' || file.startsWith('~/') ? `${homedir()}${file.slice(1)}` : file, 'gdrive.credentials-file');
+		const credentials = await readGoogleCredentials(expandHome(file), 'gdrive.credentials-file');
 		const {createDriveStorage} = await import('./drive-storage.js');
 		return createDriveStorage({
 			folderId,

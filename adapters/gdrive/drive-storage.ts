@@ -1,6 +1,7 @@
 /**
  * The Google Drive adapter (EXPERIMENTAL): a repository inside one Drive folder, given by its ID,
- * through @googleapis/drive with a service account.
+ * through @googleapis/drive with a service account, built on the shared object-store core (keys such
+ * as `keys/<id>` name a file in a sub-folder; see {@link FLAT_LAYOUT}).
  *
  * Layout inside the folder: the `config` file, and one sub-folder per kind of file (`keys`,
  * `locks`, `snapshots`, `index`, `data`), with every pack directly in `data` (no `data/xx`
@@ -22,20 +23,10 @@ import {Readable} from 'node:stream';
 
 import {auth as driveAuth, drive as makeDrive, type drive_v3} from '@googleapis/drive';
 
-import {checkByteRange, checkFileHandle, checkFileType, isRepositoryId, makeRangeError} from '../shared/file-names.js';
-import {
-	AlreadyExistsError,
-	NotFoundError,
-	PermanentError,
-	throwIfAborted,
-	type FileHandle,
-	type FileInfo,
-	type FileType,
-	type LoadOptions,
-	type OperationOptions,
-	type Storage,
-	type StorageCapabilities,
-} from '../storage.js';
+import {RangeNotSatisfiableError, type ListOptions, type ObjectCallOptions, type ObjectClient, type ObjectErrorContext, type ObjectInfo, type ObjectRange, type PutOptions} from '../object-store/client.js';
+import {FLAT_LAYOUT} from '../object-store/layout.js';
+import {ObjectStore} from '../object-store/store.js';
+import {NotFoundError, PermanentError, throwIfAborted, type FileType, type Storage} from '../storage.js';
 import {readClientEmail, type GoogleCredentials} from '../gcs/credentials.js';
 import {DriveHttpError, mapDriveError, readDriveStatus} from './errors.js';
 
@@ -72,7 +63,13 @@ export interface DriveStorageSettings {
 
 /** Opens (does not create) a repository in a Drive folder. */
 export function createDriveStorage(settings: DriveStorageSettings): Storage {
-	return new DriveStorage(settings);
+	return new ObjectStore(new DriveObjectClient(settings), {
+		location: `gdrive:${settings.folderId}`,
+		prefix: '',
+		capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: settings.concurrency ?? 4},
+		layout: FLAT_LAYOUT,
+		words: {objects: 'files', instead: 'an empty or new folder'},
+	});
 }
 
 interface DriveFile {
@@ -89,9 +86,8 @@ interface RootInfo {
 	readonly folders: Map<FileType, string>;
 }
 
-class DriveStorage implements Storage {
-	readonly location: string;
-	readonly capabilities: StorageCapabilities;
+/** The Drive calls, for {@link ObjectStore}: a key is `config` (in the folder) or `<type>/<name>` (in the type's sub-folder). */
+class DriveObjectClient implements ObjectClient {
 	private readonly auth: InstanceType<typeof driveAuth.GoogleAuth>;
 	private readonly client: drive_v3.Drive;
 	private readonly service: string;
@@ -101,11 +97,8 @@ class DriveStorage implements Storage {
 	private readonly chunkSize: number;
 	private root?: Promise<RootInfo>;
 	private readonly folderCreations = new Map<FileType, Promise<string>>();
-	private closed = false;
 
 	constructor(private readonly settings: DriveStorageSettings) {
-		this.location = `gdrive:${settings.folderId}`;
-		this.capabilities = {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: settings.concurrency ?? 4};
 		this.service = settings.endpoint === undefined ? 'Google Drive' : `Google Drive at ${settings.endpoint}`;
 		this.apiRoot = `${(settings.endpoint ?? 'https://www.googleapis.com').replace(/\/+$/, '')}/`;
 		this.resumableThreshold = settings.resumableThreshold ?? DEFAULT_DRIVE_RESUMABLE_THRESHOLD;
@@ -116,159 +109,122 @@ class DriveStorage implements Storage {
 		this.client = makeDrive({version: 'v3', auth: this.auth, retry: false, ...(settings.endpoint === undefined ? {} : {rootUrl: this.apiRoot})});
 	}
 
-	async create(options: OperationOptions = {}): Promise<void> {
-		this.checkOpen();
-		throwIfAborted(options.signal);
-		const root = await this.readRoot(options.signal, true);
-		const children = await this.run('create the repository', async () => {
-			const answer = await this.client.files.list(
-				{q: `${quote(this.settings.folderId)} in parents and trashed = false`, fields: 'files(id,name)', pageSize: 10, ...this.listScope(root)},
-				this.callOptions(options.signal),
-			);
-			return answer.data.files ?? [];
-		});
-		if (children.length > 0) {
-			const shown = children.slice(0, 3).map((child) => JSON.stringify(child.name)).join(', ');
-			const hint = children.some((child) => child.name === 'config') ? ' (it looks like a repository already exists there)' : '';
-			throw new AlreadyExistsError(`cannot create a repository in Drive folder ${this.settings.folderId}: it already holds ${shown}${children.length > 3 ? ' and more' : ''}${hint}; pick an empty or new folder`);
+	/** Replaces the newest file of the name (files.update), or makes one. */
+	async put(key: string, data: Uint8Array, options: PutOptions): Promise<void> {
+		const {type, name} = splitKey(key);
+		const root = await this.readRoot(options.signal);
+		const parent = type === undefined ? this.settings.folderId : await this.ensureFolder(root, type, options.signal);
+		const existing = (await this.findFiles(root, parent, name, options.signal))[0];
+		if (data.byteLength > this.resumableThreshold) {
+			await this.uploadResumable(existing?.id, {name, parents: [parent], mimeType: FILE_MIME}, data, options.signal);
+			return;
 		}
+		const media = {mimeType: FILE_MIME, body: Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)])};
+		if (existing !== undefined) {
+			await this.client.files.update({fileId: existing.id, media, fields: 'id', supportsAllDrives: true}, this.callOptions(options.signal));
+		} else {
+			await this.client.files.create({requestBody: {name, parents: [parent], mimeType: FILE_MIME}, media, fields: 'id', supportsAllDrives: true}, this.callOptions(options.signal));
+		}
+	}
+
+	async get(key: string, range: ObjectRange | undefined, options: ObjectCallOptions): Promise<Uint8Array> {
+		const file = await this.findFile(key, options.signal);
+		if (range !== undefined && range.offset >= file.size) {
+			if (range.offset === file.size && range.length === undefined) return new Uint8Array(0);
+			throw new RangeNotSatisfiableError();
+		}
+		const header = range === undefined ? undefined : `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`;
+		try {
+			const answer = await this.client.files.get(
+				{fileId: file.id, alt: 'media', supportsAllDrives: true},
+				{...this.callOptions(options.signal), responseType: 'arraybuffer', ...(header === undefined ? {} : {headers: {Range: header}})},
+			);
+			return new Uint8Array(answer.data as unknown as ArrayBuffer);
+		} catch (error) {
+			if (readDriveStatus(error) === 416) throw new RangeNotSatisfiableError({cause: error});
+			throw error;
+		}
+	}
+
+	async head(key: string, options: ObjectCallOptions): Promise<ObjectInfo> {
+		return {key, size: (await this.findFile(key, options.signal)).size};
+	}
+
+	/** The files of a type's folder, each name once; with an empty prefix, every child of the repository folder. */
+	async *list(prefix: string, options: ListOptions): AsyncIterable<ObjectInfo> {
+		const root = await this.readRoot(options.signal);
+		const folder = prefix === '' ? this.settings.folderId : root.folders.get(prefix.replace(/\/$/, '') as FileType);
+		if (folder === undefined) return;
+		const seen = new Set<string>();
+		let pageToken: string | undefined;
+		do {
+			throwIfAborted(options.signal);
+			const filesOnly = prefix === '' ? '' : ` and mimeType != ${quote(FOLDER_MIME)}`;
+			const answer = (
+				await this.client.files.list(
+					{
+						q: `${quote(folder)} in parents and trashed = false${filesOnly}`,
+						fields: `nextPageToken,files(${FILE_FIELDS})`,
+						pageSize: options.limit ?? 1000,
+						...(pageToken === undefined ? {} : {pageToken}),
+						...this.listScope(root),
+					},
+					this.callOptions(options.signal),
+				)
+			).data;
+			for (const file of answer.files ?? []) {
+				const name = file.name ?? '';
+				if (seen.has(name)) continue;
+				seen.add(name);
+				yield {key: `${prefix}${name}`, size: Number(file.size ?? 0)};
+			}
+			pageToken = options.limit === undefined ? (answer.nextPageToken ?? undefined) : undefined;
+		} while (pageToken !== undefined);
+	}
+
+	/** Deletes every file of the name. */
+	async delete(key: string, options: ObjectCallOptions): Promise<void> {
+		const {type, name} = splitKey(key);
+		const root = await this.readRoot(options.signal);
+		const parent = type === undefined ? this.settings.folderId : root.folders.get(type);
+		const files = parent === undefined ? [] : await this.findFiles(root, parent, name, options.signal);
+		if (files.length === 0) throw new NotFoundError(`cannot remove ${key} (${this.describe(key)}): it does not exist`);
+		for (const file of files) {
+			throwIfAborted(options.signal);
+			try {
+				await this.client.files.delete({fileId: file.id, supportsAllDrives: true}, this.callOptions(options.signal));
+			} catch (error) {
+				if (readDriveStatus(error) !== 404) throw error; // 404: removed meanwhile.
+			}
+		}
+	}
+
+	mapError(error: unknown, context: ObjectErrorContext): Error {
+		const action = context.operation === 'create' ? 'create the repository' : `${context.operation} ${context.path ?? ''}`.trim();
+		return this.mapDriveError(error, action);
+	}
+
+	/** Reads the folder afresh: it must exist and be a folder. */
+	async checkCreate(options: ObjectCallOptions): Promise<void> {
+		await this.readRoot(options.signal, true);
+	}
+
+	/** Makes the type sub-folders. */
+	async prepareCreate(options: ObjectCallOptions): Promise<void> {
+		const root = await this.readRoot(options.signal);
 		for (const type of TYPE_FOLDERS) {
 			throwIfAborted(options.signal);
 			await this.ensureFolder(root, type, options.signal);
 		}
 	}
 
-	async save(handle: FileHandle, data: Uint8Array, options: OperationOptions = {}): Promise<void> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		throwIfAborted(options.signal);
-		const root = await this.readRoot(options.signal);
-		const parent = handle.type === 'config' ? this.settings.folderId : await this.ensureFolder(root, handle.type, options.signal);
-		const name = nameOf(handle);
-		await this.run(`save ${describe(handle)}`, async () => {
-			const existing = (await this.findFiles(root, parent, name, options.signal))[0];
-			if (data.byteLength > this.resumableThreshold) {
-				await this.uploadResumable(existing?.id, {name, parents: [parent], mimeType: FILE_MIME}, data, options.signal);
-				return;
-			}
-			const media = {mimeType: FILE_MIME, body: Readable.from([Buffer.from(data.buffer, data.byteOffset, data.byteLength)])};
-			if (existing !== undefined) {
-				await this.client.files.update({fileId: existing.id, media, fields: 'id', supportsAllDrives: true}, this.callOptions(options.signal));
-			} else {
-				await this.client.files.create({requestBody: {name, parents: [parent], mimeType: FILE_MIME}, media, fields: 'id', supportsAllDrives: true}, this.callOptions(options.signal));
-			}
-		});
-	}
-
-	async load(handle: FileHandle, options: LoadOptions = {}): Promise<Uint8Array> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		const offset = options.offset ?? 0;
-		const length = options.length;
-		checkByteRange(offset, length);
-		throwIfAborted(options.signal);
-		const file = await this.findFile(handle, options.signal);
-		if (length === 0 || (offset === file.size && length === undefined)) {
-			if (offset > file.size) throw makeRangeError(this.describe(handle), file.size, offset, length);
-			return new Uint8Array(0);
-		}
-		const range = offset === 0 && length === undefined ? undefined : `bytes=${offset}-${length === undefined ? '' : offset + length - 1}`;
-		let bytes: Uint8Array;
-		try {
-			const answer = await this.client.files.get(
-				{fileId: file.id, alt: 'media', supportsAllDrives: true},
-				{...this.callOptions(options.signal), responseType: 'arraybuffer', ...(range === undefined ? {} : {headers: {Range: range}})},
-			);
-			bytes = new Uint8Array(answer.data as unknown as ArrayBuffer);
-		} catch (error) {
-			if (readDriveStatus(error) === 416) throw makeRangeError(this.describe(handle), file.size, offset, length);
-			throw this.mapError(error, `load ${describe(handle)}`);
-		}
-		if (length !== undefined && bytes.byteLength < length) throw makeRangeError(this.describe(handle), offset + bytes.byteLength, offset, length);
-		return bytes;
-	}
-
-	async stat(handle: FileHandle, options: OperationOptions = {}): Promise<FileInfo> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		throwIfAborted(options.signal);
-		const file = await this.findFile(handle, options.signal);
-		return {name: handle.name, size: file.size};
-	}
-
-	async *list(type: FileType, options: OperationOptions = {}): AsyncIterable<FileInfo> {
-		this.checkOpen();
-		checkFileType(type);
-		throwIfAborted(options.signal);
-		if (type === 'config') {
-			try {
-				yield {name: '', size: (await this.stat({type: 'config', name: ''}, options)).size};
-			} catch (error) {
-				if (!(error instanceof NotFoundError)) throw error;
-			}
-			return;
-		}
-		const root = await this.readRoot(options.signal);
-		const folder = root.folders.get(type);
-		if (folder === undefined) return;
-		const seen = new Set<string>();
-		let pageToken: string | undefined;
-		do {
-			throwIfAborted(options.signal);
-			const answer = await this.run(`list ${type}`, async () =>
-				(
-					await this.client.files.list(
-						{
-							q: `${quote(folder)} in parents and trashed = false and mimeType != ${quote(FOLDER_MIME)}`,
-							fields: `nextPageToken,files(${FILE_FIELDS})`,
-							pageSize: 1000,
-							...(pageToken === undefined ? {} : {pageToken}),
-							...this.listScope(root),
-						},
-						this.callOptions(options.signal),
-					)
-				).data,
-			);
-			for (const file of answer.files ?? []) {
-				const name = file.name ?? '';
-				if (!isRepositoryId(name) || seen.has(name)) continue;
-				seen.add(name);
-				yield {name, size: Number(file.size ?? 0)};
-			}
-			pageToken = answer.nextPageToken ?? undefined;
-		} while (pageToken !== undefined);
-	}
-
-	async remove(handle: FileHandle, options: OperationOptions = {}): Promise<void> {
-		this.checkOpen();
-		checkFileHandle(handle);
-		throwIfAborted(options.signal);
-		const root = await this.readRoot(options.signal);
-		const parent = handle.type === 'config' ? this.settings.folderId : root.folders.get(handle.type);
-		const files = parent === undefined ? [] : await this.run(`remove ${describe(handle)}`, () => this.findFiles(root, parent, nameOf(handle), options.signal));
-		if (files.length === 0) throw new NotFoundError(`cannot remove ${describe(handle)} (${this.describe(handle)}): it does not exist`);
-		for (const file of files) {
-			throwIfAborted(options.signal);
-			try {
-				await this.client.files.delete({fileId: file.id, supportsAllDrives: true}, this.callOptions(options.signal));
-			} catch (error) {
-				if (readDriveStatus(error) === 404) continue; // Removed meanwhile.
-				throw this.mapError(error, `remove ${describe(handle)}`);
-			}
-		}
-	}
-
-	async close(): Promise<void> {
-		this.closed = true;
-	}
-
-	/** The newest file of a handle, or NotFoundError. */
-	private async findFile(handle: FileHandle, signal?: AbortSignal): Promise<DriveFile> {
+	/** The newest file of a key, or NotFoundError. */
+	private async findFile(key: string, signal?: AbortSignal): Promise<DriveFile> {
+		const {type, name} = splitKey(key);
 		const root = await this.readRoot(signal);
-		const parent = handle.type === 'config' ? this.settings.folderId : root.folders.get(handle.type);
-		const files = parent === undefined ? [] : await this.run(`read ${describe(handle)}`, () => this.findFiles(root, parent, nameOf(handle), signal));
-		const file = files[0];
-		if (file === undefined) throw new NotFoundError(`cannot read ${describe(handle)} (${this.describe(handle)}): it does not exist`);
+		const parent = type === undefined ? this.settings.folderId : root.folders.get(type);
+		const file = parent === undefined ? undefined : (await this.findFiles(root, parent, name, signal))[0];
+		if (file === undefined) throw new NotFoundError(`cannot read ${key} (${this.describe(key)}): it does not exist`);
 		return file;
 	}
 
@@ -410,31 +366,23 @@ class DriveStorage implements Storage {
 		try {
 			return await work();
 		} catch (error) {
-			throw this.mapError(error, action);
+			throw this.mapDriveError(error, action);
 		}
 	}
 
-	private mapError(error: unknown, action: string): Error {
+	private mapDriveError(error: unknown, action: string): Error {
 		return mapDriveError(error, {action, folderId: this.settings.folderId, service: this.service, ...(this.account === undefined ? {} : {account: this.account})});
 	}
 
-	private describe(handle: FileHandle): string {
-		return `gdrive:${this.settings.folderId}/${describe(handle)}`;
-	}
-
-	private checkOpen(): void {
-		if (this.closed) throw new PermanentError(`${this.location} was closed; no more operations can be made on it`);
+	private describe(key: string): string {
+		return `gdrive:${this.settings.folderId}/${key}`;
 	}
 }
 
-/** The file's name in Drive: the ID, or `config`. */
-function nameOf(handle: FileHandle): string {
-	return handle.type === 'config' ? 'config' : handle.name;
-}
-
-/** `config` or `<type>/<id>`, as laid out in the folder. */
-function describe(handle: FileHandle): string {
-	return handle.type === 'config' ? 'config' : `${handle.type}/${handle.name}`;
+/** The sub-folder (undefined for a file in the repository folder itself) and the file name of a key. */
+function splitKey(key: string): {type?: FileType; name: string} {
+	const slash = key.indexOf('/');
+	return slash < 0 ? {name: key} : {type: key.slice(0, slash) as FileType, name: key.slice(slash + 1)};
 }
 
 /** A string literal of Drive's query language. */

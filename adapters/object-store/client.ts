@@ -23,6 +23,8 @@ export interface ObjectInfo {
 export interface ObjectCallOptions {
 	/** Passed on to the SDK or `fetch`; when it fires, the call rejects (any error: the core reports the abort). */
 	readonly signal?: AbortSignal;
+	/** The repository file concerned, when there is one (for messages and errors such as `DeleteRefusedError`). */
+	readonly handle?: FileHandle;
 }
 
 /** A byte range of {@link ObjectClient.get}; the core never asks for an empty one. */
@@ -33,10 +35,8 @@ export interface ObjectRange {
 	readonly length?: number;
 }
 
-/** Options of {@link ObjectClient.put}. */
+/** Options of {@link ObjectClient.put}; `handle` is undefined for the `.storageconfig` file. */
 export interface PutOptions extends ObjectCallOptions {
-	/** The repository file being saved; undefined for the `.storageconfig` file. */
-	readonly handle?: FileHandle;
 	/** The class (tier) to store the object in, already resolved from `.storageconfig`; undefined means the store's default. */
 	readonly storageClass?: string;
 	/** `application/octet-stream` for repository files, `application/json` for `.storageconfig`. */

@@ -107,9 +107,7 @@ export class ObjectStore implements Storage {
 			for await (const item of this.objects.list(root, {signal, limit: 10})) {
 				const rest = item.key.slice(root.length);
 				if (rest === STORAGE_CONFIG_NAME || rest === '') continue;
-				// Name only the first level ("data/", not every pack): a short message whatever the location holds.
-				const slash = rest.indexOf('/');
-				found.add(slash < 0 ? rest : rest.slice(0, slash + 1));
+				found.add(rest);
 				if (found.size >= 10) break;
 			}
 		});
@@ -145,16 +143,16 @@ export class ObjectStore implements Storage {
 		const what = this.describe(path);
 		return this.call(context, signal, async () => {
 			if (length === 0) {
-				const {size} = await this.objects.head(key, {signal});
+				const {size} = await this.objects.head(key, {signal, handle});
 				if (offset > size) throw makeRangeError(what, size, offset, length);
 				return new Uint8Array(0);
 			}
 			let bytes: Uint8Array;
 			try {
-				bytes = await this.objects.get(key, offset === 0 && length === undefined ? undefined : {offset, ...(length === undefined ? {} : {length})}, {signal});
+				bytes = await this.objects.get(key, offset === 0 && length === undefined ? undefined : {offset, ...(length === undefined ? {} : {length})}, {signal, handle});
 			} catch (error) {
 				if (!(error instanceof RangeNotSatisfiableError)) throw error;
-				const {size} = await this.objects.head(key, {signal});
+				const {size} = await this.objects.head(key, {signal, handle});
 				if (length === undefined && offset === size) return new Uint8Array(0);
 				throw makeRangeError(what, size, offset, length);
 			}
@@ -166,7 +164,7 @@ export class ObjectStore implements Storage {
 	async stat(handle: FileHandle, options: OperationOptions = {}): Promise<FileInfo> {
 		const {key, path} = this.keyOf(handle);
 		const {signal} = await this.begin(options);
-		const {size} = await this.call({operation: 'stat', key, path, handle}, signal, () => this.objects.head(key, {signal}));
+		const {size} = await this.call({operation: 'stat', key, path, handle}, signal, () => this.objects.head(key, {signal, handle}));
 		return {name: handle.name, size};
 	}
 
@@ -200,7 +198,12 @@ export class ObjectStore implements Storage {
 	async remove(handle: FileHandle, options: OperationOptions = {}): Promise<void> {
 		const {key, path} = this.keyOf(handle);
 		const {signal} = await this.begin(options);
-		await this.call({operation: 'remove', key, path, handle}, signal, () => this.objects.delete(key, {signal}));
+		await this.call({operation: 'remove', key, path, handle}, signal, () => this.objects.delete(key, {signal, handle}));
+	}
+
+	/** Whether {@link close} was called. */
+	protected get isClosed(): boolean {
+		return this.closed;
 	}
 
 	async close(): Promise<void> {

@@ -5,14 +5,12 @@
 
 import {readBooleanOption, readNumberOption, type AdapterDefinition, type OptionValues} from '../options.js';
 import {PermanentError} from '../storage.js';
+import {checkWholeNumber, declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
 import type {ChecksumPolicy} from './client.js';
 import {formatS3Location, parseS3Location} from './location.js';
 import {checkRetentionPeriod, parseRetentionPeriod, RETENTION_MODES, type RetentionMode} from './retention.js';
 import {S3_STORAGE_CLASSES, S3_THAW_TIERS, type S3ThawTier} from './classes.js';
 import type {S3StorageOptions} from './storage.js';
-
-const wholeNumber = (min: number, max: number) => (value: string) =>
-	Number.isInteger(Number(value)) && Number(value) >= min && Number(value) <= max ? undefined : `must be a whole number from ${min} to ${max}`;
 
 /** The declaration of the `s3:` scheme for the adapter registry. */
 export const s3Adapter: AdapterDefinition = {
@@ -21,31 +19,9 @@ export const s3Adapter: AdapterDefinition = {
 	description: 'A prefix in an existing bucket on Amazon S3 or an S3-compatible service (MinIO, Ceph, Wasabi, Backblaze B2, Cloudflare R2, ...).',
 	example: 's3:https://s3.example.com/bucket/backups',
 	options: [
-		{
-			name: 'endpoint',
-			label: 'Endpoint',
-			description: 'URL of an S3-compatible service, e.g. https://minio.example.com:9000; leave empty for Amazon S3.',
-			required: false,
-			kind: 'url',
-			inLocation: true,
-			placeholder: 'https://s3.example.com',
-		},
-		{
-			name: 'bucket',
-			label: 'Bucket',
-			description: 'Name of the bucket, which must already exist (cairn does not create buckets).',
-			required: true,
-			inLocation: true,
-			placeholder: 'my-backups',
-		},
-		{
-			name: 'prefix',
-			label: 'Prefix',
-			description: 'Folder inside the bucket that holds the repository; empty for the bucket root.',
-			required: false,
-			inLocation: true,
-			placeholder: 'laptop',
-		},
+		declareEndpointOption({description: 'URL of an S3-compatible service, e.g. https://minio.example.com:9000; leave empty for Amazon S3.', placeholder: 'https://s3.example.com', inLocation: true}),
+		declareContainerOption({description: 'Name of the bucket, which must already exist (cairn does not create buckets).', placeholder: 'my-backups'}),
+		declarePrefixOption({label: 'Prefix', placeholder: 'laptop'}),
 		{
 			name: 'region',
 			label: 'Region',
@@ -69,22 +45,8 @@ export const s3Adapter: AdapterDefinition = {
 			env: ['AWS_ACCESS_KEY_ID'],
 			placeholder: 'AKIA…',
 		},
-		{
-			name: 'secret-access-key',
-			label: 'Secret access key',
-			description: 'Secret access key belonging to the access key ID.',
-			required: false,
-			secret: true,
-			env: ['AWS_SECRET_ACCESS_KEY'],
-		},
-		{
-			name: 'session-token',
-			label: 'Session token',
-			description: 'Session token of temporary credentials (STS, SSO).',
-			required: false,
-			secret: true,
-			env: ['AWS_SESSION_TOKEN'],
-		},
+		declareSecretOption({name: 'secret-access-key', label: 'Secret access key', description: 'Secret access key belonging to the access key ID.', env: ['AWS_SECRET_ACCESS_KEY']}),
+		declareSecretOption({name: 'session-token', label: 'Session token', description: 'Session token of temporary credentials (STS, SSO).', env: ['AWS_SESSION_TOKEN']}),
 		{
 			name: 'profile',
 			label: 'Profile',
@@ -139,16 +101,9 @@ export const s3Adapter: AdapterDefinition = {
 			required: false,
 			kind: 'number',
 			default: '7',
-			validate: wholeNumber(1, 365),
+			validate: checkWholeNumber(1, 365),
 		},
-		{
-			name: 'connections',
-			label: 'Connections',
-			description: 'How many requests to run at once (default 8).',
-			required: false,
-			kind: 'number',
-			validate: wholeNumber(1, 128),
-		},
+		declareConnectionsOption({defaultCount: 8, max: 128}),
 	],
 	parseLocation: (rest) => ({...parseS3Location(rest)}),
 	formatLocation: (values) => formatS3Location(values),
