@@ -140,7 +140,7 @@ export class SwiftClient implements ObjectClient {
 		const container = this.settings.container;
 		const what = context.path === undefined ? `container "${container}"` : `${context.path} in container "${container}"`;
 		const action = `${context.operation} ${what}`;
-		if (!(error instanceof SwiftHttpError)) return mapNetworkFailure(error, action, 'the Swift service');
+		if (!(error instanceof SwiftHttpError)) return mapNetworkFailure(error, action, this.current === undefined ? 'the Swift service' : `the Swift proxy at ${new URL(this.current.storageUrl).origin}`);
 		const detail = error.said === '' ? '' : ` (Swift said: ${error.said})`;
 		const options = {cause: error};
 		switch (error.status) {
@@ -150,6 +150,8 @@ export class SwiftClient implements ObjectClient {
 				return new AuthError(`Swift forbids this: cannot ${action} (403 Forbidden); the account lacks the permission (read and write access to the container)${detail}`, options);
 			case 404:
 				return new NotFoundError(`cannot ${action}: it does not exist (404)`, options);
+			case 422:
+				return new TransientError(`cannot ${action}: the data was damaged on the way to Swift (its MD5 did not match, 422); a retry may succeed`, options);
 			case 413:
 				return new PermanentError(`cannot ${action}: Swift refuses an object this large (413); lower -o swift.segment-size below the cluster's max_file_size${detail}`, options);
 			case 507:
