@@ -90,8 +90,8 @@ export async function authenticate(credentials: SwiftCredentials, signal?: Abort
 
 async function authenticateV1(credentials: SwiftCredentials, signal?: AbortSignal): Promise<SwiftSession> {
 	const url = need(credentials.authUrl, 'authentication URL (ST_AUTH)');
-	const response = await post(url, 'GET', {'x-auth-user': need(credentials.user, 'user (ST_USER)'), 'x-auth-key': need(credentials.key, 'key (ST_KEY)')}, undefined, signal);
-	checkAuthAnswer(response, url, 'the user and key (ST_USER, ST_KEY)');
+	const headers = {'x-auth-user': need(credentials.user, 'user (ST_USER)'), 'x-auth-key': need(credentials.key, 'key (ST_KEY)')};
+	const {response} = await callIdentity(url, {headers, signal}, 'the user and key (ST_USER, ST_KEY)', false);
 	const storageUrl = response.headers.get('x-storage-url');
 	const token = response.headers.get('x-auth-token');
 	if (storageUrl === null || token === null) throw new PermanentError(`${url} answered without X-Storage-Url and X-Auth-Token: is it a Swift v1 authentication URL (usually ending in /auth/v1.0)?`);
@@ -107,9 +107,8 @@ async function authenticateV2(credentials: SwiftCredentials, signal?: AbortSigna
 			...(credentials.project === undefined ? {} : {tenantName: credentials.project}),
 		},
 	};
-	const response = await post(url, 'POST', {'content-type': 'application/json'}, JSON.stringify(body), signal);
-	checkAuthAnswer(response, url, 'the user name, password and tenant (OS_USERNAME, OS_PASSWORD, OS_TENANT_NAME or OS_TENANT_ID)');
-	const answer = (await readJson(response, url)) as {access?: {token?: {id?: string; expires?: string}; serviceCatalog?: CatalogEntry[]}};
+	const what = 'the user name, password and tenant (OS_USERNAME, OS_PASSWORD, OS_TENANT_NAME or OS_TENANT_ID)';
+	const answer = (await callIdentity(url, postJson(body, signal), what, true)).body as {access?: {token?: {id?: string; expires?: string}; serviceCatalog?: CatalogEntry[]}};
 	const token = answer.access?.token?.id;
 	if (token === undefined) throw new PermanentError(`${url} answered without a token: is OS_AUTH_URL a keystone v2.0 URL?`);
 	const storageUrl = pickEndpoint(answer.access?.serviceCatalog ?? [], credentials, url);
@@ -134,9 +133,9 @@ async function authenticateV3(credentials: SwiftCredentials, signal?: AbortSigna
 		else if (credentials.project !== undefined) scope = {project: {name: credentials.project, domain: {name: credentials.projectDomain ?? credentials.userDomain ?? 'Default'}}};
 	}
 	const body = {auth: {identity, ...(scope === undefined ? {} : {scope})}};
-	const response = await post(url, 'POST', {'content-type': 'application/json'}, JSON.stringify(body), signal);
-	checkAuthAnswer(response, url, 'the user name, password, domains and project (OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME, OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME) or the application credential');
-	const answer = (await readJson(response, url)) as {token?: {expires_at?: string; catalog?: CatalogEntry[]}};
+	const what = 'the user name, password, domains and project (OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME, OS_PROJECT_NAME, OS_PROJECT_DOMAIN_NAME) or the application credential';
+	const {response, body: reply} = await callIdentity(url, postJson(body, signal), what, true);
+	const answer = reply as {token?: {expires_at?: string; catalog?: CatalogEntry[]}};
 	const token = response.headers.get('x-subject-token');
 	if (token === null) throw new PermanentError(`${url} answered without X-Subject-Token: is OS_AUTH_URL a keystone v3 URL?`);
 	const storageUrl = pickEndpoint(answer.token?.catalog ?? [], credentials, url);
@@ -165,37 +164,33 @@ function pickEndpoint(catalog: readonly CatalogEntry[], credentials: SwiftCreden
 	return trimSlash(found.url);
 }
 
-/** One authentication request; network failures become storage errors that name the URL. */
-async function post(url: string, method: string, headers: Record<string, string>, body: string | undefined, signal?: AbortSignal): Promise<Response> {
+/**
+ * One authentication request: network failures and refusals become storage errors that name the
+ * URL and `what` to check; the body is read as JSON when `json` is set.
+ */
+async function callIdentity(url: string, init: RequestInit, what: string, json: boolean): Promise<{response: Response; body: unknown}> {
+	let response: Response;
 	try {
-		return await fetch(url, {method, headers, ...(body === undefined ? {} : {body}), ...(signal === undefined ? {} : {signal})});
+		response = await fetch(url, init);
 	} catch (error) {
 		throw mapNetworkFailure(error, 'authenticate', `the Swift authentication service ${url}`);
 	}
-}
-
-function checkAuthAnswer(response: Response, url: string, what: string): void {
-	if (response.status === 401 || response.status === 403) {
-		void response.body?.cancel();
-		throw new AuthError(`${url} refused the credentials (HTTP ${response.status}): check ${what}`);
-	}
-	if (response.status === 404) {
-		void response.body?.cancel();
-		throw new PermanentError(`${url} does not exist (HTTP 404): check the authentication URL and its version (ST_AUTH ends in /auth/v1.0, OS_AUTH_URL in /v2.0 or /v3)`);
-	}
-	if (response.status >= 300) {
-		void response.body?.cancel();
-		const message = `${url} failed to authenticate (HTTP ${response.status})`;
-		throw response.status >= 500 || response.status === 429 ? new TransientError(`${message}; a retry may succeed`) : new PermanentError(message);
-	}
-}
-
-async function readJson(response: Response, url: string): Promise<unknown> {
+	const status = response.status;
+	if (status >= 300) void response.body?.cancel();
+	if (status === 401 || status === 403) throw new AuthError(`${url} refused the credentials (HTTP ${status}): check ${what}`);
+	if (status === 404) throw new PermanentError(`${url} does not exist (HTTP 404): check the authentication URL and its version (ST_AUTH ends in /auth/v1.0, OS_AUTH_URL in /v2.0 or /v3)`);
+	if (status >= 500 || status === 429) throw new TransientError(`${url} failed to authenticate (HTTP ${status}); a retry may succeed`);
+	if (status >= 300) throw new PermanentError(`${url} failed to authenticate (HTTP ${status})`);
+	if (!json) return {response, body: undefined};
 	try {
-		return await response.json();
+		return {response, body: await response.json()};
 	} catch (error) {
 		throw new PermanentError(`${url} answered with something that is not JSON: is it a keystone URL?`, {cause: error});
 	}
+}
+
+function postJson(body: unknown, signal?: AbortSignal): RequestInit {
+	return {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body), ...(signal === undefined ? {} : {signal})};
 }
 
 function readExpiry(text: string | undefined): {expires?: Date} {

@@ -23,6 +23,9 @@ import {authenticate, type SwiftCredentials, type SwiftSession} from './auth.js'
 /** Swift's default largest single object (5 GiB); larger ones must be segmented. */
 export const SWIFT_MAX_OBJECT_SIZE = 5 * 1024 * 1024 * 1024;
 
+/** Longest wait for a login. */
+const LOGIN_TIMEOUT_MS = 60_000;
+
 /** Settings of {@link SwiftClient}. */
 export interface SwiftClientSettings {
 	readonly credentials: SwiftCredentials;
@@ -63,6 +66,7 @@ export class SwiftClient implements ObjectClient {
 	private current: SwiftSession | undefined;
 	private pending: Promise<SwiftSession> | undefined;
 	private containerMissing = false;
+	private containerPolicy: string | undefined;
 	private segmentsReady = false;
 	private readonly segmentSize: number;
 
@@ -73,6 +77,7 @@ export class SwiftClient implements ObjectClient {
 	async connect(options: ObjectCallOptions): Promise<void> {
 		const answer = await this.request({method: 'HEAD', path: this.containerPath(), signal: options.signal, accept: [404]});
 		this.containerMissing = answer.status === 404;
+		this.containerPolicy = answer.headers.get('x-storage-policy') ?? undefined;
 	}
 
 	async checkCreate(options: ObjectCallOptions): Promise<void> {
@@ -82,10 +87,8 @@ export class SwiftClient implements ObjectClient {
 			this.containerMissing = false;
 			return;
 		}
-		if (policy === undefined) return;
-		const answer = await this.request({method: 'HEAD', path: this.containerPath(), signal: options.signal});
-		const actual = answer.headers.get('x-storage-policy');
-		if (actual !== null && actual.toLowerCase() !== policy.toLowerCase()) {
+		const actual = this.containerPolicy;
+		if (policy !== undefined && actual !== undefined && actual.toLowerCase() !== policy.toLowerCase()) {
 			throw new PermanentError(
 				`container "${this.settings.container}" already exists with storage policy "${actual}", not "${policy}"; Swift cannot change a container's policy: use a new container name or leave out -o swift.storage-policy`,
 			);
@@ -192,14 +195,14 @@ export class SwiftClient implements ObjectClient {
 
 	/** One request with the current token; a 401 logs in again once. Non-2xx answers outside `accept` reject with {@link SwiftHttpError}. */
 	private async request(options: RequestOptions): Promise<Response> {
-		let session = await this.login(options.signal);
+		let session = await this.login();
 		let answer = await this.send(session, options);
 		if (answer.status === 401) {
 			await answer.body?.cancel();
 			if (this.settings.credentials.version === 'token') {
 				throw new AuthError('Swift refused the token given in OS_AUTH_TOKEN (-o swift.auth-token): it has expired or is wrong; get a new token, or give credentials (user and key) so that cairn can log in itself');
 			}
-			session = await this.login(options.signal, session);
+			session = await this.login(session);
 			answer = await this.send(session, options);
 		}
 		if ((answer.status >= 200 && answer.status < 300) || options.accept?.includes(answer.status)) return answer;
@@ -219,12 +222,13 @@ export class SwiftClient implements ObjectClient {
 
 	/**
 	 * The current session; logs in when there is none, when it expires within a minute, or when it
-	 * is the one just refused. Calls that arrive during a login share it.
+	 * is the one just refused. Calls that arrive during a login share it, so it does not stop when
+	 * one caller's signal fires; it has its own time limit.
 	 */
-	private login(signal: AbortSignal | undefined, refused?: SwiftSession): Promise<SwiftSession> {
+	private login(refused?: SwiftSession): Promise<SwiftSession> {
 		const current = this.current;
 		if (current !== undefined && current !== refused && (current.expires === undefined || current.expires.getTime() - Date.now() > 60_000)) return Promise.resolve(current);
-		this.pending ??= authenticate(this.settings.credentials, signal)
+		this.pending ??= authenticate(this.settings.credentials, AbortSignal.timeout(LOGIN_TIMEOUT_MS))
 			.then((session) => (this.current = session))
 			.finally(() => (this.pending = undefined));
 		return this.pending;
