@@ -18,7 +18,7 @@
 import {createHash, randomBytes} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 
-import {FaultList, parseRangeHeader, readBody, sendJson, startServer, type Fault, type RunningServer} from './http.js';
+import {discardBody, FakeHttpServer, parseRangeHeader, readBody, sendJson, type Route} from './http.js';
 
 /** Capabilities of an application key (the ones the fake checks). */
 export type B2Capability = 'listBuckets' | 'listFiles' | 'readFiles' | 'writeFiles' | 'deleteFiles';
@@ -73,12 +73,15 @@ interface Token {
 
 const NAME_LIMIT_BYTES = 1024;
 
+/** The API calls the fake answers (after b2_authorize_account and the upload and download URLs). */
+const B2_CALLS = new Set([
+	'b2_list_buckets', 'b2_get_upload_url', 'b2_start_large_file', 'b2_get_upload_part_url', 'b2_finish_large_file',
+	'b2_cancel_large_file', 'b2_list_file_names', 'b2_list_file_versions', 'b2_hide_file', 'b2_delete_file_version',
+]);
+
 /** A running fake B2 server. */
-export class FakeB2Server {
+export class FakeB2Server extends FakeHttpServer {
 	readonly accountId = randomBytes(6).toString('hex');
-	/** `METHOD path status` of every request, for assertions. */
-	readonly log: string[] = [];
-	readonly faults = new FaultList();
 	/** Least size of a large file's parts, except the last (B2's absoluteMinimumPartSize). */
 	absoluteMinimumPartSize = 5_000_000;
 	/** What b2_authorize_account recommends. */
@@ -89,20 +92,10 @@ export class FakeB2Server {
 	private readonly uploadUrls = new Map<string, {token: string; key: FakeB2Key; bucket?: FakeBucket; large?: LargeFile; busy: boolean}>();
 	private readonly largeFiles = new Map<string, LargeFile>();
 	private clock = Date.now();
-	private running?: RunningServer;
 
-	get url(): string {
-		if (this.running === undefined) throw new Error('the fake B2 server is not started');
-		return this.running.url;
-	}
-
-	async start(): Promise<this> {
-		this.running = await startServer((request, response) => this.handle(request, response));
-		return this;
-	}
-
-	async stop(): Promise<void> {
-		await this.running?.close();
+	constructor() {
+		// The log holds `METHOD path status`: B2 calls carry their arguments in the body.
+		super('B2', {logQuery: false});
 	}
 
 	addKey(key: FakeB2Key): void {
@@ -111,10 +104,6 @@ export class FakeB2Server {
 
 	addBucket(name: string): void {
 		if (!this.buckets.has(name)) this.buckets.set(name, {id: randomBytes(12).toString('hex'), name, versions: []});
-	}
-
-	addFault(fault: Fault): void {
-		this.faults.add(fault);
 	}
 
 	/** Makes every token issued so far expired, as after 24 hours. */
@@ -139,27 +128,14 @@ export class FakeB2Server {
 		return this.largeFiles.size;
 	}
 
-	private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-		const url = new URL(request.url ?? '/', 'http://fake');
-		const original = response.writeHead.bind(response);
-		response.writeHead = ((status: number, ...rest: unknown[]) => {
-			this.log.push(`${request.method} ${url.pathname} ${status}`);
-			return (original as (...args: unknown[]) => ServerResponse)(status, ...rest);
-		}) as typeof response.writeHead;
-
-		const fault = this.faults.take(request);
-		if (fault !== undefined) {
-			await readBody(request).catch(() => undefined);
-			sendJson(response, fault.status, fault.body, fault.headers);
-			return;
-		}
+	protected async route({request, response, url}: Route): Promise<void> {
 		if (url.pathname === '/b2api/v3/b2_authorize_account' && request.method === 'GET') return this.authorize(request, response);
 		const upload = /^\/b2api\/v3\/upload\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
 		if (upload !== null && request.method === 'POST') return this.receiveUpload(upload[1]!, request, response);
 		if (url.pathname.startsWith('/file/') && (request.method === 'GET' || request.method === 'HEAD')) return this.download(url, request, response);
 		const api = /^\/b2api\/v3\/(b2_[a-z_]+)$/.exec(url.pathname);
 		if (api === null || request.method !== 'POST') {
-			await readBody(request).catch(() => undefined);
+			await discardBody(request);
 			return sendB2Error(response, 404, 'not_found', `no such API: ${request.method} ${url.pathname}`);
 		}
 		const body = await readBody(request);
@@ -171,31 +147,11 @@ export class FakeB2Server {
 		} catch {
 			return sendB2Error(response, 400, 'bad_request', 'request body is not valid JSON');
 		}
-		const call = new ApiCall(json, token.key, response);
-		switch (api[1]) {
-			case 'b2_list_buckets':
-				return this.listBuckets(call);
-			case 'b2_get_upload_url':
-				return this.getUploadUrl(call);
-			case 'b2_start_large_file':
-				return this.startLargeFile(call);
-			case 'b2_get_upload_part_url':
-				return this.getUploadPartUrl(call);
-			case 'b2_finish_large_file':
-				return this.finishLargeFile(call);
-			case 'b2_cancel_large_file':
-				return this.cancelLargeFile(call);
-			case 'b2_list_file_names':
-				return this.listFileNames(call);
-			case 'b2_list_file_versions':
-				return this.listFileVersions(call);
-			case 'b2_hide_file':
-				return this.hideFile(call);
-			case 'b2_delete_file_version':
-				return this.deleteFileVersion(call);
-			default:
-				return sendB2Error(response, 404, 'not_found', `unknown API ${api[1]}`);
-		}
+		if (!B2_CALLS.has(api[1]!)) return sendB2Error(response, 404, 'not_found', `unknown API ${api[1]}`);
+		// Each call is answered by the method of its name in camel case (b2_list_buckets: listBuckets).
+		const method = api[1]!.replace(/^b2_/, '').replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+		const answer = (this as unknown as Record<string, (call: ApiCall) => Promise<void> | void>)[method]!;
+		return answer.call(this, new ApiCall(json, token.key, response));
 	}
 
 	private authorize(request: IncomingMessage, response: ServerResponse): void {
@@ -327,12 +283,18 @@ export class FakeB2Server {
 		sendJson(call.response, 200, {accountId: this.accountId, bucketId: large.bucket.id, fileId: large.fileId, fileName: large.fileName});
 	}
 
-	private listFileNames(call: ApiCall): void {
-		if (!call.require('bucketId') || !call.allow('listFiles')) return;
+	/** The bucket and page of a listing call, or undefined after answering an error. */
+	private openListing(call: ApiCall): {bucket: FakeBucket; page: NonNullable<ReturnType<typeof readPage>>} | undefined {
+		if (!call.require('bucketId') || !call.allow('listFiles')) return undefined;
 		const bucket = this.findBucket(call);
-		if (bucket === undefined) return;
-		const page = readPage(call);
-		if (page === undefined) return;
+		const page = bucket === undefined ? undefined : readPage(call);
+		return bucket === undefined || page === undefined ? undefined : {bucket, page};
+	}
+
+	private listFileNames(call: ApiCall): void {
+		const listing = this.openListing(call);
+		if (listing === undefined) return;
+		const {bucket, page} = listing;
 		const latest = new Map<string, FakeB2Version>();
 		for (const version of bucket.versions) latest.set(version.fileName, version);
 		const names = [...latest.keys()]
@@ -344,11 +306,9 @@ export class FakeB2Server {
 	}
 
 	private listFileVersions(call: ApiCall): void {
-		if (!call.require('bucketId') || !call.allow('listFiles')) return;
-		const bucket = this.findBucket(call);
-		if (bucket === undefined) return;
-		const page = readPage(call);
-		if (page === undefined) return;
+		const listing = this.openListing(call);
+		if (listing === undefined) return;
+		const {bucket, page} = listing;
 		if (!call.allowListing(page.prefix)) return;
 		// By name, then newest first.
 		const versions = bucket.versions
@@ -395,11 +355,11 @@ export class FakeB2Server {
 	private async receiveUpload(id: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
 		const target = this.uploadUrls.get(id);
 		if (target === undefined) {
-			await readBody(request).catch(() => undefined);
+			await discardBody(request);
 			return sendB2Error(response, 400, 'bad_request', 'unknown upload URL');
 		}
 		if (target.busy) {
-			await readBody(request).catch(() => undefined);
+			await discardBody(request);
 			return sendB2Error(response, 503, 'service_unavailable', 'upload URL is busy with another upload; get a new upload URL');
 		}
 		target.busy = true;

@@ -21,8 +21,8 @@
 import {randomBytes} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 
-import {FaultList, parseRangeHeader, readBody, sendJson, startServer, type Fault, type RunningServer} from './http.js';
-import {parseMultipart, readBoundary} from './multipart.js';
+import {answerIncomplete, answerSessionStarted, countOpenSessions, discardBody, FakeHttpServer, parseContentRange, parseRangeHeader, openSession, readBody, readSessionChunk, sendContent, sendJson, type Route} from './http.js';
+import {readMultipartUpload} from './multipart.js';
 import {checkBearerToken, type FakeServiceAccount} from './service-account.js';
 
 export const FOLDER_MIME = 'application/vnd.google-apps.folder';
@@ -63,30 +63,16 @@ interface Caller {
 }
 
 /** A running fake Drive server. */
-export class FakeDriveServer {
+export class FakeDriveServer extends FakeHttpServer {
 	readonly files = new Map<string, FakeDriveFile>();
-	/** `METHOD path?query status` of every request. */
-	readonly log: string[] = [];
-	readonly faults = new FaultList();
 	private readonly accounts: FakeServiceAccount[] = [];
 	/** Top-level folders and who may use them. */
 	private readonly shares = new Map<string, Map<string, DriveRole>>();
 	private readonly sessions = new Map<string, Session>();
 	private clock = Date.UTC(2024, 0, 1);
-	private running?: RunningServer;
 
-	get url(): string {
-		if (this.running === undefined) throw new Error('the fake Drive server is not started');
-		return this.running.url;
-	}
-
-	async start(): Promise<this> {
-		this.running = await startServer((request, response) => this.handle(request, response));
-		return this;
-	}
-
-	async stop(): Promise<void> {
-		await this.running?.close();
+	constructor() {
+		super('Drive');
 	}
 
 	addAccount(account: FakeServiceAccount): void {
@@ -125,27 +111,11 @@ export class FakeDriveServer {
 		return current;
 	}
 
-	addFault(fault: Fault): void {
-		this.faults.add(fault);
-	}
-
 	countOpenSessions(): number {
-		return [...this.sessions.values()].filter((session) => session.done === undefined && !session.cancelled).length;
+		return countOpenSessions(this.sessions);
 	}
 
-	private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-		const url = new URL(request.url ?? '/', 'http://fake');
-		const original = response.writeHead.bind(response);
-		response.writeHead = ((status: number, ...rest: unknown[]) => {
-			this.log.push(`${request.method} ${url.pathname}${url.search} ${status}`);
-			return (original as (...args: unknown[]) => ServerResponse)(status, ...rest);
-		}) as typeof response.writeHead;
-		const fault = this.faults.take(request);
-		if (fault !== undefined) {
-			await readBody(request).catch(() => undefined);
-			sendJson(response, fault.status, fault.body, fault.headers);
-			return;
-		}
+	protected async route({request, response, url, segments}: Route): Promise<void> {
 		const uploadId = url.searchParams.get('upload_id');
 		if (uploadId !== null && request.method === 'PUT') return this.continueSession(uploadId, request, response, url);
 		if (uploadId !== null && request.method === 'DELETE') {
@@ -158,11 +128,10 @@ export class FakeDriveServer {
 
 		const auth = checkBearerToken(request.headers.authorization, this.accounts, DRIVE_SCOPES);
 		if (!auth.ok) {
-			await readBody(request).catch(() => undefined);
+			await discardBody(request);
 			return sendError(response, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'authError', 'Authorization', 'header');
 		}
 		const caller: Caller = {email: auth.account.email};
-		const segments = url.pathname.split('/').slice(1);
 		const allDrives = url.searchParams.get('supportsAllDrives') === 'true';
 		const context: Context = {request, response, url, caller, allDrives};
 
@@ -183,7 +152,7 @@ export class FakeDriveServer {
 				return sendError(response, 400, `Invalid value for uploadType: ${String(type)}`, 'invalid', 'uploadType');
 			}
 		}
-		await readBody(request).catch(() => undefined);
+		await discardBody(request);
 		sendError(response, 404, `Not Found: ${request.method} ${url.pathname}`, 'notFound');
 	}
 
@@ -221,15 +190,7 @@ export class FakeDriveServer {
 		if (file.mimeType === FOLDER_MIME) return sendError(context.response, 403, 'Only files with binary content can be downloaded. Use Export with Docs Editors files.', 'fileNotDownloadable', 'alt');
 		const range = parseRangeHeader(context.request.headers.range, file.data.length);
 		if (range === 'unsatisfiable') return sendError(context.response, 416, 'Request range not satisfiable', 'requestedRangeNotSatisfiable', 'Range', 'header');
-		const headers: Record<string, string | number> = {'content-type': file.mimeType, 'accept-ranges': 'bytes'};
-		if (range === undefined) {
-			context.response.writeHead(200, {...headers, 'content-length': file.data.length});
-			context.response.end(file.data);
-			return;
-		}
-		const slice = file.data.subarray(range.start, range.end + 1);
-		context.response.writeHead(206, {...headers, 'content-length': slice.length, 'content-range': `bytes ${range.start}-${range.end}/${file.data.length}`});
-		context.response.end(slice);
+		sendContent(context.response, file.data, range, {'content-type': file.mimeType, 'accept-ranges': 'bytes'});
 	}
 
 	private async createFolder(context: Context): Promise<void> {
@@ -247,25 +208,12 @@ export class FakeDriveServer {
 	}
 
 	private async uploadMultipart(context: Context, fileId: string | undefined): Promise<void> {
-		const body = await readBody(context.request);
-		const boundary = readBoundary(context.request.headers['content-type']);
-		if (boundary === undefined) return sendError(context.response, 400, 'Media type must be multipart/related with a boundary for uploadType=multipart', 'badContent');
-		let parts;
-		try {
-			parts = parseMultipart(body, boundary);
-		} catch (error) {
-			return sendError(context.response, 400, `Malformed multipart body: ${(error as Error).message}`, 'badContent');
+		const upload = readMultipartUpload(context.request.headers['content-type'], await readBody(context.request));
+		if ('problem' in upload) {
+			if (upload.problem === 'not-json') return sendError(context.response, 400, 'Invalid JSON payload received.', 'parseError');
+			return sendError(context.response, 400, upload.problem === 'no-boundary' ? `Media type must be ${upload.detail}` : `Malformed multipart body: ${upload.detail}`, 'badContent');
 		}
-		if (parts.length !== 2 || !/^application\/json/i.test(parts[0]!.headers['content-type'] ?? '')) {
-			return sendError(context.response, 400, 'Malformed multipart body: expected a JSON metadata part and a media part', 'badContent');
-		}
-		let metadata: Record<string, unknown>;
-		try {
-			metadata = JSON.parse(parts[0]!.body.toString('utf8')) as Record<string, unknown>;
-		} catch {
-			return sendError(context.response, 400, 'Invalid JSON payload received.', 'parseError');
-		}
-		this.finishUpload(context, fileId, metadata, parts[1]!.body, 'multipart');
+		this.finishUpload(context, fileId, upload.metadata, upload.media, 'multipart');
 	}
 
 	private async uploadMedia(context: Context, fileId: string): Promise<void> {
@@ -283,30 +231,22 @@ export class FakeDriveServer {
 		} else if (this.checkWritable(context, fileId) === undefined) {
 			return;
 		}
-		const id = randomBytes(24).toString('base64url');
-		this.sessions.set(id, {email: context.caller.email, ...(fileId === undefined ? {} : {fileId}), metadata, chunks: [], received: 0, cancelled: false});
+		const id = openSession(this.sessions, {email: context.caller.email, ...(fileId === undefined ? {} : {fileId}), metadata, chunks: [], received: 0, cancelled: false});
 		const location = `${this.url}/upload/drive/v3/files${fileId === undefined ? '' : `/${fileId}`}?uploadType=resumable&supportsAllDrives=${context.allDrives}&upload_id=${id}`;
-		context.response.writeHead(200, {location, 'content-length': 0});
-		context.response.end();
+		answerSessionStarted(context.response, location);
 	}
 
 	private async continueSession(id: string, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-		let body: Buffer;
-		try {
-			body = await readBody(request);
-		} catch {
-			return;
-		}
-		const session = this.sessions.get(id);
-		if (session === undefined || session.cancelled) return sendError(response, 404, 'No such upload session.', 'notFound');
+		const chunk = await readSessionChunk(request, this.sessions, id);
+		if (chunk === undefined) return;
+		const {body, session} = chunk;
+		if (session === undefined) return sendError(response, 404, 'No such upload session.', 'notFound');
 		if (session.done !== undefined) return sendJson(response, 200, selectFields(describeFile(session.done), 'kind,id,name,mimeType'));
 		const header = request.headers['content-range'];
-		const match = header === undefined ? null : /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(header);
-		if (match === null) return sendError(response, 400, `Invalid Content-Range: ${String(header)}`, 'badContent');
-		const total = match[3] === '*' ? undefined : Number(match[3]);
-		if (match[1] !== undefined) {
-			const first = Number(match[1]);
-			const last = Number(match[2]);
+		const range = parseContentRange(header);
+		if (range === undefined) return sendError(response, 400, `Invalid Content-Range: ${String(header)}`, 'badContent');
+		const {first, last, total} = range;
+		if (first !== undefined && last !== undefined) {
 			if (last < first || body.length !== last - first + 1) return sendError(response, 400, `Content-Range ${header} does not match the ${body.length} bytes sent`, 'badContent');
 			if (first !== session.received) return sendError(response, 400, `Chunk starts at ${first}, but ${session.received} bytes were received`, 'badContent');
 			const isLast = total !== undefined && last + 1 === total;
@@ -316,11 +256,7 @@ export class FakeDriveServer {
 		} else if (body.length > 0) {
 			return sendError(response, 400, 'Content-Range bytes */N needs an empty body', 'badContent');
 		}
-		if (total === undefined || session.received < total) {
-			response.writeHead(308, {'content-length': 0, ...(session.received > 0 ? {range: `bytes=0-${session.received - 1}`} : {})});
-			response.end();
-			return;
-		}
+		if (total === undefined || session.received < total) return answerIncomplete(response, session.received);
 		const context: Context = {request, response, url, caller: {email: session.email}, allDrives: url.searchParams.get('supportsAllDrives') === 'true'};
 		const stored = this.finishUpload(context, session.fileId, session.metadata, Buffer.concat(session.chunks), 'resumable');
 		if (stored !== undefined) session.done = stored;

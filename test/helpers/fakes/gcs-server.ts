@@ -14,12 +14,12 @@
  * scope; each account has a set of IAM permissions, and a missing one gets Google's 403 message
  * naming it. Errors use Google's JSON error body. Faults can be scripted per request.
  */
-import {createHash, randomBytes} from 'node:crypto';
+import {createHash} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 
-import {FaultList, parseRangeHeader, readBody, sendJson, startServer, type Fault, type RunningServer} from './http.js';
+import {answerIncomplete, answerSessionStarted, countOpenSessions, discardBody, FakeHttpServer, parseContentRange, parseRangeHeader, openSession, readBody, readSessionChunk, sendContent, sendJson, type Route} from './http.js';
 import {encodeCrc32c} from './crc32c.js';
-import {parseMultipart, readBoundary} from './multipart.js';
+import {readMultipartUpload} from './multipart.js';
 import {checkBearerToken, type FakeServiceAccount} from './service-account.js';
 
 /** The IAM permissions the fake checks. */
@@ -62,30 +62,15 @@ interface Session {
 }
 
 /** A running fake GCS server. */
-export class FakeGcsServer {
+export class FakeGcsServer extends FakeHttpServer {
 	/** Buckets by name, each holding objects by name. */
 	readonly buckets = new Map<string, Map<string, FakeGcsObject>>();
-	/** `METHOD path?query status` of every request, for assertions. */
-	readonly log: string[] = [];
-	readonly faults = new FaultList();
 	private readonly accounts: Array<{account: FakeServiceAccount; permissions: Set<GcsPermission>}> = [];
 	private readonly sessions = new Map<string, Session>();
 	private generation = 1_700_000_000_000_000;
-	private running?: RunningServer;
 
-	/** `http://127.0.0.1:<port>` */
-	get url(): string {
-		if (this.running === undefined) throw new Error('the fake GCS server is not started');
-		return this.running.url;
-	}
-
-	async start(): Promise<this> {
-		this.running = await startServer((request, response) => this.handle(request, response));
-		return this;
-	}
-
-	async stop(): Promise<void> {
-		await this.running?.close();
+	constructor() {
+		super('GCS');
 	}
 
 	/** Creates an empty bucket. */
@@ -105,32 +90,12 @@ export class FakeGcsServer {
 		entry.permissions = new Set(permissions);
 	}
 
-	/** Makes the next matching requests fail (see {@link Fault}). */
-	addFault(fault: Fault): void {
-		this.faults.add(fault);
-	}
-
 	/** The number of resumable sessions that were started and neither finished nor cancelled. */
 	countOpenSessions(): number {
-		return [...this.sessions.values()].filter((session) => session.done === undefined && !session.cancelled).length;
+		return countOpenSessions(this.sessions);
 	}
 
-	private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-		const url = new URL(request.url ?? '/', 'http://fake');
-		const original = response.writeHead.bind(response);
-		response.writeHead = ((status: number, ...rest: unknown[]) => {
-			this.log.push(`${request.method} ${url.pathname}${url.search} ${status}`);
-			return (original as (...args: unknown[]) => ServerResponse)(status, ...rest);
-		}) as typeof response.writeHead;
-
-		const fault = this.faults.take(request);
-		if (fault !== undefined) {
-			await readBody(request).catch(() => undefined);
-			sendJson(response, fault.status, fault.body, fault.headers);
-			return;
-		}
-
-		const segments = url.pathname.split('/').slice(1);
+	protected async route({request, response, url, segments}: Route): Promise<void> {
 		// Session URIs are their own authorization (no bearer token needed).
 		const uploadId = url.searchParams.get('upload_id');
 		if (segments[0] === 'upload' && uploadId !== null) {
@@ -140,7 +105,7 @@ export class FakeGcsServer {
 
 		const auth = checkBearerToken(request.headers.authorization, this.accounts.map((entry) => entry.account), WRITE_SCOPES);
 		if (!auth.ok) {
-			await readBody(request).catch(() => undefined);
+			await discardBody(request);
 			sendError(response, 401, 'Invalid Credentials', 'authError', {locationType: 'header', location: 'Authorization'});
 			return;
 		}
@@ -166,7 +131,7 @@ export class FakeGcsServer {
 			sendError(response, 400, `Invalid upload type: ${String(type)}`, 'invalid');
 			return;
 		}
-		await readBody(request).catch(() => undefined);
+		await discardBody(request);
 		sendError(response, 404, `Not Found: ${request.method} ${url.pathname}`, 'notFound');
 	}
 
@@ -217,14 +182,7 @@ export class FakeGcsServer {
 		if (range === 'unsatisfiable') {
 			return sendError(context.response, 416, 'The requested range cannot be satisfied.', 'requestedRangeNotSatisfiable', {}, {'content-range': `bytes */${object.data.length}`});
 		}
-		if (range === undefined) {
-			context.response.writeHead(200, {...headers, 'content-length': object.data.length});
-			context.response.end(object.data);
-			return;
-		}
-		const slice = object.data.subarray(range.start, range.end + 1);
-		context.response.writeHead(206, {...headers, 'content-length': slice.length, 'content-range': `bytes ${range.start}-${range.end}/${object.data.length}`});
-		context.response.end(slice);
+		sendContent(context.response, object.data, range, headers);
 	}
 
 	private deleteObject(context: RequestContext, bucket: string, name: string): void {
@@ -240,27 +198,15 @@ export class FakeGcsServer {
 		const body = await readBody(context.request);
 		if (!this.allow(context, 'storage.objects.create', 'the Google Cloud Storage object')) return;
 		if (!this.buckets.has(bucket)) return sendError(context.response, 404, 'The specified bucket does not exist.', 'notFound');
-		const boundary = readBoundary(context.request.headers['content-type']);
-		if (boundary === undefined) return sendError(context.response, 400, 'Content-Type must be multipart/related with a boundary for uploadType=multipart', 'invalid');
-		let parts;
-		try {
-			parts = parseMultipart(body, boundary);
-		} catch (error) {
-			return sendError(context.response, 400, `Invalid multipart request: ${(error as Error).message}`, 'invalid');
+		const upload = readMultipartUpload(context.request.headers['content-type'], body);
+		if ('problem' in upload) {
+			if (upload.problem === 'not-json') return sendError(context.response, 400, 'Invalid JSON payload received in the metadata part.', 'parseError');
+			return sendError(context.response, 400, upload.problem === 'no-boundary' ? `Content-Type must be ${upload.detail}` : `Invalid multipart request: ${upload.detail}`, 'invalid');
 		}
-		if (parts.length !== 2 || !/^application\/json/i.test(parts[0]!.headers['content-type'] ?? '')) {
-			return sendError(context.response, 400, 'Invalid multipart request: expected a JSON metadata part and a media part', 'invalid');
-		}
-		let metadata: Record<string, unknown>;
-		try {
-			metadata = JSON.parse(parts[0]!.body.toString('utf8')) as Record<string, unknown>;
-		} catch {
-			return sendError(context.response, 400, 'Invalid JSON payload received in the metadata part.', 'parseError');
-		}
+		const {metadata} = upload;
 		const name = context.url.searchParams.get('name') ?? (typeof metadata['name'] === 'string' ? metadata['name'] : undefined);
 		if (name === undefined || name === '') return sendError(context.response, 400, 'Required: object name', 'required');
-		const media = parts[1]!;
-		const stored = this.store(context, bucket, name, media.body, metadata, 'multipart', media.headers['content-type']);
+		const stored = this.store(context, bucket, name, upload.media, metadata, 'multipart', upload.mediaType);
 		if (stored !== undefined) sendJson(context.response, 200, describeObject(bucket, stored));
 	}
 
@@ -279,22 +225,16 @@ export class FakeGcsServer {
 		const name = context.url.searchParams.get('name') ?? (typeof metadata['name'] === 'string' ? metadata['name'] : undefined);
 		if (name === undefined || name === '') return sendError(context.response, 400, 'Required: object name', 'required');
 		if (!this.checkStorageClass(context, metadata)) return;
-		const id = randomBytes(24).toString('base64url');
-		this.sessions.set(id, {bucket, name, metadata: {...metadata, __email: context.email, __overwrite: context.permissions.has('storage.objects.delete')}, chunks: [], received: 0, cancelled: false});
+		const id = openSession(this.sessions, {bucket, name, metadata: {...metadata, __email: context.email, __overwrite: context.permissions.has('storage.objects.delete')}, chunks: [], received: 0, cancelled: false});
 		const location = `${this.url}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${id}`;
-		context.response.writeHead(200, {location, 'content-length': 0});
-		context.response.end();
+		answerSessionStarted(context.response, location);
 	}
 
 	private async handleSession(id: string, request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
-		let body: Buffer;
-		try {
-			body = await readBody(request);
-		} catch {
-			return; // The client went away mid-chunk: nothing of this chunk is kept.
-		}
-		const session = this.sessions.get(id);
-		if (session === undefined || session.cancelled) return sendError(response, 404, 'No such upload session.', 'notFound');
+		const chunk = await readSessionChunk(request, this.sessions, id);
+		if (chunk === undefined) return; // The client went away mid-chunk: nothing of this chunk is kept.
+		const {body, session} = chunk;
+		if (session === undefined) return sendError(response, 404, 'No such upload session.', 'notFound');
 		if (request.method === 'DELETE') {
 			session.cancelled = true;
 			response.writeHead(499, {'content-length': 0});
@@ -304,12 +244,10 @@ export class FakeGcsServer {
 		if (request.method !== 'PUT' && request.method !== 'POST') return sendError(response, 405, 'Method not allowed on an upload session.', 'invalid');
 		if (session.done !== undefined) return sendJson(response, 200, describeObject(session.bucket, session.done));
 		const header = request.headers['content-range'];
-		const match = header === undefined ? null : /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(header);
-		if (match === null) return sendError(response, 400, `Invalid Content-Range header: ${String(header)}`, 'invalid');
-		const total = match[3] === '*' ? undefined : Number(match[3]);
-		if (match[1] !== undefined) {
-			const first = Number(match[1]);
-			const last = Number(match[2]);
+		const range = parseContentRange(header);
+		if (range === undefined) return sendError(response, 400, `Invalid Content-Range header: ${String(header)}`, 'invalid');
+		const {first, last, total} = range;
+		if (first !== undefined && last !== undefined) {
 			if (last < first || body.length !== last - first + 1) return sendError(response, 400, `The Content-Range ${header} does not match the ${body.length} bytes sent.`, 'invalid');
 			if (first > session.received) return sendError(response, 400, `Upload chunk starts at ${first}, but only ${session.received} bytes were received.`, 'invalid');
 			const fresh = body.subarray(session.received - first);
@@ -330,13 +268,7 @@ export class FakeGcsServer {
 			return sendError(response, 400, 'A Content-Range of bytes */N must come with an empty body.', 'invalid');
 		}
 		if (total !== undefined && session.received > total) return sendError(response, 400, 'More bytes were sent than the declared object size.', 'invalid');
-		if (total === undefined || session.received < total) {
-			const headers: Record<string, string | number> = {'content-length': 0};
-			if (session.received > 0) headers['range'] = `bytes=0-${session.received - 1}`;
-			response.writeHead(308, headers);
-			response.end();
-			return;
-		}
+		if (total === undefined || session.received < total) return answerIncomplete(response, session.received);
 		const data = Buffer.concat(session.chunks);
 		const hash = request.headers['x-goog-hash'];
 		if (typeof hash === 'string') {

@@ -1,7 +1,9 @@
 /**
  * Small pieces shared by the fake cloud servers: a loopback HTTP server on a free port, body
- * reading, JSON replies, and scripted faults.
+ * reading, JSON replies, scripted faults, and {@link FakeHttpServer}, the request and route
+ * frame every fake builds on (request log, faults, start and stop, path segments).
  */
+import {randomBytes} from 'node:crypto';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo} from 'node:net';
 
@@ -118,4 +120,131 @@ export function parseRangeHeader(header: string | undefined, size: number): {sta
 	const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
 	if (start >= size || (match[2] !== '' && Number(match[2]) < start)) return 'unsatisfiable';
 	return {start, end};
+}
+
+/** Reads and drops a request body (before an error answer), ignoring a client that went away. */
+export async function discardBody(request: IncomingMessage): Promise<void> {
+	await readBody(request).catch(() => undefined);
+}
+
+/** One request as a fake's router sees it: the parsed URL and its decoded-free path segments (`/a/b` → `['a', 'b']`). */
+export interface Route {
+	readonly request: IncomingMessage;
+	readonly response: ServerResponse;
+	readonly url: URL;
+	readonly segments: readonly string[];
+}
+
+/**
+ * The frame of a fake cloud server: it starts on a free loopback port, logs every answer as
+ * `METHOD path[?query] status` in {@link log}, answers a scripted {@link Fault} before anything
+ * else (reading the body first), and hands every other request to {@link route}.
+ */
+export abstract class FakeHttpServer {
+	/** `METHOD path?query status` of every request (without `?query` when the server is made with `logQuery: false`), for assertions. */
+	readonly log: string[] = [];
+	readonly faults = new FaultList();
+	private running?: RunningServer;
+
+	constructor(
+		private readonly service: string,
+		private readonly options: {readonly logQuery?: boolean} = {},
+	) {}
+
+	/** `http://127.0.0.1:<port>` */
+	get url(): string {
+		if (this.running === undefined) throw new Error(`the fake ${this.service} server is not started`);
+		return this.running.url;
+	}
+
+	async start(): Promise<this> {
+		this.running = await startServer((request, response) => this.handle(request, response));
+		return this;
+	}
+
+	async stop(): Promise<void> {
+		await this.running?.close();
+	}
+
+	/** Makes the next matching requests fail (see {@link Fault}). */
+	addFault(fault: Fault): void {
+		this.faults.add(fault);
+	}
+
+	/** Answers one request that no fault took. */
+	protected abstract route(route: Route): Promise<void> | void;
+
+	private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+		const url = new URL(request.url ?? '/', 'http://fake');
+		const logged = this.options.logQuery === false ? url.pathname : `${url.pathname}${url.search}`;
+		const original = response.writeHead.bind(response);
+		response.writeHead = ((status: number, ...rest: unknown[]) => {
+			this.log.push(`${request.method} ${logged} ${status}`);
+			return (original as (...args: unknown[]) => ServerResponse)(status, ...rest);
+		}) as typeof response.writeHead;
+		const fault = this.faults.take(request);
+		if (fault !== undefined) {
+			await discardBody(request);
+			sendJson(response, fault.status, fault.body, fault.headers);
+			return;
+		}
+		await this.route({request, response, url, segments: url.pathname.split('/').slice(1)});
+	}
+}
+
+/** Resumable upload sessions that were started and neither finished nor cancelled. */
+export function countOpenSessions(sessions: ReadonlyMap<string, {readonly done?: unknown; readonly cancelled: boolean}>): number {
+	return [...sessions.values()].filter((session) => session.done === undefined && !session.cancelled).length;
+}
+
+/** Records a new resumable upload session under a fresh ID, which goes into its URI; returns the ID. */
+export function openSession<T>(sessions: Map<string, T>, session: T): string {
+	const id = randomBytes(24).toString('base64url');
+	sessions.set(id, session);
+	return id;
+}
+
+/**
+ * Reads a chunk sent to a session: undefined when the client went away mid-chunk (nothing of it
+ * is kept), else the body and the session (undefined when unknown or cancelled).
+ */
+export async function readSessionChunk<T extends {readonly cancelled: boolean}>(request: IncomingMessage, sessions: ReadonlyMap<string, T>, id: string): Promise<{body: Buffer; session?: T} | undefined> {
+	const body = await readBody(request).catch(() => undefined);
+	if (body === undefined) return undefined;
+	const session = sessions.get(id);
+	return session === undefined || session.cancelled ? {body} : {body, session};
+}
+
+/**
+ * The `Content-Range` of a resumable upload chunk: `bytes FIRST-LAST/TOTAL`, or `bytes *\/TOTAL`
+ * to ask how much arrived (TOTAL `*` while unknown). Undefined when the header is missing or malformed.
+ */
+export function parseContentRange(header: string | undefined): {first?: number; last?: number; total?: number} | undefined {
+	const match = header === undefined ? null : /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(header);
+	if (match === null) return undefined;
+	return {...(match[1] === undefined ? {} : {first: Number(match[1]), last: Number(match[2])}), ...(match[3] === '*' ? {} : {total: Number(match[3])})};
+}
+
+/** Answers a resumable session's start (200 with its URI in `Location`). */
+export function answerSessionStarted(response: ServerResponse, location: string): void {
+	response.writeHead(200, {location, 'content-length': 0});
+	response.end();
+}
+
+/** Answers 308 (Resume Incomplete) with the `Range` of the bytes received so far. */
+export function answerIncomplete(response: ServerResponse, received: number): void {
+	response.writeHead(308, {'content-length': 0, ...(received > 0 ? {range: `bytes=0-${received - 1}`} : {})});
+	response.end();
+}
+
+/** Sends `data`, or the part of it `range` (from {@link parseRangeHeader}) names, with 206 and `Content-Range`. */
+export function sendContent(response: ServerResponse, data: Buffer, range: {start: number; end: number} | undefined, headers: Record<string, string | number>): void {
+	if (range === undefined) {
+		response.writeHead(200, {...headers, 'content-length': data.length});
+		response.end(data);
+		return;
+	}
+	const slice = data.subarray(range.start, range.end + 1);
+	response.writeHead(206, {...headers, 'content-length': slice.length, 'content-range': `bytes ${range.start}-${range.end}/${data.length}`});
+	response.end(slice);
 }

@@ -48,3 +48,32 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartPart[] 
 		position = next + 2;
 	}
 }
+
+/** A Google multipart upload: its JSON metadata and its media, or what is wrong with the request. */
+export type MultipartUpload =
+	| {readonly metadata: Record<string, unknown>; readonly media: Buffer; readonly mediaType?: string}
+	| {readonly problem: 'no-boundary' | 'malformed' | 'not-json'; readonly detail: string};
+
+/**
+ * Reads the body of a Google JSON API multipart upload (`uploadType=multipart`): exactly a JSON
+ * metadata part and a media part. The caller words the error answer for each problem.
+ */
+export function readMultipartUpload(contentType: string | undefined, body: Buffer): MultipartUpload {
+	const boundary = readBoundary(contentType);
+	if (boundary === undefined) return {problem: 'no-boundary', detail: 'multipart/related with a boundary is required for uploadType=multipart'};
+	let parts: MultipartPart[];
+	try {
+		parts = parseMultipart(body, boundary);
+	} catch (error) {
+		return {problem: 'malformed', detail: (error as Error).message};
+	}
+	if (parts.length !== 2 || !/^application\/json/i.test(parts[0]!.headers['content-type'] ?? '')) {
+		return {problem: 'malformed', detail: 'expected a JSON metadata part and a media part'};
+	}
+	try {
+		const metadata = JSON.parse(parts[0]!.body.toString('utf8')) as Record<string, unknown>;
+		return {metadata, media: parts[1]!.body, ...(parts[1]!.headers['content-type'] === undefined ? {} : {mediaType: parts[1]!.headers['content-type']})};
+	} catch {
+		return {problem: 'not-json', detail: 'the metadata part is not JSON'};
+	}
+}
