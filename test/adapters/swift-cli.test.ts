@@ -31,7 +31,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-	await keystone?.close();
+	await keystone?.stop();
 	await swift?.stop();
 	if (base) await rm(base, {recursive: true, force: true});
 });

@@ -195,7 +195,7 @@ describe('swift with keystone', () => {
 	});
 
 	afterAll(async () => {
-		await keystone?.close();
+		await keystone?.stop();
 	});
 
 	/** Saves, lists and loads one file through a storage opened with `env`. */

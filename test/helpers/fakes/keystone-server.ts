@@ -10,10 +10,8 @@
  * token this fake obtains from the real proxy, so Swift accepts it.
  */
 
-import type {IncomingMessage, ServerResponse} from 'node:http';
-
 import type {RunningSwift} from '../servers/swift.js';
-import {readBody, sendJson, startServer, type RunningServer} from './http.js';
+import {discardBody, FakeHttpServer, readBody, sendJson, type Route} from './http.js';
 
 /** A keystone user with a password, its domain and the projects it may scope to. */
 export interface KeystoneUser {
@@ -51,26 +49,34 @@ export interface IssuedToken {
 	readonly token: string;
 }
 
-/** A running fake keystone. */
-export interface FakeKeystone {
-	/** `http://127.0.0.1:PORT/v2.0` */
-	readonly v2Url: string;
-	/** `http://127.0.0.1:PORT/v3` */
-	readonly v3Url: string;
+/** The fake, on the shared request and route frame (request log, scripted faults, start and stop). */
+export class FakeKeystone extends FakeHttpServer {
 	/** Every token issued so far, oldest first. */
-	readonly issued: IssuedToken[];
-	/** Makes every token issued so far invalid at Swift (as if it had expired). */
-	expireTokens(): Promise<void>;
-	close(): Promise<void>;
-}
+	readonly issued: IssuedToken[] = [];
 
-/** Starts the fake on a free loopback port. */
-export async function startKeystone(settings: KeystoneSettings): Promise<FakeKeystone> {
-	const issued: IssuedToken[] = [];
-	const lifetime = settings.tokenLifetimeMs ?? 3_600_000;
-	const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-		const path = new URL(request.url ?? '/', 'http://keystone').pathname.replace(/\/+$/, '');
+	constructor(private readonly settings: KeystoneSettings) {
+		super('keystone');
+	}
+
+	/** `http://127.0.0.1:PORT/v2.0` */
+	get v2Url(): string {
+		return `${this.url}/v2.0`;
+	}
+
+	/** `http://127.0.0.1:PORT/v3` */
+	get v3Url(): string {
+		return `${this.url}/v3`;
+	}
+
+	/** Makes every token issued so far invalid at Swift (as if it had expired). */
+	async expireTokens(): Promise<void> {
+		for (const token of new Set(this.issued.map((entry) => entry.token))) await this.settings.swift.revokeToken(token);
+	}
+
+	protected async route({request, response, url}: Route): Promise<void> {
+		const path = url.pathname.replace(/\/+$/, '');
 		if (request.method !== 'POST' || (path !== '/v2.0/tokens' && path !== '/v3/auth/tokens')) {
+			await discardBody(request);
 			sendJson(response, 404, {error: {code: 404, title: 'Not Found', message: `The resource could not be found: ${request.method} ${path}`}});
 			return;
 		}
@@ -81,43 +87,36 @@ export async function startKeystone(settings: KeystoneSettings): Promise<FakeKey
 			sendJson(response, 400, {error: {code: 400, title: 'Bad Request', message: 'Malformed request body'}});
 			return;
 		}
-		const found = path === '/v2.0/tokens' ? checkV2(body, settings) : checkV3(body, settings);
+		const v2 = path === '/v2.0/tokens';
+		const found = v2 ? checkV2(body, this.settings) : checkV3(body, this.settings);
 		if (typeof found === 'string') {
 			const status = found.startsWith('400') ? 400 : 401;
 			sendJson(response, status, {error: {code: status, title: status === 400 ? 'Bad Request' : 'Unauthorized', message: found.slice(4)}});
 			return;
 		}
-		const {storageUrl, token} = await settings.swift.authenticate();
-		const expires = new Date(Date.now() + lifetime).toISOString();
-		issued.push({version: path === '/v2.0/tokens' ? 'v2.0' : 'v3', method: found.method, user: found.user, ...(found.project === undefined ? {} : {project: found.project}), token});
-		if (path === '/v2.0/tokens') {
+		const {storageUrl, token} = await this.settings.swift.authenticate();
+		const expires = new Date(Date.now() + (this.settings.tokenLifetimeMs ?? 3_600_000)).toISOString();
+		this.issued.push({version: v2 ? 'v2.0' : 'v3', method: found.method, user: found.user, ...(found.project === undefined ? {} : {project: found.project}), token});
+		const regions = this.settings.regions;
+		if (v2) {
 			const serviceCatalog = [
-				{type: 'identity', name: 'keystone', endpoints: settings.regions.map((region) => ({region, publicURL: `${server.url}/v2.0`}))},
-				{type: 'object-store', name: 'swift', endpoints: settings.regions.map((region) => ({region, publicURL: storageUrl, internalURL: storageUrl, adminURL: storageUrl}))},
+				{type: 'identity', name: 'keystone', endpoints: regions.map((region) => ({region, publicURL: this.v2Url}))},
+				{type: 'object-store', name: 'swift', endpoints: regions.map((region) => ({region, publicURL: storageUrl, internalURL: storageUrl, adminURL: storageUrl}))},
 			];
 			sendJson(response, 200, {access: {token: {id: token, expires, tenant: {id: found.project, name: found.project}}, serviceCatalog, user: {name: found.user}}});
 			return;
 		}
 		const catalog = [
-			{type: 'identity', name: 'keystone', endpoints: settings.regions.map((region) => ({interface: 'public', region, region_id: region, url: `${server.url}/v3`}))},
-			{
-				type: 'object-store',
-				name: 'swift',
-				endpoints: settings.regions.flatMap((region) => ['public', 'internal', 'admin'].map((kind) => ({interface: kind, region, region_id: region, url: storageUrl}))),
-			},
+			{type: 'identity', name: 'keystone', endpoints: regions.map((region) => ({interface: 'public', region, region_id: region, url: this.v3Url}))},
+			{type: 'object-store', name: 'swift', endpoints: regions.flatMap((region) => ['public', 'internal', 'admin'].map((kind) => ({interface: kind, region, region_id: region, url: storageUrl})))},
 		];
 		sendJson(response, 201, {token: {methods: [found.method], expires_at: expires, issued_at: new Date().toISOString(), user: {name: found.user}, catalog}}, {'x-subject-token': token});
-	};
-	const server: RunningServer = await startServer(handle);
-	return {
-		v2Url: `${server.url}/v2.0`,
-		v3Url: `${server.url}/v3`,
-		issued,
-		expireTokens: async () => {
-			for (const token of new Set(issued.map((entry) => entry.token))) await settings.swift.revokeToken(token);
-		},
-		close: () => server.close(),
-	};
+	}
+}
+
+/** Starts the fake on a free loopback port. */
+export function startKeystone(settings: KeystoneSettings): Promise<FakeKeystone> {
+	return new FakeKeystone(settings).start();
 }
 
 type Found = {method: 'password' | 'application_credential'; user: string; project?: string};
