@@ -127,7 +127,8 @@ export class SwiftClient implements ObjectClient {
 			const answer = await this.request({method: 'GET', path: this.containerPath(), query, signal: options.signal});
 			const items = answer.status === 204 ? [] : ((await answer.json()) as Array<{name: string; bytes: number}>);
 			for (const item of items) yield {key: item.name, size: item.bytes};
-			if (items.length < limit || options.limit !== undefined) return;
+			// Only an empty page ends a listing: a cluster may cap pages below the limit asked for.
+			if (items.length === 0 || options.limit !== undefined) return;
 			marker = items.at(-1)!.name;
 		}
 	}

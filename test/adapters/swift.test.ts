@@ -246,6 +246,23 @@ describe('swift with keystone', () => {
 		for (const s of [unknown, several, wrong]) await s.close();
 	});
 
+	it('logs in again before a token runs out, going by the expiry keystone announces', async () => {
+		const shortLived = await startKeystone({swift, regions: ['RegionOne'], users: [], applicationCredentials: [{id: 'ac-2', name: 'short', secret: 's', user: 'bob'}], tokenLifetimeMs: 30_000});
+		try {
+			const storage = await openSwift(`swift:${uniqueContainer()}:/x`, {}, {OS_AUTH_URL: shortLived.v3Url, OS_APPLICATION_CREDENTIAL_ID: 'ac-2', OS_APPLICATION_CREDENTIAL_SECRET: 's'});
+			await storage.create();
+			const afterCreate = shortLived.issued.length;
+			// Less than a minute left: each call logs in first rather than risk a refusal midway
+			// (with an hour left, the round trips above needed one login each).
+			await storage.save({type: 'keys', name: makeId()}, makeRandomData(10));
+			expect(shortLived.issued).toHaveLength(afterCreate + 1);
+			expect(await collect(storage.list('keys'))).toHaveLength(1);
+			await storage.close();
+		} finally {
+			await shortLived.stop();
+		}
+	});
+
 	it('logs in again at keystone when its token expires', async () => {
 		const storage = await openSwift(`swift:${uniqueContainer()}:/ks`, {}, {OS_AUTH_URL: keystone.v3Url, OS_REGION_NAME: 'RegionOne', OS_APPLICATION_CREDENTIAL_ID: 'ac-1', OS_APPLICATION_CREDENTIAL_SECRET: 'app-secret'});
 		await storage.create();
