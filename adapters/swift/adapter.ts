@@ -29,7 +29,7 @@ export const swiftAdapter: AdapterDefinition = {
 		field('auth-url', 'Authentication URL', 'Keystone (…/v2.0 or …/v3) or v1 (…/auth/v1.0) URL.', {kind: 'url', env: ['OS_AUTH_URL', 'ST_AUTH'], placeholder: 'https://keystone.example:5000/v3'}),
 		field('user', 'User name', 'The user to log in as (v1: account:user).', {env: ['OS_USERNAME', 'ST_USER']}),
 		declareSecretOption({name: 'key', label: 'Password or key', description: 'The password (keystone) or key (v1).', env: ['OS_PASSWORD', 'ST_KEY']}),
-		field('auth-version', 'Auth version', 'Authentication API version; empty guesses it from the URL (/v3, /v2.0, else v1).', {choices: ['1', '2', '3'], env: ['ST_AUTH_VERSION', 'OS_IDENTITY_API_VERSION']}),
+		field('auth-version', 'Auth version', 'Authentication API version; empty guesses it from the URL (/v3, /v2.0, else v1).', {env: ['ST_AUTH_VERSION', 'OS_IDENTITY_API_VERSION'], placeholder: '3', validate: (value) => (/^[123](\.0)?$/.test(value) ? undefined : 'must be 1, 2 or 3 (1.0, 2.0 and 3.0 also work)')}),
 		field('region', 'Region', 'Region of the Swift endpoint in the keystone catalog; needed when there are several.', {env: ['OS_REGION_NAME']}),
 		field('project', 'Project (tenant)', 'Project or tenant name to scope the token to.', {env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME']}),
 		field('project-id', 'Project ID', 'Project or tenant ID, instead of its name.', {env: ['OS_PROJECT_ID', 'OS_TENANT_ID']}),
@@ -40,7 +40,7 @@ export const swiftAdapter: AdapterDefinition = {
 		declareSecretOption({name: 'application-credential-secret', label: 'App credential secret', description: 'The application credential\'s secret.', env: ['OS_APPLICATION_CREDENTIAL_SECRET']}),
 		field('storage-url', 'Storage URL', 'With a token: the account\'s storage URL (…/v1/AUTH_…); no login is made.', {kind: 'url', env: ['OS_STORAGE_URL']}),
 		declareSecretOption({name: 'auth-token', label: 'Token', description: 'A token issued beforehand, used with the storage URL.', env: ['OS_AUTH_TOKEN']}),
-		field('interface', 'Endpoint interface', 'Which catalog endpoint to use (default public).', {choices: ['public', 'internal', 'admin'], env: ['OS_INTERFACE']}),
+		field('interface', 'Endpoint interface', 'Which catalog endpoint to use (default public).', {env: ['OS_INTERFACE', 'OS_ENDPOINT_TYPE'], placeholder: 'public', validate: (value) => (/^(public|internal|admin)(URL)?$/.test(value) ? undefined : 'must be public, internal or admin')}),
 		field('storage-policy', 'Storage policy', 'Policy of the container init creates (e.g. a cheaper or erasure-coded one).', {env: ['SWIFT_DEFAULT_CONTAINER_POLICY']}),
 		field('segment-size', 'Segment size (MiB)', 'Files larger than this are stored as segments (a Static Large Object); default 5120, Swift\'s object size limit.', {kind: 'number', validate: checkWholeNumber(1, 5120, 'MiB')}),
 		declareConnectionsOption({defaultCount: DEFAULT_CONNECTIONS, max: 128}),
@@ -85,7 +85,8 @@ export function readSwiftSettings(values: OptionValues): SwiftClientSettings {
 		const value = values[name];
 		if (value !== undefined && value !== '') defined[field] = value;
 	}
-	const version = (values['auth-version'] as SwiftAuthVersion | undefined) ?? chooseAuthVersion(defined as Omit<SwiftCredentials, 'version'>);
+	if (defined['interface'] !== undefined) defined['interface'] = defined['interface'].replace(/URL$/, '');
+	const version = (values['auth-version']?.charAt(0) as SwiftAuthVersion | undefined) ?? chooseAuthVersion(defined as Omit<SwiftCredentials, 'version'>);
 	if (version !== 'token') {
 		const missing: string[] = [];
 		if (defined['authUrl'] === undefined) missing.push('the authentication URL (OS_AUTH_URL or ST_AUTH, -o swift.auth-url)');

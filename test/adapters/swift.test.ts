@@ -72,7 +72,14 @@ describe('swift locations and options', () => {
 		const missing = await catchRejection(openSwift('swift:backups:/laptop', {}, {ST_AUTH: swift.authUrl}));
 		expect(missing).toBeInstanceOf(PermanentError);
 		expect((missing as Error).message).toMatch(/give the user name \(OS_USERNAME or ST_USER.*the password or key \(OS_PASSWORD or ST_KEY.*OS_STORAGE_URL and OS_AUTH_TOKEN/);
-		expect(() => parseRepositoryLocation('swift:backups', {'swift.interface': 'private'}, env)).toThrow(/public, internal, admin/);
+		expect(() => parseRepositoryLocation('swift:backups', {'swift.interface': 'private'}, env)).toThrow(/must be public, internal or admin/);
+		expect(() => parseRepositoryLocation('swift:backups', {'swift.auth-version': '4'}, env)).toThrow(/must be 1, 2 or 3/);
+		// python-swiftclient's spellings: ST_AUTH_VERSION=2.0, OS_ENDPOINT_TYPE=internalURL.
+		const {readSwiftSettings} = await import('../../adapters/swift/adapter.js');
+		const swiftclient = parseRepositoryLocation('swift:backups', {}, {OS_AUTH_URL: 'https://keystone.example/v2.0', OS_USERNAME: 'a', OS_PASSWORD: 'b', ST_AUTH_VERSION: '2.0', OS_ENDPOINT_TYPE: 'internalURL'});
+		expect(readSwiftSettings(swiftclient.values).credentials).toMatchObject({version: '2', interface: 'internal'});
+		expect(readSwiftSettings(parseRepositoryLocation('swift:b', {}, v1Env()).values).credentials.version).toBe('1');
+		expect(readSwiftSettings(parseRepositoryLocation('swift:b', {}, {OS_STORAGE_URL: 'http://x/v1/AUTH_a', OS_AUTH_TOKEN: 't'}).values).credentials.version).toBe('token');
 	});
 });
 
