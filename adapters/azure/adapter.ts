@@ -5,7 +5,7 @@
 
 import {readNumberOption, type AdapterDefinition, type OptionValues} from '../options.js';
 import {PermanentError} from '../storage.js';
-import {declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
+import {declareChoiceOption, declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption, requireValue} from '../shared/option-blocks.js';
 import {formatAzureLocation, parseAzureLocation} from './location.js';
 import {AZURE_ACCESS_TIERS, AZURE_THAW_PRIORITIES, AZURE_THAW_TIERS} from './tiers.js';
 import type {AzureStorageOptions} from './storage.js';
@@ -44,42 +44,20 @@ export const azureAdapter: AdapterDefinition = {
 			validate: (value) => (/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(value) ? undefined : 'must be a domain such as core.windows.net'),
 		},
 		declareEndpointOption({description: 'Blob service URL replacing https://ACCOUNT.blob.DOMAIN, e.g. http://127.0.0.1:10000/devstoreaccount1 for azurite.', placeholder: 'http://127.0.0.1:10000/devstoreaccount1'}),
-		{
-			name: 'access-tier',
-			label: 'Access tier',
-			description: 'Tier of blobs that no .storageconfig rule covers; empty: the account\'s default. Use `cairn storageconfig` for a tier per kind of file.',
-			required: false,
-			choices: AZURE_ACCESS_TIERS,
-		},
-		{
-			name: 'thaw-tier',
-			label: 'Thaw tier',
-			description: 'Tier an archived blob is rehydrated to by `cairn restore --thaw` (it stays there).',
-			required: false,
-			choices: AZURE_THAW_TIERS,
-			default: 'Cool',
-		},
-		{
-			name: 'thaw-priority',
-			label: 'Thaw priority',
-			description: 'Rehydration priority: Standard (up to 15 hours) or High (dearer; under an hour for blobs below 10 GB).',
-			required: false,
-			choices: AZURE_THAW_PRIORITIES,
-			default: 'Standard',
-		},
+		declareChoiceOption({name: 'access-tier', label: 'Access tier', description: 'Tier of blobs that no .storageconfig rule covers; empty: the account\'s default. Use `cairn storageconfig` for a tier per kind of file.', choices: AZURE_ACCESS_TIERS}),
+		declareChoiceOption({name: 'thaw-tier', label: 'Thaw tier', description: 'Tier an archived blob is rehydrated to by `cairn restore --thaw` (it stays there).', choices: AZURE_THAW_TIERS, default: 'Cool'}),
+		declareChoiceOption({name: 'thaw-priority', label: 'Thaw priority', description: 'Rehydration priority: Standard (up to 15 hours) or High (dearer; under an hour for blobs below 10 GB).', choices: AZURE_THAW_PRIORITIES, default: 'Standard'}),
 		declareConnectionsOption({defaultCount: 8, max: 128}),
 	],
-	parseLocation: (rest) => ({...parseAzureLocation(rest)}),
-	formatLocation: (values) => formatAzureLocation(values),
+	parseLocation: parseAzureLocation,
+	formatLocation: formatAzureLocation,
 	open: async (values) => (await import('./storage.js')).createAzureStorage(readAzureStorageOptions(values)),
 };
 
 /** Turns resolved `azure.*` values into {@link AzureStorageOptions}. */
 export function readAzureStorageOptions(values: OptionValues): AzureStorageOptions {
-	const container = values['container'];
-	const accountName = values['account-name'];
-	if (container === undefined || container === '') throw new PermanentError('the Azure adapter needs a container, e.g. azure:backups:/laptop');
-	if (accountName === undefined || accountName === '') throw new PermanentError('the Azure adapter needs a storage account name: set AZURE_ACCOUNT_NAME or -o azure.account-name=…');
+	const container = requireValue(values, 'container', 'the Azure adapter needs a container, e.g. azure:backups:/laptop');
+	const accountName = requireValue(values, 'account-name', 'the Azure adapter needs a storage account name: set AZURE_ACCOUNT_NAME or -o azure.account-name=…');
 	if (values['account-key'] === undefined && values['account-sas'] === undefined) {
 		throw new PermanentError('the Azure adapter needs an account key (AZURE_ACCOUNT_KEY or -o azure.account-key=…) or a SAS token (AZURE_ACCOUNT_SAS or -o azure.account-sas=…)');
 	}

@@ -112,8 +112,7 @@ export class AzureStorage extends ObjectStore {
 
 	/** See {@link Storage.thaw}: Get Blob Properties, then Set Blob Tier with a rehydrate priority when archived. */
 	async thaw(handle: FileHandle, options: ThawOptions = {}): Promise<ThawState> {
-		const {key} = this.keyOf(handle);
-		const {signal} = await this.begin(options);
+		const {key, signal} = await this.open(handle, options);
 		const context = this.azure.context('thaw', key);
 		const blob = this.containerClient.getBlockBlobClient(key);
 		let properties: BlobGetPropertiesResponse;

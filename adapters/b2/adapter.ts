@@ -4,7 +4,7 @@
 
 import {readNumberOption, type AdapterDefinition} from '../options.js';
 import {PermanentError} from '../storage.js';
-import {checkWholeNumber, declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
+import {checkWholeNumber, declareBucketFolderOptions, declareConnectionsOption, declareEndpointOption, declareSecretOption} from '../shared/option-blocks.js';
 import {checkB2BucketName, cleanPrefix, formatBucketLocation, parseBucketLocation} from './location.js';
 
 const DEFAULT_B2_CONNECTIONS = 5;
@@ -17,8 +17,7 @@ export const b2Adapter: AdapterDefinition = {
 	description: 'A folder in a Backblaze B2 bucket, through the native B2 API; the bucket must already exist. For object lock, use B2\'s S3-compatible endpoint with the s3 type instead.',
 	example: 'b2:my-bucket:/backups/laptop',
 	options: [
-		declareContainerOption({description: 'Name of an existing bucket (cairn does not create buckets).', placeholder: 'my-bucket', validate: checkB2BucketName}),
-		declarePrefixOption({placeholder: 'backups/laptop', clean: cleanPrefix}),
+		...declareBucketFolderOptions({validate: checkB2BucketName, clean: cleanPrefix}),
 		{
 			name: 'account-id',
 			label: 'Key ID',

@@ -17,7 +17,8 @@
 import {createHash} from 'node:crypto';
 
 import {RangeNotSatisfiableError, type ListOptions, type ObjectCallOptions, type ObjectClient, type ObjectErrorContext, type ObjectInfo, type ObjectRange, type PutOptions} from '../object-store/client.js';
-import {ObjectStore} from '../object-store/store.js';
+import {describeBucketStore, ObjectStore, type BucketStoreSettings} from '../object-store/store.js';
+import {Remembered} from '../shared/remembered.js';
 import {AuthError, NotFoundError, PermanentError, TransientError, throwIfAborted, type Storage} from '../storage.js';
 import {B2ApiError, isAbortError, mapB2Error} from './errors.js';
 import {B2Client, type B2Authorization, type B2FileVersion} from './client.js';
@@ -25,30 +26,18 @@ import {B2Client, type B2Authorization, type B2FileVersion} from './client.js';
 /** The default API endpoint. */
 export const DEFAULT_B2_ENDPOINT = 'https://api.backblazeb2.com';
 
-/** Settings of {@link createB2Storage}. */
-export interface B2StorageSettings {
-	readonly bucket: string;
-	/** Folder inside the bucket, without leading or trailing slashes; empty for the bucket root. */
-	readonly prefix: string;
+/** Settings of {@link createB2Storage}; the endpoint defaults to {@link DEFAULT_B2_ENDPOINT}. */
+export interface B2StorageSettings extends BucketStoreSettings {
 	/** Application key ID (or the account ID with the master key). */
 	readonly keyId: string;
 	readonly applicationKey: string;
-	/** Default {@link DEFAULT_B2_ENDPOINT}. */
-	readonly endpoint?: string;
-	/** Suggested requests at once; default 5. */
-	readonly concurrency?: number;
 	/** Files larger than this go up as large files in parts of this size; default B2's recommended part size. Never below B2's minimum. */
 	readonly partSize?: number;
 }
 
 /** Opens (does not create) a repository in a B2 bucket. */
 export function createB2Storage(settings: B2StorageSettings): Storage {
-	return new ObjectStore(new B2ObjectClient(settings), {
-		location: `b2:${settings.bucket}:/${settings.prefix}`,
-		prefix: settings.prefix,
-		capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: settings.concurrency ?? 5},
-		words: {instead: 'an empty or new folder'},
-	});
+	return new ObjectStore(new B2ObjectClient(settings), {...describeBucketStore('b2', settings, false), words: {instead: 'an empty or new folder'}});
 }
 
 /** The capability each kind of call needs, for messages. */
@@ -70,7 +59,7 @@ class B2ObjectClient implements ObjectClient {
 	private readonly client: B2Client;
 	private readonly service: string;
 	private readonly root: string;
-	private bucketLookup?: Promise<string>;
+	private readonly bucketId = new Remembered<string>();
 
 	constructor(private readonly settings: B2StorageSettings) {
 		const endpoint = settings.endpoint ?? DEFAULT_B2_ENDPOINT;
@@ -217,14 +206,7 @@ class B2ObjectClient implements ObjectClient {
 
 	/** The bucket's ID: from a key limited to it, or from b2_list_buckets. Checks the key's bucket and name-prefix limits. */
 	private findBucketId(authorization: B2Authorization): Promise<string> {
-		if (this.bucketLookup === undefined) {
-			const pending = this.lookUpBucket(authorization);
-			this.bucketLookup = pending;
-			pending.catch(() => {
-				if (this.bucketLookup === pending) this.bucketLookup = undefined;
-			});
-		}
-		return this.bucketLookup;
+		return this.bucketId.get(() => this.lookUpBucket(authorization));
 	}
 
 	private async lookUpBucket(authorization: B2Authorization): Promise<string> {

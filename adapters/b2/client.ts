@@ -11,6 +11,7 @@
  *   dropped (B2 says to get a new one after any failure).
  */
 
+import {Remembered} from '../shared/remembered.js';
 import {B2ApiError} from './errors.js';
 
 /** What b2_authorize_account grants. */
@@ -52,21 +53,14 @@ export interface B2ClientSettings {
 
 /** The B2 client; see the module comment for its contract. */
 export class B2Client {
-	private authorization?: Promise<B2Authorization>;
+	private readonly authorization = new Remembered<B2Authorization>();
 	private readonly uploadTargets = new Map<string, B2UploadTarget[]>();
 
 	constructor(private readonly settings: B2ClientSettings) {}
 
 	/** The current authorization, made on first use. */
 	authorize(signal?: AbortSignal): Promise<B2Authorization> {
-		if (this.authorization === undefined) {
-			const pending = this.requestAuthorization(signal);
-			this.authorization = pending;
-			pending.catch(() => {
-				if (this.authorization === pending) this.authorization = undefined;
-			});
-		}
-		return this.authorization;
+		return this.authorization.get(() => this.requestAuthorization(signal));
 	}
 
 	/** Calls a JSON API, e.g. `b2_list_file_names`, with the account token. */
@@ -178,10 +172,7 @@ export class B2Client {
 		const code = typeof body?.code === 'string' ? body.code : `http_${response.status}`;
 		const message = typeof body?.message === 'string' ? body.message : response.statusText;
 		if (authorization !== undefined && (code === 'expired_auth_token' || code === 'bad_auth_token')) {
-			const current = this.authorization;
-			void current?.then((value) => {
-				if (value === authorization && this.authorization === current) this.authorization = undefined;
-			}, () => undefined);
+			this.authorization.forgetIf((kept) => kept === authorization);
 		}
 		throw new B2ApiError(response.status, code, message, api);
 	}

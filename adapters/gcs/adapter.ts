@@ -3,8 +3,7 @@
  */
 
 import {readNumberOption, type AdapterDefinition} from '../options.js';
-import {PermanentError} from '../storage.js';
-import {declareConnectionsOption, declareContainerOption, declareCredentialsFileOption, declareEndpointOption, declarePrefixOption, expandHome} from '../shared/option-blocks.js';
+import {declareBucketFolderOptions, declareConnectionsOption, declareCredentialsFileOption, declareEndpointOption, expandHome, requireValue} from '../shared/option-blocks.js';
 import {readGoogleCredentials} from './credentials.js';
 import {checkGcsBucketName, cleanPrefix, formatBucketLocation, parseBucketLocation} from './location.js';
 
@@ -18,8 +17,7 @@ export const gcsAdapter: AdapterDefinition = {
 	description: 'A folder in a Google Cloud Storage bucket; the bucket must already exist. Storage classes per kind of file follow .storageconfig.',
 	example: 'gs:my-bucket:/backups/laptop',
 	options: [
-		declareContainerOption({description: 'Name of an existing bucket (cairn does not create buckets).', placeholder: 'my-bucket', validate: checkGcsBucketName}),
-		declarePrefixOption({placeholder: 'backups/laptop', clean: cleanPrefix}),
+		...declareBucketFolderOptions({validate: checkGcsBucketName, clean: cleanPrefix}),
 		declareCredentialsFileOption({
 			label: 'Credentials file',
 			description: 'JSON key of a service account (or another Google credentials file); without one, application-default credentials are used (gcloud auth application-default login, or the VM\'s service account).',
@@ -39,8 +37,7 @@ export const gcsAdapter: AdapterDefinition = {
 	parseLocation: (rest) => parseBucketLocation(rest, 'gs'),
 	formatLocation: (values) => formatBucketLocation(values),
 	open: async (values) => {
-		const bucket = values['bucket'];
-		if (bucket === undefined || bucket === '') throw new PermanentError('the gs adapter needs a bucket, e.g. gs:my-bucket:/backups');
+		const bucket = requireValue(values, 'bucket', 'the gs adapter needs a bucket, e.g. gs:my-bucket:/backups');
 		const file = values['credentials-file'];
 		const credentials = file === undefined || file === '' ? undefined : await readGoogleCredentials(expandHome(file), 'gs.credentials-file');
 		const {createGcsStorage} = await import('./gcs-storage.js');

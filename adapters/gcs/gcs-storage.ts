@@ -18,7 +18,7 @@
 import {Storage as GcsClient, type Bucket, type File, type StorageOptions} from '@google-cloud/storage';
 
 import {RangeNotSatisfiableError, type ListOptions, type ObjectCallOptions, type ObjectClient, type ObjectErrorContext, type ObjectInfo, type ObjectRange, type PutOptions} from '../object-store/client.js';
-import {ObjectStore} from '../object-store/store.js';
+import {describeBucketStore, ObjectStore, type BucketStoreSettings} from '../object-store/store.js';
 import {STORAGE_CONFIG_NAME} from '../shared/storage-config.js';
 import {DeleteRefusedError} from '../shared/storage-errors.js';
 import {PermanentError, pathOf, type Storage} from '../storage.js';
@@ -35,10 +35,7 @@ export const DEFAULT_RESUMABLE_THRESHOLD = 32 * 1024 * 1024;
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
 
 /** Settings of {@link createGcsStorage}. */
-export interface GcsStorageSettings {
-	readonly bucket: string;
-	/** Folder inside the bucket, without leading or trailing slashes; empty for the bucket root. */
-	readonly prefix: string;
+export interface GcsStorageSettings extends BucketStoreSettings {
 	/** Parsed credentials file; absent means application-default credentials (or none, with an `endpoint`). */
 	readonly credentials?: GoogleCredentials;
 	readonly projectId?: string;
@@ -49,8 +46,6 @@ export interface GcsStorageSettings {
 	 * them from Google's token server.
 	 */
 	readonly endpoint?: string;
-	/** Suggested requests at once; default 5. */
-	readonly concurrency?: number;
 	/** Files larger than this use a resumable upload; default {@link DEFAULT_RESUMABLE_THRESHOLD}. */
 	readonly resumableThreshold?: number;
 	/** Chunk size of resumable uploads, a multiple of 256 KiB; default {@link DEFAULT_CHUNK_SIZE}. */
@@ -60,10 +55,8 @@ export interface GcsStorageSettings {
 /** Opens (does not create) a repository in a GCS bucket. */
 export function createGcsStorage(settings: GcsStorageSettings): Storage {
 	return new ObjectStore(new GcsObjectClient(settings), {
-		location: `gs:${settings.bucket}:/${settings.prefix}`,
-		prefix: settings.prefix,
 		// A bucket retention policy, object retention or a hold (set in GCS itself) can refuse deletes.
-		capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete: true, concurrency: settings.concurrency ?? 5},
+		...describeBucketStore('gs', settings, true),
 		storageClasses: {classes: GCS_STORAGE_CLASSES, coldClasses: [], resolveClass: checkGcsClass},
 		words: {instead: 'an empty or new folder'},
 	});

@@ -26,6 +26,7 @@ import {auth as driveAuth, drive as makeDrive, type drive_v3} from '@googleapis/
 import {RangeNotSatisfiableError, type ListOptions, type ObjectCallOptions, type ObjectClient, type ObjectErrorContext, type ObjectInfo, type ObjectRange, type PutOptions} from '../object-store/client.js';
 import {FLAT_LAYOUT} from '../object-store/layout.js';
 import {ObjectStore} from '../object-store/store.js';
+import {Remembered} from '../shared/remembered.js';
 import {NotFoundError, PermanentError, throwIfAborted, type FileType, type Storage} from '../storage.js';
 import {readClientEmail, type GoogleCredentials} from '../gcs/credentials.js';
 import {DriveHttpError, mapDriveError, readDriveStatus} from './errors.js';
@@ -95,7 +96,7 @@ class DriveObjectClient implements ObjectClient {
 	private readonly account?: string;
 	private readonly resumableThreshold: number;
 	private readonly chunkSize: number;
-	private root?: Promise<RootInfo>;
+	private readonly root = new Remembered<RootInfo>();
 	private readonly folderCreations = new Map<FileType, Promise<string>>();
 
 	constructor(private readonly settings: DriveStorageSettings) {
@@ -242,14 +243,7 @@ class DriveObjectClient implements ObjectClient {
 
 	/** Reads the repository folder and its sub-folders once. */
 	private readRoot(signal?: AbortSignal, fresh = false): Promise<RootInfo> {
-		if (this.root === undefined || fresh) {
-			const pending = this.run('open the folder', () => this.lookUpRoot(signal));
-			this.root = pending;
-			pending.catch(() => {
-				if (this.root === pending) this.root = undefined;
-			});
-		}
-		return this.root;
+		return this.root.get(() => this.run('open the folder', () => this.lookUpRoot(signal)), fresh);
 	}
 
 	private async lookUpRoot(signal?: AbortSignal): Promise<RootInfo> {

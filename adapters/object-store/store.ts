@@ -10,22 +10,10 @@
  */
 
 import {checkByteRange, checkFileHandle, checkFileType, makeRangeError} from '../shared/file-names.js';
+import {Remembered} from '../shared/remembered.js';
 import {findStorageClass, parseStorageConfig, STORAGE_CONFIG_NAME, StorageConfigCache} from '../shared/storage-config.js';
-import {
-	AlreadyExistsError,
-	PermanentError,
-	StorageError,
-	isStorageError,
-	throwIfAborted,
-	type FileHandle,
-	type FileInfo,
-	type FileType,
-	type LoadOptions,
-	type OperationOptions,
-	type Storage,
-	type StorageCapabilities,
-	type StorageConfigFile,
-} from '../storage.js';
+import {AlreadyExistsError, PermanentError, StorageError, isStorageError, throwIfAborted} from '../storage.js';
+import type {FileHandle, FileInfo, FileType, LoadOptions, OperationOptions, Storage, StorageCapabilities, StorageConfigFile} from '../storage.js';
 import {RangeNotSatisfiableError, type ObjectClient, type ObjectErrorContext} from './client.js';
 import {DEFAULT_LAYOUT, joinKey, type ObjectLayout} from './layout.js';
 
@@ -67,6 +55,26 @@ export interface ObjectStoreSettings {
 	};
 }
 
+/** What every store at `<scheme>:BUCKET:/PREFIX` is given (gs, b2; Swift's container too). */
+export interface BucketStoreSettings {
+	readonly bucket: string;
+	/** Folder inside the bucket, without leading or trailing slashes; empty for the bucket root. */
+	readonly prefix: string;
+	/** Another API endpoint (a private endpoint, an emulator, a test server). */
+	readonly endpoint?: string;
+	/** Suggested requests at once; default 5. */
+	readonly concurrency?: number;
+}
+
+/** The location, prefix and capabilities of a store at `<scheme>:BUCKET:/PREFIX` (atomic saves, ranged loads). */
+export function describeBucketStore(scheme: string, settings: BucketStoreSettings, mayRefuseDelete: boolean): Pick<ObjectStoreSettings, 'location' | 'prefix' | 'capabilities'> {
+	return {
+		location: `${scheme}:${settings.bucket}:/${settings.prefix}`,
+		prefix: settings.prefix,
+		capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete, concurrency: settings.concurrency ?? 5},
+	};
+}
+
 /** See the module notes. Subclasses add abilities (thaw, retention) with {@link keyOf} and {@link translate}. */
 export class ObjectStore implements Storage {
 	readonly location: string;
@@ -75,7 +83,7 @@ export class ObjectStore implements Storage {
 	protected readonly layout: ObjectLayout;
 	private readonly classes: StorageClassSettings | undefined;
 	private readonly configCache: StorageConfigCache;
-	private connected: Promise<void> | undefined;
+	private readonly connected = new Remembered<void>();
 	private closed = false;
 
 	constructor(
@@ -212,6 +220,12 @@ export class ObjectStore implements Storage {
 		await this.objects.close?.();
 	}
 
+	/** Checks a handle and the store's state, then connects: the key of the handle and the signal to pass on. */
+	protected async open(handle: FileHandle, options: OperationOptions): Promise<{key: string; path: string; signal?: AbortSignal}> {
+		const located = this.keyOf(handle);
+		return {...located, ...(await this.begin(options))};
+	}
+
 	/** The full key of a handle and its key relative to the root, after checking its type and name. */
 	protected keyOf(handle: FileHandle): {key: string; path: string} {
 		checkFileHandle(handle);
@@ -223,12 +237,9 @@ export class ObjectStore implements Storage {
 	protected async begin(options: OperationOptions): Promise<{signal?: AbortSignal}> {
 		if (this.closed) throw new PermanentError(`${this.location} was closed; no more operations can be made on it`);
 		throwIfAborted(options.signal);
-		if (this.objects.connect !== undefined) {
-			const pending = (this.connected ??= this.objects.connect({signal: options.signal}).catch((error: unknown) => {
-				this.connected = undefined;
-				throw this.translate(error, {operation: 'list'}, options.signal);
-			}));
-			await pending;
+		const connect = this.objects.connect?.bind(this.objects);
+		if (connect !== undefined) {
+			await this.connected.get(() => connect({signal: options.signal}).catch((error: unknown) => Promise.reject(this.translate(error, {operation: 'list'}, options.signal))));
 		}
 		return options.signal === undefined ? {} : {signal: options.signal};
 	}

@@ -3,11 +3,11 @@
  * restic`, …) at `rest:http[s]://[USER:PASS@]HOST:PORT/[PATH]`, as restic writes it.
  */
 
-import {readNumberOption, type AdapterDefinition} from '../options.js';
-import {PermanentError, type Storage} from '../storage.js';
+import type {AdapterDefinition} from '../options.js';
+import type {Storage} from '../storage.js';
 import {createNodeTransport} from '../http/node-transport.js';
 import {joinUrlCredentials} from '../http/url.js';
-import {declareConnectionsOption, declareUrlLoginOptions, formatUrlLocation, parseUrlLocation, readUrlLogin} from '../shared/option-blocks.js';
+import {declareUrlStore, readUrlStore} from '../shared/option-blocks.js';
 import {createRestStorage} from './storage.js';
 
 /** The declaration of the `rest:` scheme for the adapter registry. */
@@ -16,25 +16,13 @@ export const restAdapter: AdapterDefinition = {
 	label: 'restic REST server',
 	description: 'A restic REST server (rest-server, or rclone serve restic) reached over HTTP or HTTPS.',
 	example: 'rest:https://backup@nas.example:8000/laptop/',
-	options: [
-		...declareUrlLoginOptions({
-			urlLabel: 'Server URL',
-			urlDescription: 'URL of the repository on the server, without the user and password.',
-			placeholder: 'https://nas.example:8000/laptop/',
-			usernameDescription: 'User for HTTP basic authentication, if the server asks for one.',
-			passwordDescription: 'Password for HTTP basic authentication.',
-			usernameEnv: ['CAIRN_REST_USERNAME', 'RESTIC_REST_USERNAME'],
-			passwordEnv: ['CAIRN_REST_PASSWORD', 'RESTIC_REST_PASSWORD'],
-		}),
-		declareConnectionsOption({defaultCount: 5, max: 64, withDefault: true}),
-	],
-	parseLocation: parseUrlLocation,
-	formatLocation: formatUrlLocation,
+	...declareUrlStore({
+		url: {label: 'Server URL', description: 'URL of the repository on the server, without the user and password.', placeholder: 'https://nas.example:8000/laptop/'},
+		username: {description: 'User for HTTP basic authentication, if the server asks for one.', env: ['CAIRN_REST_USERNAME', 'RESTIC_REST_USERNAME']},
+		password: {description: 'Password for HTTP basic authentication.', env: ['CAIRN_REST_PASSWORD', 'RESTIC_REST_PASSWORD']},
+	}),
 	open: async (values): Promise<Storage> => {
-		const url = values['url'];
-		if (url === undefined || url === '') throw new PermanentError(`the REST adapter needs a server URL, e.g. ${restAdapter.example}`);
-		const {base, username, password} = readUrlLogin(url, values);
-		const connections = readNumberOption(values, 'connections') ?? 5;
+		const {base, username, password, connections} = readUrlStore(values, `the REST adapter needs a server URL, e.g. ${restAdapter.example}`);
 		const server = `the REST server ${base}`;
 		return createRestStorage({
 			transport: createNodeTransport({baseUrl: base, username, password, maxSockets: connections, server}),

@@ -5,7 +5,7 @@
 
 import {readBooleanOption, readNumberOption, type AdapterDefinition, type OptionValues} from '../options.js';
 import {PermanentError} from '../storage.js';
-import {checkWholeNumber, declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
+import {checkWholeNumber, declareChoiceOption, declareConnectionsOption, declareContainerOption, declareEndpointOption, declarePrefixOption, declareSecretOption, requireBoth, requireValue} from '../shared/option-blocks.js';
 import type {ChecksumPolicy} from './client.js';
 import {formatS3Location, parseS3Location} from './location.js';
 import {checkRetentionPeriod, parseRetentionPeriod, RETENTION_MODES, type RetentionMode} from './retention.js';
@@ -55,14 +55,7 @@ export const s3Adapter: AdapterDefinition = {
 			env: ['AWS_PROFILE'],
 			placeholder: 'default',
 		},
-		{
-			name: 'checksum',
-			label: 'Request checksums',
-			description:
-				'when_required computes checksums only where S3 demands them; when_supported adds them to every upload (the AWS default, whose streamed aws-chunked framing some S3-compatible servers store as data). Default: when_required for other endpoints, when_supported for Amazon S3.',
-			required: false,
-			choices: ['when_required', 'when_supported'],
-		},
+		declareChoiceOption({name: 'checksum', label: 'Request checksums', description: 'when_required computes checksums only where S3 demands them; when_supported adds them to every upload (the AWS default, whose streamed aws-chunked framing some S3-compatible servers store as data). Default: when_required for other endpoints, when_supported for Amazon S3.', choices: ['when_required', 'when_supported']}),
 		{
 			name: 'storage-class',
 			label: 'Storage class',
@@ -71,13 +64,7 @@ export const s3Adapter: AdapterDefinition = {
 			placeholder: 'STANDARD',
 			validate: (value) => (/^[A-Za-z0-9_-]+$/.test(value) ? undefined : `must be a storage class name such as ${S3_STORAGE_CLASSES.slice(0, 3).join(', ')}`),
 		},
-		{
-			name: 'retention-mode',
-			label: 'Object lock mode',
-			description: 'Put every object cairn writes under S3 object lock in this mode (the bucket needs object lock enabled). GOVERNANCE can be lifted with a special permission, COMPLIANCE by nobody.',
-			required: false,
-			choices: RETENTION_MODES,
-		},
+		declareChoiceOption({name: 'retention-mode', label: 'Object lock mode', description: 'Put every object cairn writes under S3 object lock in this mode (the bucket needs object lock enabled). GOVERNANCE can be lifted with a special permission, COMPLIANCE by nobody.', choices: RETENTION_MODES}),
 		{
 			name: 'retention-period',
 			label: 'Object lock period',
@@ -86,14 +73,7 @@ export const s3Adapter: AdapterDefinition = {
 			placeholder: '30d',
 			validate: checkRetentionPeriod,
 		},
-		{
-			name: 'thaw-tier',
-			label: 'Thaw tier',
-			description: 'Retrieval tier used to thaw GLACIER and DEEP_ARCHIVE objects: Expedited (minutes, GLACIER only, dearest), Standard (hours) or Bulk (cheapest, slowest).',
-			required: false,
-			choices: S3_THAW_TIERS,
-			default: 'Standard',
-		},
+		declareChoiceOption({name: 'thaw-tier', label: 'Thaw tier', description: 'Retrieval tier used to thaw GLACIER and DEEP_ARCHIVE objects: Expedited (minutes, GLACIER only, dearest), Standard (hours) or Bulk (cheapest, slowest).', choices: S3_THAW_TIERS, default: 'Standard'}),
 		{
 			name: 'thaw-days',
 			label: 'Thaw days',
@@ -105,33 +85,26 @@ export const s3Adapter: AdapterDefinition = {
 		},
 		declareConnectionsOption({defaultCount: 8, max: 128}),
 	],
-	parseLocation: (rest) => ({...parseS3Location(rest)}),
-	formatLocation: (values) => formatS3Location(values),
+	parseLocation: parseS3Location,
+	formatLocation: formatS3Location,
 	open: async (values) => (await import('./storage.js')).createS3Storage(readS3StorageOptions(values)),
 };
 
 /** Turns resolved `s3.*` values into {@link S3StorageOptions}; throws PermanentError for combinations that cannot work. */
 export function readS3StorageOptions(values: OptionValues): S3StorageOptions {
-	const bucket = values['bucket'];
-	if (bucket === undefined || bucket === '') throw new PermanentError('the S3 adapter needs a bucket, e.g. s3:my-bucket/prefix');
+	const bucket = requireValue(values, 'bucket', 'the S3 adapter needs a bucket, e.g. s3:my-bucket/prefix');
 	const accessKeyId = values['access-key-id'];
 	const secretAccessKey = values['secret-access-key'];
-	if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-		throw new PermanentError(
-			accessKeyId === undefined
-				? 'a secret access key was given without an access key ID: set AWS_ACCESS_KEY_ID or -o s3.access-key-id=…'
-				: 'an access key ID was given without its secret: set AWS_SECRET_ACCESS_KEY or -o s3.secret-access-key=…',
-		);
-	}
+	requireBoth(accessKeyId, secretAccessKey, {
+		first: 'a secret access key was given without an access key ID: set AWS_ACCESS_KEY_ID or -o s3.access-key-id=…',
+		second: 'an access key ID was given without its secret: set AWS_SECRET_ACCESS_KEY or -o s3.secret-access-key=…',
+	});
 	const mode = values['retention-mode'] as RetentionMode | undefined;
 	const period = values['retention-period'];
-	if ((mode === undefined) !== (period === undefined)) {
-		throw new PermanentError(
-			mode === undefined
-				? 'an object lock period was given without a mode: add -o s3.retention-mode=GOVERNANCE (or COMPLIANCE)'
-				: 'an object lock mode was given without a period: add -o s3.retention-period=30d (for example)',
-		);
-	}
+	requireBoth(mode, period, {
+		first: 'an object lock period was given without a mode: add -o s3.retention-mode=GOVERNANCE (or COMPLIANCE)',
+		second: 'an object lock mode was given without a period: add -o s3.retention-period=30d (for example)',
+	});
 	return {
 		endpoint: values['endpoint'],
 		bucket,

@@ -6,13 +6,13 @@
  */
 
 /** The location values of the `s3:` scheme (all strings, as the registry wants them). */
-export interface S3LocationValues {
+export type S3LocationValues = {
 	/** `https://host[:port]` or `http://…`; absent for Amazon S3. */
 	endpoint?: string;
 	bucket?: string;
 	/** Folder inside the bucket, without leading or trailing slashes; absent for the bucket root. */
 	prefix?: string;
-}
+};
 
 /** Bucket names S3 accepts (3–63 characters of lowercase letters, digits, dots and hyphens; older buckets may hold upper case and underscores). */
 const BUCKET_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/;

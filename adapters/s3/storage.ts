@@ -100,8 +100,7 @@ export class S3Storage extends ObjectStore {
 
 	/** See {@link Storage.thaw}: HeadObject for the class and `x-amz-restore`, then RestoreObject when needed. */
 	async thaw(handle: FileHandle, options: ThawOptions = {}): Promise<ThawState> {
-		const {key} = this.keyOf(handle);
-		const {signal} = await this.begin(options);
+		const {key, signal} = await this.open(handle, options);
 		const context = this.s3.context('thaw', key);
 		const head = await this.headObject(key, context, signal);
 		const state = readThawState(head);
@@ -127,12 +126,11 @@ export class S3Storage extends ObjectStore {
 
 	/** See {@link Storage.extendRetention}: PutObjectRetention unless the lock already reaches `until`. */
 	async extendRetention(handle: FileHandle, until: Date, options: OperationOptions = {}): Promise<Date> {
-		const {key} = this.keyOf(handle);
 		const mode = this.options.retention?.mode;
 		if (mode === undefined) {
 			throw new PermanentError('cannot extend retention: no retention mode is set; pass -o s3.retention-mode=GOVERNANCE (or COMPLIANCE) and -o s3.retention-period=…');
 		}
-		const {signal} = await this.begin(options);
+		const {key, signal} = await this.open(handle, options);
 		const context = this.s3.context('retention', key);
 		const head = await this.headObject(key, context, signal);
 		const current = head.ObjectLockRetainUntilDate;

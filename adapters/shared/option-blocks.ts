@@ -8,7 +8,8 @@
 
 import {homedir} from 'node:os';
 
-import type {OptionDeclaration, OptionValues} from '../options.js';
+import {readNumberOption, type AdapterDefinition, type OptionDeclaration, type OptionValues} from '../options.js';
+import {PermanentError} from '../storage.js';
 import {ensureTrailingSlash, joinUrlCredentials, splitUrlCredentials} from '../http/url.js';
 
 /** A `validate` that accepts whole numbers from `min` to `max`. */
@@ -74,6 +75,33 @@ export function declarePrefixOption(settings: {label?: string; container?: strin
 	};
 }
 
+/**
+ * The bucket (or container) and the folder in it, of a store written `<scheme>:BUCKET:/FOLDER`
+ * (gs, b2; Swift's containers too). Defaults fit a bucket: give `name`, `label`, `noun` and the
+ * words for a container. `clean` normalises the folder (see {@link declarePrefixOption}).
+ */
+export function declareBucketFolderOptions(settings: {
+	name?: string;
+	label?: string;
+	noun?: string;
+	description?: string;
+	placeholder?: string;
+	validate?: (value: string) => string | undefined;
+	clean: (value: string) => string;
+}): OptionDeclaration[] {
+	const noun = settings.noun ?? 'bucket';
+	return [
+		declareContainerOption({
+			...(settings.name === undefined ? {} : {name: settings.name}),
+			...(settings.label === undefined ? {} : {label: settings.label}),
+			description: settings.description ?? `Name of an existing ${noun} (cairn does not create ${noun}s).`,
+			placeholder: settings.placeholder ?? `my-${noun}`,
+			...(settings.validate === undefined ? {} : {validate: settings.validate}),
+		}),
+		declarePrefixOption({container: noun, placeholder: 'backups/laptop', clean: settings.clean}),
+	];
+}
+
 /** `endpoint`: another service URL (an emulator, a private endpoint, a test server). */
 export function declareEndpointOption(settings: {description: string; placeholder: string; inLocation?: boolean}): OptionDeclaration {
 	return {
@@ -84,6 +112,18 @@ export function declareEndpointOption(settings: {description: string; placeholde
 		kind: 'url',
 		...(settings.inLocation === true ? {inLocation: true} : {}),
 		placeholder: settings.placeholder,
+	};
+}
+
+/** An optional value from a fixed list (a select widget in forms), with its default when it has one. */
+export function declareChoiceOption(settings: {name: string; label: string; description: string; choices: readonly string[]; default?: string}): OptionDeclaration {
+	return {
+		name: settings.name,
+		label: settings.label,
+		description: settings.description,
+		required: false,
+		choices: settings.choices,
+		...(settings.default === undefined ? {} : {default: settings.default}),
 	};
 }
 
@@ -105,6 +145,18 @@ export function declareCredentialsFileOption(settings: {label: string; descripti
 	};
 }
 
+/** A resolved value that must be there (and not empty); otherwise throws a {@link PermanentError} saying `missing`. */
+export function requireValue(values: OptionValues, name: string, missing: string): string {
+	const value = values[name];
+	if (value === undefined || value === '') throw new PermanentError(missing);
+	return value;
+}
+
+/** Throws a {@link PermanentError} when only one of two values that go together is given, with the message for the one missing. */
+export function requireBoth(first: string | undefined, second: string | undefined, missing: {readonly first: string; readonly second: string}): void {
+	if ((first === undefined) !== (second === undefined)) throw new PermanentError(first === undefined ? missing.first : missing.second);
+}
+
 /** Replaces a leading `~/` with the home directory (values from profiles are not expanded by a shell). */
 export function expandHome(path: string): string {
 	if (path === '~' || path.startsWith('~/')) return `${homedir()}${path.slice(1)}`;
@@ -113,21 +165,17 @@ export function expandHome(path: string): string {
 
 /** The words that differ between URL-based stores, for {@link declareUrlLoginOptions}. */
 export interface UrlLoginWords {
-	readonly urlLabel: string;
-	readonly urlDescription: string;
-	readonly placeholder: string;
-	readonly usernameDescription: string;
-	readonly passwordDescription: string;
-	readonly usernameEnv: readonly string[];
-	readonly passwordEnv: readonly string[];
+	readonly url: {readonly label: string; readonly description: string; readonly placeholder: string};
+	readonly username: {readonly description: string; readonly env: readonly string[]};
+	readonly password: {readonly description: string; readonly env: readonly string[]};
 }
 
 /** `url`, `username` and `password` of a store reached at `http[s]://[USER:PASS@]HOST/PATH`. */
 export function declareUrlLoginOptions(words: UrlLoginWords): OptionDeclaration[] {
 	return [
-		{name: 'url', label: words.urlLabel, description: words.urlDescription, required: true, kind: 'url', inLocation: true, placeholder: words.placeholder},
-		{name: 'username', label: 'User', description: words.usernameDescription, required: false, inLocation: true, env: words.usernameEnv},
-		declareSecretOption({name: 'password', label: 'Password', description: words.passwordDescription, env: words.passwordEnv}),
+		{name: 'url', label: words.url.label, description: words.url.description, required: true, kind: 'url', inLocation: true, placeholder: words.url.placeholder},
+		{name: 'username', label: 'User', description: words.username.description, required: false, inLocation: true, env: words.username.env},
+		declareSecretOption({name: 'password', label: 'Password', description: words.password.description, env: words.password.env}),
 	];
 }
 
@@ -152,4 +200,26 @@ export function readUrlLogin(url: string, values: OptionValues): {base: string; 
 	const username = values['username'] || split.username;
 	const password = values['password'] || split.password;
 	return {base: ensureTrailingSlash(split.url), ...(username ? {username} : {}), ...(password ? {password} : {})};
+}
+
+/** Requests at once of URL-based stores unless `connections` says otherwise. */
+const URL_STORE_CONNECTIONS = 5;
+
+/**
+ * The options and location syntax of a store at `http[s]://[USER[:PASS]@]HOST/PATH` (rest,
+ * webdav): `url`, `username`, `password` and `connections`; spread it into the definition.
+ */
+export function declareUrlStore(words: UrlLoginWords): Pick<AdapterDefinition, 'options' | 'parseLocation' | 'formatLocation'> {
+	return {
+		options: [...declareUrlLoginOptions(words), declareConnectionsOption({defaultCount: URL_STORE_CONNECTIONS, max: 64, withDefault: true})],
+		parseLocation: parseUrlLocation,
+		formatLocation: formatUrlLocation,
+	};
+}
+
+/** The resolved values of a {@link declareUrlStore} store; without a URL, throws a PermanentError saying `missing`. */
+export function readUrlStore(values: OptionValues, missing: string): {base: string; username?: string; password?: string; connections: number} {
+	const url = values['url'];
+	if (url === undefined || url === '') throw new PermanentError(missing);
+	return {...readUrlLogin(url, values), connections: readNumberOption(values, 'connections') ?? URL_STORE_CONNECTIONS};
 }
