@@ -7,8 +7,8 @@
 
 import {readNumberOption, type AdapterDefinition, type OptionDeclaration, type OptionValues} from '../options.js';
 import {PermanentError} from '../storage.js';
-import {cleanPrefix} from '../gcs/location.js';
-import {checkWholeNumber, declareConnectionsOption, declareContainerOption, declarePrefixOption, declareSecretOption} from '../shared/option-blocks.js';
+import {cleanPrefix, parseBucketLocation} from '../gcs/location.js';
+import {checkWholeNumber, declareBucketFolderOptions, declareConnectionsOption, declareSecretOption} from '../shared/option-blocks.js';
 import {chooseAuthVersion, type SwiftAuthVersion, type SwiftCredentials} from './auth.js';
 import type {SwiftClientSettings} from './client.js';
 
@@ -24,8 +24,7 @@ export const swiftAdapter: AdapterDefinition = {
 	description: 'A container in OpenStack Swift, with v1 (ST_*) or keystone v2/v3 (OS_*) authentication, or a token given beforehand; init creates the container when it is missing.',
 	example: 'swift:backups:/laptop',
 	options: [
-		declareContainerOption({name: 'container', label: 'Container', description: 'The container; cairn init creates it when it does not exist.', placeholder: 'backups', validate: checkContainerName}),
-		declarePrefixOption({container: 'container', placeholder: 'laptop', clean: cleanPrefix}),
+		...declareBucketFolderOptions({name: 'container', label: 'Container', noun: 'container', description: 'The container; cairn init creates it when it does not exist.', placeholder: 'backups', validate: (name) => (name.includes('/') || Buffer.byteLength(name) > 256 ? 'must be a Swift container name: at most 256 bytes, without "/"' : undefined), clean: cleanPrefix}),
 		field('auth-url', 'Authentication URL', 'Keystone (…/v2.0 or …/v3) or v1 (…/auth/v1.0) URL.', {kind: 'url', env: ['OS_AUTH_URL', 'ST_AUTH'], placeholder: 'https://keystone.example:5000/v3'}),
 		field('user', 'User name', 'The user to log in as (v1: account:user).', {env: ['OS_USERNAME', 'ST_USER']}),
 		declareSecretOption({name: 'key', label: 'Password or key', description: 'The password (keystone) or key (v1).', env: ['OS_PASSWORD', 'ST_KEY']}),
@@ -49,26 +48,20 @@ export const swiftAdapter: AdapterDefinition = {
 	formatLocation: (values) => `${values['container'] ?? ''}:/${cleanPrefix(values['prefix'] ?? '')}`,
 	open: async (values) => {
 		const settings = readSwiftSettings(values);
-		const [{SwiftClient}, {ObjectStore}] = await Promise.all([import('./client.js'), import('../object-store/store.js')]);
-		const prefix = cleanPrefix(values['prefix'] ?? '');
-		return new ObjectStore(new SwiftClient(settings), {
-			location: `swift:${settings.container}:/${prefix}`,
-			prefix,
-			capabilities: {atomicSave: true, rangedLoad: true, mayRefuseDelete: false, concurrency: readNumberOption(values, 'connections') ?? DEFAULT_CONNECTIONS},
-			words: {instead: 'an empty container or a new folder'},
-		});
+		const [{SwiftClient}, {ObjectStore, describeBucketStore}] = await Promise.all([import('./client.js'), import('../object-store/store.js')]);
+		const bucket = {bucket: settings.container, prefix: cleanPrefix(values['prefix'] ?? ''), concurrency: readNumberOption(values, 'connections') ?? DEFAULT_CONNECTIONS};
+		return new ObjectStore(new SwiftClient(settings), {...describeBucketStore('swift', bucket, false), words: {instead: 'an empty container or a new folder'}});
 	},
 };
 
-/** Parses `CONTAINER:/PREFIX` (also `CONTAINER:PREFIX` and `CONTAINER`). */
+/** Parses `CONTAINER:/PREFIX` (also `CONTAINER:PREFIX` and `CONTAINER`), as gs: and b2: parse their buckets. */
 export function parseSwiftLocation(rest: string): Record<string, string> {
-	const text = rest.trim();
-	if (text === '') return {};
-	const colon = text.indexOf(':');
-	const container = colon < 0 ? text : text.slice(0, colon);
-	const prefix = colon < 0 ? '' : cleanPrefix(text.slice(colon + 1));
-	if (container === '' || container.includes('/')) throw new Error('write swift:CONTAINER:/PREFIX, with a colon between the container and the folder');
-	return prefix === '' ? {container} : {container, prefix};
+	try {
+		const {bucket, ...others} = parseBucketLocation(rest, 'swift');
+		return bucket === undefined ? others : {container: bucket, ...others};
+	} catch (error) {
+		throw new Error((error as Error).message.replaceAll('BUCKET', 'CONTAINER').replaceAll('bucket', 'container'));
+	}
 }
 
 /** Which option holds each field of {@link SwiftCredentials}. */
@@ -106,11 +99,3 @@ export function readSwiftSettings(values: OptionValues): SwiftClientSettings {
 		...(segmentSize === undefined ? {} : {segmentSize: segmentSize * MIB}),
 	};
 }
-
-/** Swift container names: 1 to 256 bytes, no `/`. */
-function checkContainerName(name: string): string | undefined {
-	if (name.includes('/')) return 'must not contain "/"';
-	if (Buffer.byteLength(name) > 256) return 'must be at most 256 bytes long';
-	return undefined;
-}
-

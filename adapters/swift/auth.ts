@@ -46,18 +46,10 @@ export interface SwiftSession {
 	readonly expires?: Date;
 }
 
-/** A keystone service catalog entry (v2 and v3 shapes). */
+/** A keystone service catalog entry: v2 endpoints have `region` and `publicURL`/`internalURL`/`adminURL`, v3 ones `region`/`region_id`, `interface` and `url`. */
 interface CatalogEntry {
 	readonly type?: string;
-	readonly endpoints?: ReadonlyArray<{
-		readonly region?: string;
-		readonly region_id?: string;
-		readonly interface?: string;
-		readonly url?: string;
-		readonly publicURL?: string;
-		readonly internalURL?: string;
-		readonly adminURL?: string;
-	}>;
+	readonly endpoints?: ReadonlyArray<Readonly<Record<string, string | undefined>>>;
 }
 
 /**
@@ -149,8 +141,8 @@ function pickEndpoint(catalog: readonly CatalogEntry[], credentials: SwiftCreden
 		.filter((entry) => entry.type === 'object-store')
 		.flatMap((entry) => entry.endpoints ?? [])
 		.map((endpoint) => ({
-			region: endpoint.region ?? endpoint.region_id ?? '',
-			url: endpoint.interface !== undefined ? (endpoint.interface === wanted ? endpoint.url : undefined) : endpoint[`${wanted}URL` as 'publicURL'],
+			region: endpoint['region'] ?? endpoint['region_id'] ?? '',
+			url: endpoint['interface'] !== undefined ? (endpoint['interface'] === wanted ? endpoint['url'] : undefined) : endpoint[`${wanted}URL`],
 		}))
 		.filter((endpoint): endpoint is {region: string; url: string} => endpoint.url !== undefined);
 	if (endpoints.length === 0) throw new PermanentError(`the service catalog of ${url} has no ${wanted} object-store (Swift) endpoint for this project: check the project (OS_PROJECT_NAME or OS_TENANT_NAME) and the interface`);

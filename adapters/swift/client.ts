@@ -20,19 +20,13 @@ import {RangeNotSatisfiableError, type ListOptions, type ObjectCallOptions, type
 import {AuthError, NotFoundError, PermanentError, TransientError} from '../storage.js';
 import {authenticate, type SwiftCredentials, type SwiftSession} from './auth.js';
 
-/** Swift's default largest single object (5 GiB); larger ones must be segmented. */
-export const SWIFT_MAX_OBJECT_SIZE = 5 * 1024 * 1024 * 1024;
-
-/** Longest wait for a login. */
-const LOGIN_TIMEOUT_MS = 60_000;
-
 /** Settings of {@link SwiftClient}. */
 export interface SwiftClientSettings {
 	readonly credentials: SwiftCredentials;
 	readonly container: string;
 	/** Policy for a container created by `init`; undefined leaves the cluster's default. */
 	readonly storagePolicy?: string;
-	/** Objects larger than this are stored as segments of this size; default {@link SWIFT_MAX_OBJECT_SIZE}. */
+	/** Objects larger than this are stored as segments of this size; default 5 GiB, Swift's default largest object. */
 	readonly segmentSize?: number;
 	/** Objects per listing request; default 1000 (Swift allows up to 10,000). */
 	readonly listLimit?: number;
@@ -71,7 +65,7 @@ export class SwiftClient implements ObjectClient {
 	private readonly segmentSize: number;
 
 	constructor(private readonly settings: SwiftClientSettings) {
-		this.segmentSize = settings.segmentSize ?? SWIFT_MAX_OBJECT_SIZE;
+		this.segmentSize = settings.segmentSize ?? 5 * 1024 ** 3; // Swift's default max_file_size
 	}
 
 	async connect(options: ObjectCallOptions): Promise<void> {
@@ -96,7 +90,6 @@ export class SwiftClient implements ObjectClient {
 	}
 
 	async put(key: string, data: Uint8Array, options: PutOptions): Promise<void> {
-		this.checkContainer();
 		if (data.byteLength > this.segmentSize) {
 			await this.putLargeObject(key, data, options.signal);
 			return;
@@ -105,7 +98,6 @@ export class SwiftClient implements ObjectClient {
 	}
 
 	async get(key: string, range: ObjectRange | undefined, options: ObjectCallOptions): Promise<Uint8Array> {
-		this.checkContainer();
 		const headers: Record<string, string> = range === undefined ? {} : {range: `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`};
 		const answer = await this.request({method: 'GET', path: this.objectPath(key), headers, signal: options.signal, accept: [416]});
 		if (answer.status === 416) throw new RangeNotSatisfiableError();
@@ -113,7 +105,6 @@ export class SwiftClient implements ObjectClient {
 	}
 
 	async head(key: string, options: ObjectCallOptions): Promise<ObjectInfo> {
-		this.checkContainer();
 		const answer = await this.request({method: 'HEAD', path: this.objectPath(key), signal: options.signal});
 		return {key, size: Number(answer.headers.get('content-length') ?? 0)};
 	}
@@ -134,7 +125,6 @@ export class SwiftClient implements ObjectClient {
 	}
 
 	async delete(key: string, options: ObjectCallOptions): Promise<void> {
-		this.checkContainer();
 		const answer = await this.request({method: 'HEAD', path: this.objectPath(key), query: {'multipart-manifest': 'get'}, signal: options.signal});
 		const large = answer.headers.get('x-static-large-object') === 'True';
 		await this.request({method: 'DELETE', path: this.objectPath(key), ...(large ? {query: {'multipart-manifest': 'delete'}} : {}), signal: options.signal});
@@ -229,7 +219,7 @@ export class SwiftClient implements ObjectClient {
 	private login(refused?: SwiftSession): Promise<SwiftSession> {
 		const current = this.current;
 		if (current !== undefined && current !== refused && (current.expires === undefined || current.expires.getTime() - Date.now() > 60_000)) return Promise.resolve(current);
-		this.pending ??= authenticate(this.settings.credentials, AbortSignal.timeout(LOGIN_TIMEOUT_MS))
+		this.pending ??= authenticate(this.settings.credentials, AbortSignal.timeout(60_000))
 			.then((session) => (this.current = session))
 			.finally(() => (this.pending = undefined));
 		return this.pending;
@@ -247,7 +237,9 @@ export class SwiftClient implements ObjectClient {
 		return `/${encodeURIComponent(this.settings.container)}`;
 	}
 
+	/** The path of an object; refuses at once when `connect` found no container. */
 	private objectPath(key: string): string {
+		this.checkContainer();
 		return `${this.containerPath()}/${encodeKey(key)}`;
 	}
 }
