@@ -86,7 +86,8 @@ describe('cairn on swift: with keystone v3', () => {
 		const env = {OS_AUTH_URL: keystone.v3Url, OS_USERNAME: 'alice', OS_PASSWORD: 'alice-password', OS_PROJECT_NAME: 'backups', OS_REGION_NAME: 'RegionOne', CAIRN_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD};
 		await expectSuccess(runCairn(['init', '--repo', repo], {env}));
 		const before = keystone.issued.length;
-		const running = startCairn(['backup', '--repo', repo, source], {env});
+		// Small packs, so that several are still to be stored when the first one is there.
+		const running = startCairn(['backup', '--repo', repo, '--pack-size', '4', source], {env});
 		let expired = false;
 		let finished = false;
 		// Once the first pack is stored the backup is midway: then its token stops working at Swift, as an expired one does.
