@@ -13,6 +13,7 @@ import {sftpAdapter} from './sftp/adapter.js';
 import {webdavAdapter} from './webdav/adapter.js';
 import {rcloneAdapter} from './rclone/adapter.js';
 import {restAdapter} from './rest/adapter.js';
+import {swiftAdapter} from './swift/adapter.js';
 
 registerAdapter(localAdapter);
 registerAdapter(s3Adapter);
@@ -24,6 +25,7 @@ registerAdapter(sftpAdapter);
 registerAdapter(webdavAdapter);
 registerAdapter(rcloneAdapter);
 registerAdapter(restAdapter);
+registerAdapter(swiftAdapter);
 
 export * from './storage.js';
 export {createLocalStorage, getDefaultLocalConcurrency, localAdapter, DIRECTORY_MODE, FILE_MODE, type LocalStorageOptions} from './local.js';
