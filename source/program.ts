@@ -233,13 +233,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 	const noLock = (command: Command): Command => command.option('--no-lock', 'do not lock the repository (for read-only storage)');
 
 	register(noLock(program.command('diff').description('show differences between two snapshots')
-		.argument('<snapshot-a>', 'first snapshot (ID, unique prefix)')
-		.argument('<snapshot-b>', 'second snapshot (ID, unique prefix)')
+		.argument('[snapshots...]', 'the two snapshots to compare (ID or unique prefix), first the older one')
 		.option('--metadata', 'print changes in metadata')),
 	async (args, flags, signal) => (await import('./commands/diff.js')).runDiff(args, flags, signal));
 
 	register(noLock(filterOptions(program.command('find').description('find a file, a directory or restic IDs')
-		.argument('<pattern...>', 'patterns to search for (or IDs with --blob, --tree, --pack)')
+		.argument('[pattern...]', 'patterns to search for (or IDs with --blob, --tree, --pack)')
 		.option('-O, --oldest <time>', 'oldest modification date/time')
 		.option('-N, --newest <time>', 'newest modification date/time')
 		.option('-s, --snapshot <id>', 'snapshot ID to search in (repeatable)', collect)
@@ -252,24 +251,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
 	async (args, flags, signal) => (await import('./commands/find.js')).runFind(args, flags, signal));
 
 	register(noLock(filterOptions(program.command('dump').description('print a backed-up file to stdout (a directory as a tar or zip archive)')
-		.argument('<snapshot>', 'snapshot ID, unique prefix, or latest')
-		.argument('<path>', 'file or directory in the snapshot ("/" for all of it)')
-		.addOption(new Option('-a, --archive <format>', 'archive format for directories').choices(['tar', 'zip']).default('tar'))
+		.argument('[snapshot]', 'snapshot ID, unique prefix, or latest')
+		.argument('[path]', 'file or directory in the snapshot ("/" for all of it)')
+		.option('-a, --archive <format>', 'archive format for directories: tar or zip', 'tar')
 		.option('-t, --target <file>', 'write the output to this file instead of stdout'), ' for snapshot ID "latest"')),
 	async (args, flags, signal) => (await import('./commands/dump.js')).runDump(args, flags, signal));
 
 	register(noLock(filterOptions(program.command('stats').description('scan the repository and show basic statistics')
 		.argument('[snapshots...]', 'snapshot IDs (default: all snapshots matching the filters)')
-		.addOption(new Option('--mode <mode>', 'counting mode').choices(['restore-size', 'files-by-contents', 'blobs-per-file', 'raw-data']).default('restore-size')), '')),
+		.option('--mode <mode>', 'counting mode: restore-size, files-by-contents, blobs-per-file or raw-data', 'restore-size'), '')),
 	async (args, flags, signal) => (await import('./commands/stats.js')).runStats(args, flags, signal));
 
 	register(noLock(program.command('cat').description('print internal objects to stdout')
-		.argument('<type>', 'config, index, snapshot, key, masterkey, lock, pack, blob or tree')
+		.argument('[type]', 'config, index, snapshot, key, masterkey, lock, pack, blob or tree')
 		.argument('[id]', 'object ID (for tree: a tree ID or snapshot[:subfolder])')),
 	async (args, flags, signal) => (await import('./commands/cat.js')).runCat(args, flags, signal));
 
 	register(noLock(program.command('list').description('list objects in the repository')
-		.argument('<type>', 'blobs, packs, index, snapshots, keys or locks')),
+		.argument('[type]', 'blobs, packs, index, snapshots, keys or locks')),
 	async (args, flags, signal) => (await import('./commands/list.js')).runList(args, flags, signal));
 
 	register(program.command('generate').description('generate shell completion scripts and man pages')

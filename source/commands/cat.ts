@@ -4,7 +4,7 @@ import {hashHex} from '../../engine/util/hash.js';
 import {encodeMasterKey} from '../../engine/repository/keys.js';
 import {findSnapshotId, loadSnapshot} from '../../engine/repository/snapshots.js';
 import {resolvePath} from '../../engine/restorer/walk.js';
-import {CairnError, UsageError} from '../../engine/errors.js';
+import {CairnError} from '../../engine/errors.js';
 import type {Repository} from '../../engine/repository/repository.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
 import {withSharedLock, type LockFlags} from '../cli/snapshot-select.js';
@@ -35,7 +35,7 @@ function isHexId(text: string): boolean {
 /** `cairn cat TYPE [ID]`: prints a repository object as restic's cat does. */
 export async function runCat(args: string[], flags: GlobalFlags & LockFlags, signal: AbortSignal): Promise<number> {
 	const type = args[0];
-	if (type === undefined || (type !== 'masterkey' && type !== 'config' && args.length !== 2)) throw new UsageError('type or ID not specified');
+	if (type === undefined || (type !== 'masterkey' && type !== 'config' && args.length !== 2)) throw new CairnError('type or ID not specified');
 	if (!(CAT_TYPES as readonly string[]).includes(type)) throw new CairnError('invalid type');
 	const repo = await openRepository(flags, signal, {cache: false});
 	try {

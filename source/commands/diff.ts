@@ -1,6 +1,6 @@
 import {diffTrees} from '../../engine/diff/diff.js';
 import {formatResticBytes} from '../../engine/format/go-values.js';
-import {CairnError, UsageError} from '../../engine/errors.js';
+import {CairnError} from '../../engine/errors.js';
 import {findSnapshotId, loadSnapshot} from '../../engine/repository/snapshots.js';
 import {openRepository, printJson, type GlobalFlags} from '../cli/context.js';
 import {withSharedLock, type LockFlags} from '../cli/snapshot-select.js';
@@ -14,7 +14,7 @@ export interface DiffFlags extends GlobalFlags, LockFlags {
 
 /** `cairn diff A B`: what changed from snapshot A to snapshot B, as restic prints it. */
 export async function runDiff(args: string[], flags: DiffFlags, signal: AbortSignal): Promise<number> {
-	if (args.length !== 2) throw new UsageError('specify two snapshot IDs');
+	if (args.length !== 2) throw new CairnError('specify two snapshot IDs');
 	const repo = await openRepository(flags, signal);
 	try {
 		return await withSharedLock(repo, flags, signal, async () => {

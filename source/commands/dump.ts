@@ -1,6 +1,6 @@
 import {ARCHIVE_FORMATS, dumpArchive, resolveDumpPath, streamFileContent, type ArchiveFormat} from '../../engine/dump/dump.js';
 import {sinkFromStream, type ByteSink} from '../../engine/dump/sink.js';
-import {CairnError, UsageError} from '../../engine/errors.js';
+import {CairnError} from '../../engine/errors.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
 import {resolveSnapshot, withSharedLock, type LockFlags, type SnapshotFilterFlags} from '../cli/snapshot-select.js';
 import {makeTreeLoader} from '../cli/tree-access.js';
@@ -17,7 +17,7 @@ export interface DumpFlags extends GlobalFlags, LockFlags, SnapshotFilterFlags {
  * on stdout. Exit codes as restic's: 1 for an unknown snapshot, 2 when the path cannot be dumped.
  */
 export async function runDump(args: string[], flags: DumpFlags, signal: AbortSignal): Promise<number> {
-	if (args.length !== 2) throw new UsageError('no file and no snapshot ID specified');
+	if (args.length !== 2) throw new CairnError('no file and no snapshot ID specified');
 	const format = (flags.archive ?? 'tar') as ArchiveFormat;
 	if (!ARCHIVE_FORMATS.includes(format)) throw new CairnError(`unknown archive format ${JSON.stringify(flags.archive)}: use tar or zip`);
 	const repo = await openRepository(flags, signal);

@@ -78,7 +78,7 @@ export function formatLongNode(p: string, node: TreeNode): string {
 
 /** `cairn find PATTERN...`. */
 export async function runFind(args: string[], flags: FindFlags, signal: AbortSignal): Promise<number> {
-	if (args.length === 0) throw new UsageError('wrong number of arguments');
+	if (args.length === 0) throw new CairnError('wrong number of arguments');
 	const oldestNs = flags.oldest ? parseFindTime(flags.oldest) : undefined;
 	const newestNs = flags.newest ? parseFindTime(flags.newest) : undefined;
 	if ([flags.blob, flags.tree, flags.pack].filter(Boolean).length > 1) throw new UsageError('cannot have several ID types');

@@ -1,5 +1,5 @@
 import {decodeIndexFile} from '../../engine/format/index-file.js';
-import {CairnError, UsageError} from '../../engine/errors.js';
+import {CairnError} from '../../engine/errors.js';
 import type {FileType} from '../../adapters/storage.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
 import {withSharedLock, type LockFlags} from '../cli/snapshot-select.js';
@@ -9,7 +9,7 @@ const LIST_TYPES: Record<string, FileType | 'blobs'> = {packs: 'data', index: 'i
 
 /** `cairn list TYPE`: IDs of the repository's files of a type, or `data|tree ID` per indexed blob. */
 export async function runList(args: string[], flags: GlobalFlags & LockFlags, signal: AbortSignal): Promise<number> {
-	if (args.length !== 1) throw new UsageError('type not specified, usage: cairn list [blobs|packs|index|snapshots|keys|locks]');
+	if (args.length !== 1) throw new CairnError('type not specified, usage: cairn list [blobs|packs|index|snapshots|keys|locks]');
 	const type = LIST_TYPES[args[0]!];
 	if (type === undefined) throw new CairnError('invalid type');
 	const repo = await openRepository(flags, signal, {cache: false});
