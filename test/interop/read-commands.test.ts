@@ -244,10 +244,10 @@ describe.each(backends)('on a %s repository', (_name, location) => {
 				for (const side of ['r', 'c']) {
 					await fs.mkdir(path.join(out, `x-${side}`));
 					await runProgram('tar', ['-xpf', path.join(out, `${side}.tar`), '-C', path.join(out, `x-${side}`)]);
-					// The extraction directories themselves are not in the archives.
-					await fs.utimes(path.join(out, `x-${side}`), 0, 0);
+					// The directory dumped and those above it are not entries of the archive (tar makes them).
+					await fs.utimes(path.join(out, `x-${side}`, dir), 0, 0);
 				}
-				expect(await compareTrees(path.join(out, 'x-r'), path.join(out, 'x-c'))).toEqual([]);
+				expect(await compareTrees(path.join(out, 'x-r', dir), path.join(out, 'x-c', dir))).toEqual([]);
 				await fs.rm(path.join(out, 'x-r'), {recursive: true});
 				await fs.rm(path.join(out, 'x-c'), {recursive: true});
 				expect(await runToFile('restic', ['-r', s.repo, 'dump', '--archive', 'zip', id, dir], path.join(out, 'r.zip'))).toBe(0);
