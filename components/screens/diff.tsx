@@ -125,7 +125,7 @@ export function DiffScreen({session, before, after}: {session: Session; before: 
 	const {start, end} = visibleRange(state.list, {count: shown.length, height: listHeight});
 	const t = state.totals;
 	const sizeWidth = 23;
-	const pathWidth = Math.max(10, width - 4 - sizeWidth);
+	const pathWidth = Math.max(10, width - 5 - sizeWidth);
 	const summary = `+${t.added} (${formatBytes(t.bytesAdded)})  -${t.removed} (${formatBytes(t.bytesRemoved)})  ~${t.changed} (${t.bytesChanged < 0 ? '-' : '+'}${formatBytes(Math.abs(t.bytesChanged))})`;
 	let status: StatusMessage;
 	if (state.phase === 'failed') status = {text: state.error ?? 'The comparison failed.', tone: 'error'};
