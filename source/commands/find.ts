@@ -196,6 +196,12 @@ class FindPrinter {
 	private pending = '';
 	private appendRaw(text: string): void {
 		this.pending += text;
+		// Large results go out in pieces instead of piling up in memory.
+		if (this.pending.length >= 64 * 1024) {
+			this.out.flush();
+			process.stdout.write(this.pending);
+			this.pending = '';
+		}
 	}
 
 	finish(): void {
