@@ -43,9 +43,12 @@ describe('cairn generate', () => {
 		expect(completed.trim()).toBe('--archive');
 		const commandsCompleted = await runProgram('bash', ['-c', `source ${files.bash}; COMP_WORDS=(cairn st); COMP_CWORD=1; _cairn_complete; echo "\${COMPREPLY[@]}"`]);
 		expect(commandsCompleted.trim().split(' ').sort()).toEqual(commands.filter((c) => c.startsWith('st')).sort());
-		// The man pages render.
-		const rendered = await runProgram('groff', ['-man', '-Tutf8', path.join(man, 'cairn-dump.1')]);
-		expect(rendered).toContain('archive');
+		// The man pages are roff with a title line and the sections man expects.
+		const page = await fs.readFile(path.join(man, 'cairn-dump.1'), 'utf8');
+		expect(page).toMatch(/^\.TH "CAIRN-DUMP" "1" "\d{4}-\d{2}-\d{2}" "cairn"/);
+		for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'OPTIONS']) expect(page).toContain(`.SH ${section}\n`);
+		expect(page).toContain('\\fB\\-a\\fP, \\fB\\-\\-archive\\fP \\fIvalue\\fP');
+		expect(await fs.readFile(path.join(man, 'cairn.1'), 'utf8')).toContain('\\fBcairn\\-dump\\fP(1)');
 		const stdout = await runCairn(['generate', '--fish-completion', '-']);
 		expect(stdout.stdout).toBe(fish);
 		expect((await runCairn(['generate'])).code).toBe(2);
