@@ -257,7 +257,7 @@ function LoadingScreen() {
 function RouteView({route, session, screens}: {route: Route; session?: Session; screens?: Screens}) {
 	if (route.name === 'welcome') return <WelcomeScreen />;
 	if (screens === undefined) return <LoadingScreen />;
-	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, RestoreScreen, BackupScreen, RetentionScreen, CopyScreen, ServiceScreen} = screens;
+	const {QuickStartScreen, AddRepositoryScreen, RepositoriesScreen, UnlockScreen, SnapshotsScreen, BrowserScreen, DiffScreen, PreviewScreen, RestoreScreen, BackupScreen, RetentionScreen, CopyScreen, ServiceScreen} = screens;
 	switch (route.name) {
 		case 'quick-start':
 			return <QuickStartScreen />;
@@ -277,7 +277,11 @@ function RouteView({route, session, screens}: {route: Route; session?: Session; 
 		case 'snapshots':
 			return <SnapshotsScreen session={session} />;
 		case 'browser':
-			return <BrowserScreen key={route.snapshot.id} session={session} snapshot={route.snapshot} />;
+			return <BrowserScreen key={route.snapshot.id + (route.open ?? '')} session={session} snapshot={route.snapshot} open={route.open} />;
+		case 'diff':
+			return <DiffScreen key={route.before.id + route.after.id} session={session} before={route.before} after={route.after} />;
+		case 'preview':
+			return <PreviewScreen key={route.snapshot.id + route.path} session={session} snapshot={route.snapshot} path={route.path} node={route.node} />;
 		case 'restore':
 			return <RestoreScreen session={session} snapshot={route.snapshot} includes={route.includes} />;
 		case 'backup':

@@ -306,6 +306,65 @@ export function buildProgram(setExit: (code: number) => void): Command {
 	register(program.command('version').description('print the version, the commit, the Node.js version and what this cairn runs on (zstd, WebAssembly kernels)'),
 	async (_args, flags) => (await import('./commands/version.js')).runVersion(flags));
 
+	// Read-only restic commands (issue 12): diff, find, dump, stats, cat, list, generate, cache.
+	const filterOptions = (command: Command, what: string): Command => command
+		.option('-H, --host <host>', `only consider snapshots of this host${what} (repeatable)`, collect)
+		.option('--tag <taglist>', `only consider snapshots with these tags, a,b means both${what} (repeatable)`, collect)
+		.option('--path <path>', `only consider snapshots including this (absolute) path${what} (repeatable)`, collect);
+	const noLock = (command: Command): Command => command.option('--no-lock', 'do not lock the repository (for read-only storage)');
+
+	register(noLock(program.command('diff').description('show differences between two snapshots')
+		.argument('[snapshots...]', 'the two snapshots to compare (ID or unique prefix), first the older one')
+		.option('--metadata', 'print changes in metadata')),
+	async (args, flags, signal) => (await import('./commands/diff.js')).runDiff(args, flags, signal));
+
+	register(noLock(filterOptions(program.command('find').description('find a file, a directory or restic IDs')
+		.argument('[pattern...]', 'patterns to search for (or IDs with --blob, --tree, --pack)')
+		.option('-O, --oldest <time>', 'oldest modification date/time')
+		.option('-N, --newest <time>', 'newest modification date/time')
+		.option('-s, --snapshot <id>', 'snapshot ID to search in (repeatable)', collect)
+		.option('--blob', 'pattern is a blob-ID')
+		.option('--tree', 'pattern is a tree-ID')
+		.option('--pack', 'pattern is a pack-ID')
+		.option('--show-pack-id', 'display the pack-ID the blobs belong to (with --blob or --tree)')
+		.option('-i, --ignore-case', 'ignore case for pattern')
+		.option('-l, --long', 'use a long listing format showing size and mode'), ', when no snapshot ID is given')),
+	async (args, flags, signal) => (await import('./commands/find.js')).runFind(args, flags, signal));
+
+	register(noLock(filterOptions(program.command('dump').description('print a backed-up file to stdout (a directory as a tar or zip archive)')
+		.argument('[snapshot]', 'snapshot ID, unique prefix, or latest')
+		.argument('[path]', 'file or directory in the snapshot ("/" for all of it)')
+		.option('-a, --archive <format>', 'archive format for directories: tar or zip', 'tar')
+		.option('-t, --target <file>', 'write the output to this file instead of stdout'), ' for snapshot ID "latest"')),
+	async (args, flags, signal) => (await import('./commands/dump.js')).runDump(args, flags, signal));
+
+	register(noLock(filterOptions(program.command('stats').description('scan the repository and show basic statistics')
+		.argument('[snapshots...]', 'snapshot IDs (default: all snapshots matching the filters)')
+		.option('--mode <mode>', 'counting mode: restore-size, files-by-contents, blobs-per-file or raw-data', 'restore-size'), '')),
+	async (args, flags, signal) => (await import('./commands/stats.js')).runStats(args, flags, signal));
+
+	register(noLock(program.command('cat').description('print internal objects to stdout')
+		.argument('[type]', 'config, index, snapshot, key, masterkey, lock, pack, blob or tree')
+		.argument('[id]', 'object ID (for tree: a tree ID or snapshot[:subfolder])')),
+	async (args, flags, signal) => (await import('./commands/cat.js')).runCat(args, flags, signal));
+
+	register(noLock(program.command('list').description('list objects in the repository')
+		.argument('[type]', 'blobs, packs, index, snapshots, keys or locks')),
+	async (args, flags, signal) => (await import('./commands/list.js')).runList(args, flags, signal));
+
+	register(program.command('generate').description('generate shell completion scripts and man pages')
+		.option('--bash-completion <file>', 'write a bash completion script to this file ("-" for stdout)')
+		.option('--zsh-completion <file>', 'write a zsh completion script to this file ("-" for stdout)')
+		.option('--fish-completion <file>', 'write a fish completion script to this file ("-" for stdout)')
+		.option('--man <directory>', 'write man pages to this directory'),
+	async (_args, flags) => (await import('./commands/generate.js')).runGenerate(program, flags));
+
+	register(program.command('cache').description('list and clean up the local cache directories')
+		.option('--cleanup', 'remove old cache directories')
+		.option('--max-age <days>', 'max age in days for cache directories to be considered old (default 30)')
+		.option('--no-size', 'do not output the size of the cache directories'),
+	async (args, flags) => (await import('./commands/cache.js')).runCache(args, flags));
+
 	return program;
 }
 

@@ -19,6 +19,8 @@ import {findInSnapshot, type FindMatch} from '../find.js';
 import {readListMove, visibleRange} from '../state/list.js';
 import {describeError, type Session} from '../session.js';
 import {fitText, fitTextRight, formatBytes, formatLocalTime, parseRepositoryTime, shortenId, truncateEnd, truncateStart} from '../format.js';
+import {resolve} from 'node:path';
+import {saveEntry} from '../save-entry.js';
 
 const HELP: readonly KeyHelp[] = [
 	{keys: '↑↓', action: 'move'},
@@ -28,7 +30,10 @@ const HELP: readonly KeyHelp[] = [
 	{keys: 'r', action: 'restore'},
 	{keys: '/', action: 'search'},
 	{keys: 'f', action: 'find'},
+	{keys: 'v', action: 'view'},
 	{keys: 'Esc', action: 'snapshots'},
+	{keys: 'v', action: 'view the selected file: a pager for text, hex for binary data (only what is shown is read)', more: true},
+	{keys: 'w', action: 'save the selected file to a path (a directory as a tar archive), as cairn dump does', more: true},
 	{keys: '→', action: 'open the directory (as Enter)', more: true},
 	{keys: 'Backspace', action: 'go up (as ←)', more: true},
 	{keys: '/', action: 'search names in this directory (Esc clears the search)', more: true},
@@ -78,10 +83,12 @@ export function describeEntry(node: TreeNode): string {
 }
 
 /** The browser screen. */
-export function BrowserScreen({session, snapshot}: {session: Session; snapshot: Snapshot}) {
-	const {navigate, color} = useAppContext();
+export function BrowserScreen({session, snapshot, open}: {session: Session; snapshot: Snapshot; open?: string}) {
+	const {navigate, color, cwd} = useAppContext();
 	const {width, height} = useBodySize();
-	const [state, dispatch] = usePersistentReducer(`browser:${snapshot.id}`, reduceBrowser, () => createBrowserState(snapshot.tree));
+	const [state, dispatch] = usePersistentReducer(`browser:${snapshot.id}${open === undefined ? '' : `:${open}`}`, reduceBrowser, () => createBrowserState(snapshot.tree));
+	const [saving, setSaving] = useState<{path: string; node: TreeNode; source: string; phase: 'typing' | 'running' | 'done' | 'failed'; message?: string} | undefined>();
+	const saveAbort = useRef<AbortController | undefined>(undefined);
 	const [find, dispatchFind] = useReducer(reduceFind, undefined, () => createFindState());
 	const [finding, setFinding] = useState(false);
 	const findAbort = useRef<AbortController | undefined>(undefined);
@@ -94,7 +101,8 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 		if (!needsStart) return;
 		let live = true;
 		void (async () => {
-			const start = findStartPath(snapshot.paths);
+			const opened = open === undefined ? undefined : open.split('/').filter(Boolean);
+			const start = opened ? opened.slice(0, -1) : findStartPath(snapshot.paths);
 			const trees = [snapshot.tree];
 			const path: string[] = [];
 			try {
@@ -108,14 +116,14 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 			} catch {
 				// The listing effect below reports the failure.
 			}
-			const select = snapshot.paths.length === 1 ? snapshot.paths[0]!.split('/').filter(Boolean).at(-1) : undefined;
+			const select = opened ? opened.at(-1) : snapshot.paths.length === 1 ? snapshot.paths[0]!.split('/').filter(Boolean).at(-1) : undefined;
 			if (live && path.length > 0) dispatch({type: 'jump', path, trees, select});
 			else if (live) dispatch({type: 'jump', path: [], trees: [snapshot.tree], select});
 		})();
 		return () => {
 			live = false;
 		};
-	}, [needsStart, snapshot, session, dispatch]);
+	}, [needsStart, snapshot, session, dispatch, open]);
 
 	useEffect(() => {
 		if (state.entries !== undefined || needsStart) return;
@@ -129,7 +137,26 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 		};
 	}, [treeId, state.entries, needsStart, session, dispatch]);
 
-	useEffect(() => () => findAbort.current?.abort(), []);
+	useEffect(() => () => {
+		findAbort.current?.abort();
+		saveAbort.current?.abort();
+	}, []);
+
+	const startSave = (target: string, node: TreeNode, source: string): void => {
+		const controller = new AbortController();
+		saveAbort.current = controller;
+		setSaving({path: target, node, source, phase: 'running', message: 'saving…'});
+		void (async () => {
+			try {
+				await session.ensureIndex();
+				const written = await saveEntry(session, node, source, resolve(cwd, target), controller.signal, (bytes) => setSaving((current) => current && {...current, message: `saving… ${formatBytes(bytes)}`}));
+				setSaving((current) => current && {...current, phase: 'done', message: `Saved ${source} to ${resolve(cwd, target)} (${formatBytes(written)}).`});
+			} catch (error) {
+				if (!controller.signal.aborted) setSaving((current) => current && {...current, phase: 'failed', message: describeError(error)});
+				else setSaving(undefined);
+			}
+		})();
+	};
 
 	// The worker that decodes large directories starts now, not when the first one is opened.
 	useEffect(() => {
@@ -181,6 +208,19 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 	};
 
 	useScreenKeys((input, key) => {
+		if (saving !== undefined) {
+			if (saving.phase === 'typing') {
+				if (key.escape) setSaving(undefined);
+				else if (key.return && saving.path.trim() !== '') startSave(saving.path.trim(), saving.node, saving.source);
+				else {
+					const edited = editText(saving.path, input, key);
+					if (edited !== undefined) setSaving({...saving, path: edited});
+				}
+			} else if (saving.phase === 'running') {
+				if (key.escape) saveAbort.current?.abort();
+			} else setSaving(undefined);
+			return;
+		}
 		if (finding) {
 			if (find.phase === 'typing') {
 				if (key.escape) {
@@ -240,6 +280,13 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 			setFinding(true);
 			dispatchFind({type: 'edit'});
 		} else if (input === 'r') navigate({type: 'push', route: {name: 'restore', snapshot, includes: state.marks}});
+		else if (input === 'v' || input === 'w') {
+			const entry = selectedEntry(state);
+			if (input === 'v' && entry?.type === 'file') navigate({type: 'push', route: {name: 'preview', snapshot, path: pathOfEntry(state, entry.name), node: entry}});
+			else if (input === 'w' && entry !== undefined && (entry.type === 'file' || entry.type === 'dir')) {
+				setSaving({path: entry.type === 'dir' ? `${entry.name}.tar` : entry.name, node: entry, source: pathOfEntry(state, entry.name), phase: 'typing'});
+			}
+		}
 	});
 
 	const title = `${session.profile.name} › ${shortenId(snapshot.id)} › ${finding ? 'Find' : 'Files'}`;
@@ -313,9 +360,19 @@ export function BrowserScreen({session, snapshot}: {session: Session; snapshot: 
 	} else if (state.error !== undefined) status = {text: state.error, tone: 'error'};
 	else if (state.entries === undefined) status = {text: 'Loading…'};
 	else if (state.filter !== '') status = {text: `Search "${state.filter}": ${count} of ${total} · Esc clears the search`};
-	else status = {text: marked > 0 ? `${marked} marked: r restores ${marked === 1 ? 'it' : 'them'}, u unmarks all` : 'Space marks; r restores the marked ones, or everything. / searches here, f everywhere'};
+	else status = {text: marked > 0 ? `${marked} marked: r restores ${marked === 1 ? 'it' : 'them'}, u unmarks all` : 'Space marks; r restores. v views a file, w saves it. / searches, f finds'};
+	if (saving !== undefined) {
+		status = saving.phase === 'typing' ? (
+			<Text>
+				<Text bold>Save to: </Text>
+				{saving.path}
+				<Text inverse> </Text>
+				<Text dimColor>{`  ${saving.node.type === 'dir' ? 'as a tar archive; ' : ''}Enter saves, Esc cancels`}</Text>
+			</Text>
+		) : {text: saving.message ?? '', tone: saving.phase === 'failed' ? 'error' : saving.phase === 'done' ? 'success' : 'info'};
+	}
 	return (
-		<ScreenFrame title={title} help={HELP} status={status} textMode={state.editing}>
+		<ScreenFrame title={title} help={HELP} status={status} textMode={state.editing || saving?.phase === 'typing'}>
 			<Box flexDirection="column">
 				<Text bold>{truncateEnd(header, width)}</Text>
 				<Box flexDirection="column" height={listHeight}>

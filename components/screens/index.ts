@@ -9,6 +9,8 @@ export {RepositoriesScreen} from './repositories.js';
 export {UnlockScreen} from './unlock.js';
 export {SnapshotsScreen} from './snapshots.js';
 export {BrowserScreen} from './browser.js';
+export {DiffScreen} from './diff.js';
+export {PreviewScreen} from './preview.js';
 export {RestoreScreen} from './restore.js';
 export {BackupScreen} from './backup.js';
 export {RetentionScreen} from './retention.js';

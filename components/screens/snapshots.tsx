@@ -15,6 +15,7 @@ import {editText} from '../ui/text-field.js';
 import {readListMove, visibleRange} from '../state/list.js';
 import {buildSnapshotRows, findSourceKey, INITIAL_SNAPSHOT_LIST, reduceSnapshotList, SORT_LABELS, type SnapshotEntry, type SnapshotRowItem, type SnapshotStats} from '../state/snapshot-list.js';
 import {describeError, type Session, type SnapshotList} from '../session.js';
+import {orderByTime} from '../state/diff-view.js';
 import {fitText, fitTextRight, formatBytes, formatLocalTime, formatRelativeTime, parseRepositoryTime, shortenId, truncateEnd, truncateStart} from '../format.js';
 
 const HELP: readonly KeyHelp[] = [
@@ -26,7 +27,8 @@ const HELP: readonly KeyHelp[] = [
 	{keys: 'r', action: 'restore'},
 	{keys: 'p', action: 'retention'},
 	{keys: 'c', action: 'copy'},
-	{keys: 'Esc', action: 'repositories'},
+	{keys: 'd', action: 'compare'},
+	{keys: 'd', action: 'compare: d marks a snapshot, d on a second one shows what changed between them', more: true},
 	{keys: 'Enter', action: 'on a source heading: fold or unfold its snapshots', more: true},
 	{keys: 's', action: 'sort: newest first, oldest first, largest first', more: true},
 	{keys: 'r', action: 'restore the whole selected snapshot', more: true},
@@ -73,6 +75,8 @@ export function SnapshotsScreen({session}: {session: Session}) {
 	const [statsTick, setStatsTick] = useState(0);
 	const [counting, setCounting] = useState<string>();
 	const [reloads, setReloads] = useState(0);
+	/** The snapshot marked with `d`, waiting for a second one to compare with. */
+	const [compareWith, setCompareWith] = useState<Snapshot>();
 
 	useEffect(() => {
 		let live = true;
@@ -155,6 +159,20 @@ export function SnapshotsScreen({session}: {session: Session}) {
 			dispatch({type: 'list', move, view});
 			return;
 		}
+		if (input === 'd' && selected !== undefined) {
+			if (compareWith === undefined) setCompareWith(selected);
+			else if (compareWith.id === selected.id) setCompareWith(undefined);
+			else {
+				const [before, after] = orderByTime(compareWith, selected);
+				setCompareWith(undefined);
+				navigate({type: 'push', route: {name: 'diff', before, after}});
+			}
+			return;
+		}
+		if (key.escape && compareWith !== undefined) {
+			setCompareWith(undefined);
+			return;
+		}
 		if (key.escape) {
 			if (state.filter !== '') dispatch({type: 'clear-filter'});
 			else navigate({type: 'pop'});
@@ -195,6 +213,7 @@ export function SnapshotsScreen({session}: {session: Session}) {
 			</Text>
 		);
 	} else if (error !== undefined) status = {text: error, tone: 'error'};
+	else if (compareWith !== undefined) status = {text: `Comparing with ${shortenId(compareWith.id)}: move to another snapshot and press d (Esc cancels)`, tone: 'warning'};
 	else if (loaded === undefined) status = {text: 'Loading snapshots…'};
 	else if (state.filter !== '') status = {text: `Filter "${state.filter}": ${matching} of ${total} snapshots · Esc clears the filter`};
 	else {
@@ -234,7 +253,7 @@ export function SnapshotsScreen({session}: {session: Session}) {
 							const {snapshot} = row.entry;
 							const stats = formatStats(session.stats.peek(snapshot));
 							const tags = (snapshot.tags ?? []).map((tag) => `#${tag}`).join(' ');
-							const text = (isCursor ? '  › ' : '    ') + fitText(shortenId(snapshot.id), cols.id) + fitText(formatRelativeTime(row.entry.date, now), cols.when) + fitText(formatLocalTime(row.entry.date), cols.date) + fitTextRight(stats.files, cols.files - 1) + ' ' + fitTextRight(stats.size, cols.size - 1) + '  ' + fitText(tags, cols.tags - 2);
+							const text = (isCursor ? '  › ' : compareWith?.id === snapshot.id ? '  d ' : '    ') + fitText(shortenId(snapshot.id), cols.id) + fitText(formatRelativeTime(row.entry.date, now), cols.when) + fitText(formatLocalTime(row.entry.date), cols.date) + fitTextRight(stats.files, cols.files - 1) + ' ' + fitTextRight(stats.size, cols.size - 1) + '  ' + fitText(tags, cols.tags - 2);
 							return (
 								<Text key={snapshot.id} inverse={isCursor}>
 									{text}

@@ -2,6 +2,7 @@
  * Which screen is shown: a stack of routes. Esc pops, opening something pushes.
  */
 import type {Snapshot} from '../../engine/format/snapshot.js';
+import type {TreeNode} from '../../engine/format/tree.js';
 import type {Profile} from '../profiles.js';
 import type {WizardIntent} from './wizard.js';
 
@@ -13,7 +14,10 @@ export type Route =
 	| {readonly name: 'repositories'}
 	| {readonly name: 'unlock'; readonly profile: Profile; readonly saveProfile: boolean}
 	| {readonly name: 'snapshots'}
-	| {readonly name: 'browser'; readonly snapshot: Snapshot}
+	/** `open`: a path in the snapshot to show (its directory, with the entry selected). */
+	| {readonly name: 'browser'; readonly snapshot: Snapshot; readonly open?: string}
+	| {readonly name: 'diff'; readonly before: Snapshot; readonly after: Snapshot}
+	| {readonly name: 'preview'; readonly snapshot: Snapshot; readonly path: string; readonly node: TreeNode}
 	| {readonly name: 'restore'; readonly snapshot: Snapshot; readonly includes: readonly string[]}
 	| {readonly name: 'backup'}
 	| {readonly name: 'retention'}
@@ -21,7 +25,7 @@ export type Route =
 	| {readonly name: 'service'; readonly configPath: string};
 
 /** The names of routes that need an open repository. */
-export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'restore', 'backup', 'retention', 'copy']);
+export const SESSION_ROUTES: ReadonlySet<Route['name']> = new Set(['snapshots', 'browser', 'diff', 'preview', 'restore', 'backup', 'retention', 'copy']);
 
 /** The stack of routes; the last one is shown. Never empty. */
 export interface NavigationState {

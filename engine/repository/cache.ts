@@ -251,3 +251,65 @@ export class LocalCache {
 		return entries;
 	}
 }
+
+/** One repository's directory in the cache base directory. */
+export interface CacheDirectoryInfo {
+	/** The directory's name: the repository ID. */
+	name: string;
+	/** When a repository was last opened through it (the directory's mtime), ms since the epoch. */
+	lastUsedMs: number;
+}
+
+/** restic's default for `cache --max-age`: directories unused for 30 days are old. */
+export const DEFAULT_CACHE_MAX_AGE_DAYS = 30;
+
+/** The repository directories under a cache base (names that are repository IDs), oldest use first. */
+export async function listCacheDirectories(base: string): Promise<CacheDirectoryInfo[]> {
+	let entries: import('node:fs').Dirent[];
+	try {
+		entries = await fs.readdir(base, {withFileTypes: true});
+	} catch (error) {
+		if (isMissing(error)) return [];
+		throw error;
+	}
+	const dirs: CacheDirectoryInfo[] = [];
+	for (const entry of entries) {
+		if (!entry.isDirectory() || !/^[0-9a-f]{64}$/.test(entry.name)) continue;
+		const stats = await fs.stat(join(base, entry.name)).catch(() => undefined);
+		if (stats) dirs.push({name: entry.name, lastUsedMs: stats.mtimeMs});
+	}
+	return dirs.sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+}
+
+/** Tells whether a cache directory last used at `lastUsedMs` is old. */
+export function isCacheDirectoryOld(lastUsedMs: number, maxAgeDays: number, now = Date.now()): boolean {
+	return now - lastUsedMs > maxAgeDays * 86_400_000;
+}
+
+/** Bytes of the files below a directory. */
+export async function measureDirectory(dir: string): Promise<number> {
+	let total = 0;
+	const entries = await fs.readdir(dir, {withFileTypes: true, recursive: true}).catch(() => []);
+	for (const entry of entries) {
+		if (entry.isDirectory()) continue;
+		const stats = await fs.lstat(join(entry.parentPath, entry.name)).catch(() => undefined);
+		if (stats) total += stats.size;
+	}
+	return total;
+}
+
+/** Removes the cache directories not used for `maxAgeDays`; returns their names (and errors per directory). */
+export async function removeOldCacheDirectories(base: string, maxAgeDays: number, now = Date.now()): Promise<{removed: string[]; failed: Array<{name: string; error: Error}>}> {
+	const removed: string[] = [];
+	const failed: Array<{name: string; error: Error}> = [];
+	for (const dir of await listCacheDirectories(base)) {
+		if (!isCacheDirectoryOld(dir.lastUsedMs, maxAgeDays, now)) continue;
+		try {
+			await fs.rm(join(base, dir.name), {recursive: true, force: true});
+			removed.push(dir.name);
+		} catch (error) {
+			failed.push({name: dir.name, error: error as Error});
+		}
+	}
+	return {removed, failed};
+}
