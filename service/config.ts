@@ -7,10 +7,10 @@
  * problem names the file, the line and the field, and says what is expected.
  * docs/service.md describes every field. No React here.
  */
-import {stat} from 'node:fs/promises';
+import {readFile, stat} from 'node:fs/promises';
 import {basename, extname, isAbsolute, join, resolve} from 'node:path';
 import {homedir} from 'node:os';
-import {LineCounter, parseDocument, isMap, isSeq, type Document} from 'yaml';
+import {LineCounter, parseDocument, isMap, type Document} from 'yaml';
 import '../adapters/index.js';
 import {findAdapter, listAdapters, parseRepositoryLocation, redactLocation, RepositoryLocationError} from '../adapters/registry.js';
 import type {Environment} from '../adapters/options.js';
@@ -664,7 +664,6 @@ export async function loadServiceConfig(path: string, options: LoadOptions = {})
 		const info = await stat(file);
 		if (!info.isFile()) fail('', 'is not a file: give the path of a YAML config with --config FILE');
 		mode = info.mode;
-		const {readFile} = await import('node:fs/promises');
 		text = await readFile(file, 'utf8');
 	} catch (error) {
 		if (error instanceof ServiceConfigError) throw error;

@@ -8,6 +8,7 @@
  * and prune or check when due. The state file is written atomically after every step and while
  * a backup runs. Failures run on_failure, are recorded and notified. No React here.
  */
+import {lstat} from 'node:fs/promises';
 import {hostname as osHostname} from 'node:os';
 import {openRepositoryFrom, type RepositoryTarget} from '../access/open.js';
 import {runBackup, type BackupSummary} from '../engine/archiver/archiver.js';
@@ -386,7 +387,7 @@ async function runOneTimeRestore(ctx: RunContext, requested: string): Promise<nu
 		await setStep('safety-snapshot');
 		await keeper.begin('safety-snapshot');
 		const present: string[] = [];
-		for (const path of config.paths) if (await import('node:fs/promises').then((fs) => fs.lstat(path).then(() => true, () => false))) present.push(path);
+		for (const path of config.paths) if (await lstat(path).then(() => true, () => false)) present.push(path);
 		let safetyId: string | null = null;
 		if (present.length > 0) {
 			// No excludes: everything the restore may remove must be in the safety snapshot.
