@@ -13,7 +13,8 @@ import {createServiceState, readServiceState, repairInterruptedState, writeServi
 import {acquireServiceLock, findLockPath, ServiceLockedError} from '../../service/lock.js';
 import {buildHookEnvironment, readSnapshotPaths} from '../../service/hooks.js';
 import {scrubSecrets} from '../../service/log.js';
-import {describeRun, makeTempDir, runCairn} from '../helpers/cli.js';
+import {CLI, describeRun, makeTempDir, runCairn} from '../helpers/cli.js';
+import {buildServiceCommand} from '../../service/spawn.js';
 
 let base: string;
 beforeAll(async () => {
@@ -315,5 +316,11 @@ describe('the example in docs/service.md', () => {
 		expect(config.hooks.before_backup?.command).toContain('CAIRN_SNAPSHOT_PATH=');
 		expect(config.state_file).toBe('/var/lib/cairn/nas.state.json');
 		expect(config.retention).toMatchObject({latest: 3, daily: 7, weekly: 4, monthly: 12});
+	});
+});
+
+describe('the command that runs cairn itself', () => {
+	it('is node with the built CLI (not a single executable here)', () => {
+		expect(buildServiceCommand(['service', 'run', '--once'])).toEqual({command: process.execPath, args: [CLI, 'service', 'run', '--once']});
 	});
 });
