@@ -391,7 +391,7 @@ async function runOneTimeRestore(ctx: RunContext, requested: string): Promise<nu
 		let safetyId: string | null = null;
 		if (present.length > 0) {
 			// No excludes: everything the restore may remove must be in the safety snapshot.
-			const safety = await runBackup(ctx.repo, {paths: present, tags: ['safety'], ...(config.host !== null ? {host: config.host} : {}), parent: false, signal: ctx.options.signal, scan: true, onProgress: (event) => keeper.progress(event)});
+			const safety = await runBackup(ctx.repo, {paths: present, tags: ['safety'], ...(config.host !== null ? {host: config.host} : {}), signal: ctx.options.signal, scan: true, onProgress: (event) => keeper.progress(event)});
 			safetyId = safety.snapshot_id;
 			ctx.knownSizes.set(safetyId, safety.total_bytes_processed);
 			log.info(`safety snapshot ${safetyId.slice(0, 8)} of ${present.join(', ')} saved (tag safety)`);
