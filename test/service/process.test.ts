@@ -294,3 +294,39 @@ describe('windows in the system time zone', () => {
 		}
 	});
 });
+
+describe('the one-time restore of a file and of a removed directory', () => {
+	it('puts back a single file and recreates a directory that is gone', async () => {
+		const setup = await setUp('inplace', '');
+		const file = join(setup.dir, 'settings.conf');
+		await writeFile(file, 'version one\n');
+		await writeFile(setup.config, `repository_password: "${PASSWORD}"
+backend: {type: local, location: ${setup.dir}/repo}
+paths: [${file}, ${setup.source}]
+state_file: ${setup.state}
+restore_snapshot_id: ""   # one-time restore
+`, {mode: 0o600});
+		const first = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
+		expect(first.code, describeRun(first)).toBe(0);
+		const snapshotId = (await readState(setup))!.last_run!.snapshot_id!;
+		await writeFile(file, 'version two, longer\n');
+		await rm(setup.source, {recursive: true});
+		const {setRestoreSnapshotId} = await import('../../service/config-edit.js');
+		await setRestoreSnapshotId(setup.config, snapshotId);
+		const restore = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
+		expect(restore.code, describeRun(restore)).toBe(0);
+		expect(await readFile(file, 'utf8')).toBe('version one\n');
+		const expected = join(setup.dir, 'restic-restore');
+		const restic = await runRestic(['-r', join(setup.dir, 'repo'), 'restore', snapshotId, '--target', expected], {env: {RESTIC_PASSWORD: PASSWORD}});
+		expect(restic.code, describeRun(restic)).toBe(0);
+		const {compareTrees, restoredPath} = await import('../helpers/cli.js');
+		expect(await compareTrees(restoredPath(expected, setup.source), setup.source)).toEqual([]);
+		expect(await compareTrees(restoredPath(expected, file), file)).toEqual([]);
+		const state = (await readState(setup))!;
+		expect(state.restore).toMatchObject({snapshot_id: snapshotId, result: 'success'});
+		expect(await readFile(setup.config, 'utf8')).toContain('restore_snapshot_id: ""   # one-time restore');
+		// Nothing of the staging is left beside or inside the paths.
+		const {readdir} = await import('node:fs/promises');
+		expect([...await readdir(setup.dir), ...await readdir(setup.source)].filter((name) => name.startsWith('.cairn-'))).toEqual([]);
+	});
+});
