@@ -103,19 +103,19 @@ describe('cairn service as a process', () => {
 		}, 60_000, 5);
 		run.child.kill('SIGKILL');
 		const killed = await run.done;
-		expect(killed.signal).toBe('SIGKILL');
+		expect(killed.signal, describeRun(killed)).toBe('SIGKILL');
 		expect(await isProcessAlive(run.child.pid!)).toBe(false);
 		const raw = (await readState(setup))!;
-		expect(raw.in_progress).toBe(true);
+		expect(raw.in_progress, JSON.stringify(raw)).toBe(true);
 		expect(existsSync(`${setup.state}.lock`)).toBe(true);
 		// status shows (and records) the run as interrupted.
 		const status = await runCairn(['service', 'status', '--json', '--config', setup.config], {env: env(setup)});
 		expect(status.code, describeRun(status)).toBe(0);
 		const shown = JSON.parse(status.stdout) as ServiceState;
-		expect(shown.in_progress).toBe(false);
+		expect(shown.in_progress, status.stdout).toBe(false);
 		expect(shown.current).toBeNull();
 		expect(shown.last_run?.result).toBe('failure');
-		expect(shown.last_status).toMatch(new RegExp(`^interrupted: the backup started .* by process ${run.child.pid} ended without finishing`));
+		expect(shown.last_status, status.stdout).toMatch(new RegExp(`^interrupted: the backup started .* by process ${run.child.pid} ended without finishing`));
 		expect((await readState(setup))?.in_progress).toBe(false);
 		// status took the dead run's lock over to record that, and released it.
 		expect(existsSync(`${setup.state}.lock`)).toBe(false);
@@ -123,7 +123,7 @@ describe('cairn service as a process', () => {
 		const next = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
 		expect(next.code, describeRun(next)).toBe(0);
 		const state = (await readState(setup))!;
-		expect(state).toMatchObject({in_progress: false, current: null, last_error: null});
+		expect(state, describeRun(next)).toMatchObject({in_progress: false, current: null, last_error: null});
 		expect(state.last_run?.result).toBe('success');
 		expect(state.available_snapshots).toHaveLength(1);
 		const check = await runRestic(['-r', join(setup.dir, 'repo'), 'check'], {env: {RESTIC_PASSWORD: PASSWORD}});
