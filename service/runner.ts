@@ -234,9 +234,10 @@ async function notify(ctx: RunContext, event: 'success' | 'failure', error: stri
 		bytes_processed: ctx.summary?.total_bytes_processed ?? null,
 		error: error === null ? null : ctx.log.scrub(error),
 	};
-	if (notifyConfig.url !== null && notifyConfig.on.includes(event)) {
+	const target = event === 'failure' ? notifyConfig.failure_url : notifyConfig.url;
+	if (target !== null && notifyConfig.on.includes(event)) {
 		try {
-			const status = await postNotification(notifyConfig.url, summary, notifyConfig.timeout_ms);
+			const status = await postNotification(target, summary, notifyConfig.timeout_ms);
 			ctx.log.info(`notification sent (${event}, HTTP ${status})`);
 		} catch (failure) {
 			ctx.log.error(ctx.log.scrub((failure as Error).message));

@@ -83,6 +83,8 @@ state_file: ${base}/state.json
 		expect(config.hooks.after_backup).toEqual({command: 'true', timeout_ms: 10_000});
 		expect(config.state_file).toBe(join(base, 'state.json'));
 		expect(config.secrets).toEqual(expect.arrayContaining(['correct horse', 'https://hc-ping.com/abc']));
+		// healthchecks.io takes failures at <ping URL>/fail.
+		expect(config.notify).toMatchObject({url: 'https://hc-ping.com/abc', failure_url: 'https://hc-ping.com/abc/fail', on: ['failure', 'success']});
 	});
 
 	it('maps type: s3 with an s3 mapping to the S3 adapter', async () => {
