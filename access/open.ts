@@ -49,8 +49,8 @@ export async function openTargetStorage(target: RepositoryTarget): Promise<Stora
 export interface OpenRequest {
 	/** The password, or a function asked for it once the storage is open (so location errors come first). */
 	readonly password: string | (() => Promise<string>);
-	/** Compression, pack size, cache, signal. */
-	readonly repository?: RepositoryOptions;
+	/** Compression, pack size, cache, signal; a function is asked once the password is known (so its errors come last, as before). */
+	readonly repository?: RepositoryOptions | (() => RepositoryOptions);
 	/** `never` (default) opens an existing repository; `always` creates one; `if-missing` creates one when there is no config file. */
 	readonly create?: 'never' | 'always' | 'if-missing';
 	/** Opens the storage instead of {@link openTargetStorage} (the CLI asks for an SSH key passphrase there). */
@@ -72,7 +72,7 @@ export async function openRepositoryFrom(target: RepositoryTarget, request: Open
 	const storage = await (request.openStorage ?? openTargetStorage)(target);
 	try {
 		const password = typeof request.password === 'string' ? request.password : await request.password();
-		const options = request.repository ?? {};
+		const options = (typeof request.repository === 'function' ? request.repository() : request.repository) ?? {};
 		if (request.create === 'always') return {repository: await Repository.init(storage, password, options), created: true};
 		try {
 			return {repository: await Repository.open(storage, password, options), created: false};

@@ -7,10 +7,10 @@
  * problem names the file, the line and the field, and says what is expected.
  * docs/service.md describes every field. No React here.
  */
-import {stat} from 'node:fs/promises';
+import {readFile, stat} from 'node:fs/promises';
 import {basename, extname, isAbsolute, join, resolve} from 'node:path';
 import {homedir} from 'node:os';
-import {LineCounter, parseDocument, isMap, isSeq, type Document} from 'yaml';
+import {LineCounter, parseDocument, isMap, type Document} from 'yaml';
 import '../adapters/index.js';
 import {findAdapter, listAdapters, parseRepositoryLocation, redactLocation, RepositoryLocationError} from '../adapters/registry.js';
 import type {Environment} from '../adapters/options.js';
@@ -62,6 +62,8 @@ export type HookName = typeof HOOK_NAMES[number];
 export interface ServiceNotify {
 	/** POST target (healthchecks-style); may hold a token, so it is treated as a secret. */
 	readonly url: string | null;
+	/** POST target of failures: `failure_url`, else `<url>/fail` for healthchecks.io ping URLs (hc-ping.com), else `url`. */
+	readonly failure_url: string | null;
 	readonly on: ReadonlyArray<'failure' | 'success'>;
 	/** A Prometheus textfile-collector file (`*.prom`), rewritten atomically after every run. */
 	readonly prometheus_textfile: string | null;
@@ -621,17 +623,28 @@ function readNotify(reader: ConfigReader, value: unknown): ServiceNotify | null 
 		reader.report(['notify'], `expected a mapping {url, on: [failure, success], prometheus_textfile}, found ${describeType(value)}`);
 		return null;
 	}
-	checkKeys(reader, value, ['notify'], ['url', 'on', 'prometheus_textfile', 'timeout'], 'notify');
-	const url = readString(reader, value['url'], ['notify', 'url'], 'an http:// or https:// URL');
-	if (url !== undefined) {
+	checkKeys(reader, value, ['notify'], ['url', 'failure_url', 'on', 'prometheus_textfile', 'timeout'], 'notify');
+	const readUrl = (key: 'url' | 'failure_url'): string | undefined => {
+		const url = readString(reader, value[key], ['notify', key], 'an http:// or https:// URL');
+		if (url === undefined) return undefined;
 		let ok = false;
 		try {
 			ok = ['http:', 'https:'].includes(new URL(url).protocol);
 		} catch {
 			ok = false;
 		}
-		if (!ok) reader.report(['notify', 'url'], 'expected an http:// or https:// URL');
-	}
+		if (!ok) reader.report(['notify', key], 'expected an http:// or https:// URL');
+		return url;
+	};
+	const url = readUrl('url');
+	const failureUrl = readUrl('failure_url');
+	const isHealthchecks = url !== undefined && (() => {
+		try {
+			return new URL(url).hostname === 'hc-ping.com';
+		} catch {
+			return false;
+		}
+	})();
 	const on = readStringList(reader, value['on'] ?? ['failure'], ['notify', 'on'], 'a list of events: failure, success');
 	for (const [i, event] of on.entries()) {
 		if (event !== 'failure' && event !== 'success') reader.report(['notify', 'on', i], `unknown event "${event}"; expected failure or success`);
@@ -639,7 +652,7 @@ function readNotify(reader: ConfigReader, value: unknown): ServiceNotify | null 
 	const textfile = readString(reader, value['prometheus_textfile'], ['notify', 'prometheus_textfile'], 'the path of a .prom file in the node exporter\'s textfile directory');
 	if (textfile !== undefined && !isAbsolute(textfile)) reader.report(['notify', 'prometheus_textfile'], `expected an absolute path, found "${textfile}"`);
 	if (url === undefined && textfile === undefined) reader.report(['notify'], 'expected url or prometheus_textfile (or leave notify out)');
-	return {url: url ?? null, on: on.filter((e): e is 'failure' | 'success' => e === 'failure' || e === 'success'), prometheus_textfile: textfile ?? null, timeout_ms: readDuration(reader, value['timeout'], ['notify', 'timeout'], 30_000)};
+	return {url: url ?? null, failure_url: failureUrl ?? (isHealthchecks ? `${url!.replace(/\/+$/, '')}/fail` : url ?? null), on: on.filter((e): e is 'failure' | 'success' => e === 'failure' || e === 'success'), prometheus_textfile: textfile ?? null, timeout_ms: readDuration(reader, value['timeout'], ['notify', 'timeout'], 30_000)};
 }
 
 /** True when a file mode lets group or others read the file. */
@@ -664,7 +677,6 @@ export async function loadServiceConfig(path: string, options: LoadOptions = {})
 		const info = await stat(file);
 		if (!info.isFile()) fail('', 'is not a file: give the path of a YAML config with --config FILE');
 		mode = info.mode;
-		const {readFile} = await import('node:fs/promises');
 		text = await readFile(file, 'utf8');
 	} catch (error) {
 		if (error instanceof ServiceConfigError) throw error;
@@ -741,6 +753,7 @@ export async function loadServiceConfig(path: string, options: LoadOptions = {})
 	const logFile = readString(reader, raw['log_file'], ['log_file'], 'the path of a log file');
 	const notify = readNotify(reader, raw['notify']);
 	if (notify?.url) secrets.push(notify.url);
+	if (notify?.failure_url) secrets.push(notify.failure_url);
 
 	const name = readConfigName(file);
 	const config: ServiceConfig = {

@@ -8,6 +8,7 @@
  * and prune or check when due. The state file is written atomically after every step and while
  * a backup runs. Failures run on_failure, are recorded and notified. No React here.
  */
+import {lstat} from 'node:fs/promises';
 import {hostname as osHostname} from 'node:os';
 import {openRepositoryFrom, type RepositoryTarget} from '../access/open.js';
 import {runBackup, type BackupSummary} from '../engine/archiver/archiver.js';
@@ -233,9 +234,10 @@ async function notify(ctx: RunContext, event: 'success' | 'failure', error: stri
 		bytes_processed: ctx.summary?.total_bytes_processed ?? null,
 		error: error === null ? null : ctx.log.scrub(error),
 	};
-	if (notifyConfig.url !== null && notifyConfig.on.includes(event)) {
+	const target = event === 'failure' ? notifyConfig.failure_url : notifyConfig.url;
+	if (target !== null && notifyConfig.on.includes(event)) {
 		try {
-			const status = await postNotification(notifyConfig.url, summary, notifyConfig.timeout_ms);
+			const status = await postNotification(target, summary, notifyConfig.timeout_ms);
 			ctx.log.info(`notification sent (${event}, HTTP ${status})`);
 		} catch (failure) {
 			ctx.log.error(ctx.log.scrub((failure as Error).message));
@@ -386,11 +388,11 @@ async function runOneTimeRestore(ctx: RunContext, requested: string): Promise<nu
 		await setStep('safety-snapshot');
 		await keeper.begin('safety-snapshot');
 		const present: string[] = [];
-		for (const path of config.paths) if (await import('node:fs/promises').then((fs) => fs.lstat(path).then(() => true, () => false))) present.push(path);
+		for (const path of config.paths) if (await lstat(path).then(() => true, () => false)) present.push(path);
 		let safetyId: string | null = null;
 		if (present.length > 0) {
 			// No excludes: everything the restore may remove must be in the safety snapshot.
-			const safety = await runBackup(ctx.repo, {paths: present, tags: ['safety'], ...(config.host !== null ? {host: config.host} : {}), parent: false, signal: ctx.options.signal, scan: true, onProgress: (event) => keeper.progress(event)});
+			const safety = await runBackup(ctx.repo, {paths: present, tags: ['safety'], ...(config.host !== null ? {host: config.host} : {}), signal: ctx.options.signal, scan: true, onProgress: (event) => keeper.progress(event)});
 			safetyId = safety.snapshot_id;
 			ctx.knownSizes.set(safetyId, safety.total_bytes_processed);
 			log.info(`safety snapshot ${safetyId.slice(0, 8)} of ${present.join(', ')} saved (tag safety)`);

@@ -18,8 +18,10 @@ export function isSingleExecutable(): boolean {
 
 /** The absolute path of the compiled CLI entry point, dist/source/cli.js. */
 export function findCliScript(): string {
-	// This file is dist/service/spawn.js once compiled.
-	return resolve(join(dirname(fileURLToPath(import.meta.url)), '..', 'source', 'cli.js'));
+	const file = fileURLToPath(import.meta.url);
+	// Compiled, this file is dist/service/spawn.js; run from the sources (tests), it is service/spawn.ts.
+	if (file.endsWith('.ts')) return resolve(join(dirname(file), '..', 'dist', 'source', 'cli.js'));
+	return resolve(join(dirname(file), '..', 'source', 'cli.js'));
 }
 
 /**

@@ -162,7 +162,7 @@ export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, o
 			const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
 			return saved ?? (await resolvePassword(flags));
 		},
-		repository: {...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal},
+		repository: () => ({...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal}),
 	});
 	return repository;
 }

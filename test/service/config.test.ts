@@ -13,7 +13,8 @@ import {createServiceState, readServiceState, repairInterruptedState, writeServi
 import {acquireServiceLock, findLockPath, ServiceLockedError} from '../../service/lock.js';
 import {buildHookEnvironment, readSnapshotPaths} from '../../service/hooks.js';
 import {scrubSecrets} from '../../service/log.js';
-import {describeRun, makeTempDir, runCairn} from '../helpers/cli.js';
+import {CLI, describeRun, makeTempDir, runCairn} from '../helpers/cli.js';
+import {buildServiceCommand} from '../../service/spawn.js';
 
 let base: string;
 beforeAll(async () => {
@@ -82,6 +83,8 @@ state_file: ${base}/state.json
 		expect(config.hooks.after_backup).toEqual({command: 'true', timeout_ms: 10_000});
 		expect(config.state_file).toBe(join(base, 'state.json'));
 		expect(config.secrets).toEqual(expect.arrayContaining(['correct horse', 'https://hc-ping.com/abc']));
+		// healthchecks.io takes failures at <ping URL>/fail.
+		expect(config.notify).toMatchObject({url: 'https://hc-ping.com/abc', failure_url: 'https://hc-ping.com/abc/fail', on: ['failure', 'success']});
 	});
 
 	it('maps type: s3 with an s3 mapping to the S3 adapter', async () => {
@@ -315,5 +318,11 @@ describe('the example in docs/service.md', () => {
 		expect(config.hooks.before_backup?.command).toContain('CAIRN_SNAPSHOT_PATH=');
 		expect(config.state_file).toBe('/var/lib/cairn/nas.state.json');
 		expect(config.retention).toMatchObject({latest: 3, daily: 7, weekly: 4, monthly: 12});
+	});
+});
+
+describe('the command that runs cairn itself', () => {
+	it('is node with the built CLI (not a single executable here)', () => {
+		expect(buildServiceCommand(['service', 'run', '--once'])).toEqual({command: process.execPath, args: [CLI, 'service', 'run', '--once']});
 	});
 });

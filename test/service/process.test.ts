@@ -103,19 +103,19 @@ describe('cairn service as a process', () => {
 		}, 60_000, 5);
 		run.child.kill('SIGKILL');
 		const killed = await run.done;
-		expect(killed.signal).toBe('SIGKILL');
+		expect(killed.signal, describeRun(killed)).toBe('SIGKILL');
 		expect(await isProcessAlive(run.child.pid!)).toBe(false);
 		const raw = (await readState(setup))!;
-		expect(raw.in_progress).toBe(true);
+		expect(raw.in_progress, JSON.stringify(raw)).toBe(true);
 		expect(existsSync(`${setup.state}.lock`)).toBe(true);
 		// status shows (and records) the run as interrupted.
 		const status = await runCairn(['service', 'status', '--json', '--config', setup.config], {env: env(setup)});
 		expect(status.code, describeRun(status)).toBe(0);
 		const shown = JSON.parse(status.stdout) as ServiceState;
-		expect(shown.in_progress).toBe(false);
+		expect(shown.in_progress, status.stdout).toBe(false);
 		expect(shown.current).toBeNull();
 		expect(shown.last_run?.result).toBe('failure');
-		expect(shown.last_status).toMatch(new RegExp(`^interrupted: the backup started .* by process ${run.child.pid} ended without finishing`));
+		expect(shown.last_status, status.stdout).toMatch(new RegExp(`^interrupted: the backup started .* by process ${run.child.pid} ended without finishing`));
 		expect((await readState(setup))?.in_progress).toBe(false);
 		// status took the dead run's lock over to record that, and released it.
 		expect(existsSync(`${setup.state}.lock`)).toBe(false);
@@ -123,7 +123,7 @@ describe('cairn service as a process', () => {
 		const next = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
 		expect(next.code, describeRun(next)).toBe(0);
 		const state = (await readState(setup))!;
-		expect(state).toMatchObject({in_progress: false, current: null, last_error: null});
+		expect(state, describeRun(next)).toMatchObject({in_progress: false, current: null, last_error: null});
 		expect(state.last_run?.result).toBe('success');
 		expect(state.available_snapshots).toHaveLength(1);
 		const check = await runRestic(['-r', join(setup.dir, 'repo'), 'check'], {env: {RESTIC_PASSWORD: PASSWORD}});
@@ -292,5 +292,41 @@ describe('windows in the system time zone', () => {
 			const hourThere = Number(new Intl.DateTimeFormat('en-GB', {timeZone: zone, hour: '2-digit', hourCycle: 'h23'}).format(new Date(edge)));
 			expect(hourThere).toBe(inWindow ? 4 : 3);
 		}
+	});
+});
+
+describe('the one-time restore of a file and of a removed directory', () => {
+	it('puts back a single file and recreates a directory that is gone', async () => {
+		const setup = await setUp('inplace', '');
+		const file = join(setup.dir, 'settings.conf');
+		await writeFile(file, 'version one\n');
+		await writeFile(setup.config, `repository_password: "${PASSWORD}"
+backend: {type: local, location: ${setup.dir}/repo}
+paths: [${file}, ${setup.source}]
+state_file: ${setup.state}
+restore_snapshot_id: ""   # one-time restore
+`, {mode: 0o600});
+		const first = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
+		expect(first.code, describeRun(first)).toBe(0);
+		const snapshotId = (await readState(setup))!.last_run!.snapshot_id!;
+		await writeFile(file, 'version two, longer\n');
+		await rm(setup.source, {recursive: true});
+		const {setRestoreSnapshotId} = await import('../../service/config-edit.js');
+		await setRestoreSnapshotId(setup.config, snapshotId);
+		const restore = await runCairn(['service', 'run', '--once', '--config', setup.config], {env: env(setup)});
+		expect(restore.code, describeRun(restore)).toBe(0);
+		expect(await readFile(file, 'utf8')).toBe('version one\n');
+		const expected = join(setup.dir, 'restic-restore');
+		const restic = await runRestic(['-r', join(setup.dir, 'repo'), 'restore', snapshotId, '--target', expected], {env: {RESTIC_PASSWORD: PASSWORD}});
+		expect(restic.code, describeRun(restic)).toBe(0);
+		const {compareTrees, restoredPath} = await import('../helpers/cli.js');
+		expect(await compareTrees(restoredPath(expected, setup.source), setup.source)).toEqual([]);
+		expect(await compareTrees(restoredPath(expected, file), file)).toEqual([]);
+		const state = (await readState(setup))!;
+		expect(state.restore).toMatchObject({snapshot_id: snapshotId, result: 'success'});
+		expect(await readFile(setup.config, 'utf8')).toContain('restore_snapshot_id: ""   # one-time restore');
+		// Nothing of the staging is left beside or inside the paths.
+		const {readdir} = await import('node:fs/promises');
+		expect([...await readdir(setup.dir), ...await readdir(setup.source)].filter((name) => name.startsWith('.cairn-'))).toEqual([]);
 	});
 });

@@ -25,6 +25,7 @@ let server: RunningS3rver;
 let pings: Server;
 let pingUrl: string;
 const bodies: Array<Record<string, unknown>> = [];
+const pingPaths: string[] = [];
 const logs: string[] = [];
 
 function configText(extra = ''): string {
@@ -53,6 +54,7 @@ hooks:
   after_restore: "ls $CAIRN_SOURCE_PATH > ${base}/after-restore"
 notify:
   url: ${pingUrl}
+  failure_url: ${pingUrl}/fail
   on: [success, failure]
   prometheus_textfile: ${base}/metrics/cairn.prom
 state_file: ${base}/state/svc.state.json
@@ -92,6 +94,7 @@ beforeAll(async () => {
 		request.on('data', (chunk: Buffer) => (body += chunk.toString()));
 		request.on('end', () => {
 			bodies.push(JSON.parse(body) as Record<string, unknown>);
+			pingPaths.push(`${request.method} ${request.url}`);
 			response.end('OK');
 		});
 	});
@@ -264,6 +267,8 @@ describe('cairn service on S3 with the Incus field names', () => {
 		expect(await readFile(join(source, 'precious.txt'), 'utf8')).toBe('must survive\n');
 		expect(await readFile(config, 'utf8')).toContain('restore_snapshot_id: "deadbeef"');
 		expect(bodies.at(-1)).toMatchObject({event: 'failure'});
+		expect(pingPaths.at(-1)).toBe('POST /ping/check-1/fail');
+		expect(pingPaths.filter((p) => p === 'POST /ping/check-1')).toHaveLength(bodies.filter((b) => b['event'] === 'success').length);
 		await setRestoreSnapshotId(config, undefined);
 	});
 });
