@@ -6,11 +6,13 @@
  * - a pattern starting with `/` must match from the root; any other pattern matches wherever its
  *   parts meet consecutive components of the path (so `foo` matches `/a/foo/b` too);
  * - a pattern starting with `!` is negated: it removes matches of the patterns before it.
+ * The same parts matching also serves `find` (engine/find/pattern.ts), whose globs follow Go's
+ * filepath.Match lazily (matchGlob) instead of being validated and compiled up front (globToRegExp).
  * Pure functions, no file-system access.
  */
 
-/** One component of a pattern; `**` is stored as `any`. */
-type Part = {kind: 'root'} | {kind: 'any'} | {kind: 'literal'; text: string} | {kind: 'glob'; regex: RegExp};
+/** One component of a pattern; `**` is stored as `any`; a glob part holds its matcher of one component. */
+export type Part = {kind: 'root'} | {kind: 'any'} | {kind: 'literal'; text: string} | {kind: 'glob'; test: (component: string) => boolean};
 
 /** A parsed pattern. */
 export interface PathPattern {
@@ -23,7 +25,7 @@ export interface PathPattern {
 export class PatternError extends Error {}
 
 /** Cleans a path like Go's filepath.Clean (for slash-separated paths). */
-function cleanPath(p: string): string {
+export function cleanPath(p: string): string {
 	if (p === '') return '.';
 	const rooted = p.startsWith('/');
 	const out: string[] = [];
@@ -41,13 +43,118 @@ function cleanPath(p: string): string {
 	return joined === '' ? '.' : joined;
 }
 
-function splitPath(p: string): string[] {
+/** Splits a slash-separated path into components; the root of an absolute path is the component `/`. */
+export function splitPath(p: string): string[] {
 	const parts = p.split('/');
 	if (parts[0] === '') parts[0] = '/';
 	return parts;
 }
 
 const SPECIAL = /[\\[\]*?]/;
+
+/** Thrown by matchGlob for a malformed glob (Go's filepath.ErrBadPattern). */
+export class BadPatternError extends Error {}
+
+/** Go's filepath.Match on one component (no `/` inside). Throws BadPatternError for a malformed pattern. */
+export function matchGlob(pattern: string, name: string): boolean {
+	const p = [...pattern];
+	const s = [...name];
+	const matchFrom = (pi: number, si: number): boolean => {
+		while (pi < p.length) {
+			const c = p[pi]!;
+			if (c === '*') {
+				while (p[pi] === '*') pi++;
+				if (pi === p.length) return !s.slice(si).includes('/');
+				for (let k = si; k <= s.length; k++) {
+					if (k > si && s[k - 1] === '/') break;
+					if (matchFrom(pi, k)) return true;
+				}
+				return false;
+			}
+			if (si >= s.length) {
+				checkRest(p, pi);
+				return false;
+			}
+			if (c === '?') {
+				if (s[si] === '/') return false;
+				pi++;
+				si++;
+				continue;
+			}
+			if (c === '[') {
+				const [matched, next] = matchClass(p, pi + 1, s[si]!);
+				if (!matched || s[si] === '/') return false;
+				pi = next;
+				si++;
+				continue;
+			}
+			let literal = c;
+			if (c === '\\') {
+				pi++;
+				if (pi >= p.length) throw new BadPatternError('syntax error in pattern');
+				literal = p[pi]!;
+			}
+			if (s[si] !== literal) return false;
+			pi++;
+			si++;
+		}
+		return si === s.length;
+	};
+	return matchFrom(0, 0);
+}
+
+/** Validates the remainder of a pattern as Go does when the name ran out. */
+function checkRest(p: string[], pi: number): void {
+	for (let i = pi; i < p.length; i++) {
+		if (p[i] === '\\') {
+			i++;
+			if (i >= p.length) throw new BadPatternError('syntax error in pattern');
+		} else if (p[i] === '[') {
+			i = matchClass(p, i + 1, '\0')[1] - 1;
+		}
+	}
+}
+
+/** Matches one character against a class starting after `[`; returns whether it matched and the index after `]`. */
+function matchClass(p: string[], start: number, ch: string): [boolean, number] {
+	let i = start;
+	let negated = false;
+	if (p[i] === '^') {
+		negated = true;
+		i++;
+	}
+	let matched = false;
+	let count = 0;
+	for (;;) {
+		if (i >= p.length) throw new BadPatternError('syntax error in pattern');
+		if (p[i] === ']' && count > 0) {
+			i++;
+			break;
+		}
+		const lo = readClassChar(p, i);
+		i = lo.next;
+		let hi = lo.ch;
+		if (p[i] === '-') {
+			const h = readClassChar(p, i + 1);
+			hi = h.ch;
+			i = h.next;
+		}
+		if (lo.ch <= ch && ch <= hi) matched = true;
+		count++;
+	}
+	return [matched !== negated, i];
+}
+
+function readClassChar(p: string[], i: number): {ch: string; next: number} {
+	let c = p[i];
+	if (c === undefined || c === '-' || c === ']') throw new BadPatternError('syntax error in pattern');
+	if (c === '\\') {
+		i++;
+		c = p[i];
+		if (c === undefined) throw new BadPatternError('syntax error in pattern');
+	}
+	return {ch: c, next: i + 1};
+}
 
 /** Translates one Go filepath.Match glob (no `/` in it) into an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
@@ -115,13 +222,21 @@ export function parsePattern(pattern: string): PathPattern {
 		negated = true;
 		text = text.slice(1);
 	}
-	const parts = splitPath(cleanPath(text)).map((part): Part => {
+	const parts = parseParts(text, (glob) => {
+		const regex = globToRegExp(glob);
+		return (component) => component !== '/' && regex.test(component);
+	});
+	return {original: pattern, parts, negated};
+}
+
+/** Splits a cleaned pattern into parts, making each glob part's matcher with `compileGlob`. */
+export function parseParts(pattern: string, compileGlob: (glob: string) => (component: string) => boolean): Part[] {
+	return splitPath(cleanPath(pattern)).map((part): Part => {
 		if (part === '/') return {kind: 'root'};
 		if (part === '**') return {kind: 'any'};
 		if (!SPECIAL.test(part)) return {kind: 'literal', text: part};
-		return {kind: 'glob', regex: globToRegExp(part)};
+		return {kind: 'glob', test: compileGlob(part)};
 	});
-	return {original: pattern, parts, negated};
 }
 
 /** Parses patterns, leaving out empty ones; throws PatternError naming every invalid one. */
@@ -144,14 +259,15 @@ function partMatches(part: Part, component: string): boolean {
 	switch (part.kind) {
 		case 'root': return component === '/';
 		case 'literal': return part.text === component;
-		case 'glob': return component !== '/' && part.regex.test(component);
+		case 'glob': return part.test(component);
 		case 'any': return true;
 	}
 }
 
-const STAR: Part = {kind: 'glob', regex: /^[^/]*$/su};
+const STAR: Part = {kind: 'glob', test: (component) => !component.includes('/')};
 
-function matchParts(parts: readonly Part[], strs: readonly string[]): boolean {
+/** Whether the parts match the path components, as restic's filter.match. */
+export function matchParts(parts: readonly Part[], strs: readonly string[]): boolean {
 	const any = parts.findIndex((p) => p.kind === 'any');
 	if (any >= 0) {
 		// `**` becomes zero, one, two ... `*` parts in turn.
@@ -177,7 +293,7 @@ function matchParts(parts: readonly Part[], strs: readonly string[]): boolean {
 }
 
 /** Whether a path (absolute, `/`-separated) could have a child that the pattern matches. */
-function childMatchParts(parts: readonly Part[], strs: readonly string[]): boolean {
+export function childMatchParts(parts: readonly Part[], strs: readonly string[]): boolean {
 	if (parts[0]?.kind !== 'root') return true;
 	let path = strs;
 	const any = parts.findIndex((p) => p.kind === 'any');
