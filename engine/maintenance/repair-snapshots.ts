@@ -7,7 +7,7 @@
 import type {Snapshot} from '../format/snapshot.js';
 import type {TreeNode} from '../format/tree.js';
 import type {Repository} from '../repository/repository.js';
-import {replaceSnapshot, type ReplaceOutcome} from './replace-snapshot.js';
+import {replaceSnapshots, type ReplaceOutcome} from './replace-snapshot.js';
 import {TreeRewriter} from './tree-rewriter.js';
 
 /** One thing repaired, as restic prints it. */
@@ -78,22 +78,7 @@ export async function repairSnapshots(repo: Repository, snapshots: readonly Snap
 			return emptyTree;
 		},
 	});
-	let changed = 0;
-	try {
-		for (const snapshot of snapshots) {
-			options.onSnapshot?.(snapshot);
-			const tree = await rewriter.rewrite(snapshot.tree);
-			if (!options.dryRun) await repo.flush(options.signal);
-			const outcome = await replaceSnapshot(repo, snapshot, tree, {dryRun: options.dryRun, forget: options.forget, addTag: 'repaired', signal: options.signal});
-			options.onOutcome?.(snapshot, outcome);
-			if (outcome.kind !== 'unchanged') changed++;
-		}
-	} catch (error) {
-		// Index what reached storage; no snapshot refers to it, so prune can remove it later.
-		if (!options.dryRun) await repo.salvage().catch(() => undefined);
-		throw error;
-	}
-	return changed;
+	return replaceSnapshots(repo, snapshots, () => rewriter, {...options, addTag: 'repaired'});
 }
 
 /** Plaintext length of an uncompressed encrypted blob (IV 16 + MAC 16). */

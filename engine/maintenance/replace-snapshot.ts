@@ -7,6 +7,7 @@ import type {Snapshot} from '../format/snapshot.js';
 import type {Repository} from '../repository/repository.js';
 import {saveSnapshot} from '../repository/snapshots.js';
 import {snapshotFields} from './select.js';
+import type {TreeRewriter} from './tree-rewriter.js';
 
 /** What {@link replaceSnapshot} did (or, in a dry run, would do). */
 export type ReplaceOutcome =
@@ -44,4 +45,35 @@ export async function replaceSnapshot(repo: Repository, snapshot: Snapshot, newT
 	const newId = await saveSnapshot(repo, {...fields, tree: newTree, tags, original: snapshot.id}, signal);
 	if (options.forget) await repo.storage.remove({type: 'snapshots', name: snapshot.id}, {signal});
 	return {kind: 'replaced', newId, forgotten: Boolean(options.forget)};
+}
+
+/** Settings of {@link replaceSnapshots}. */
+export interface ReplaceAllOptions extends ReplaceOptions {
+	/** Told before each snapshot is rewritten. */
+	readonly onSnapshot?: (snapshot: Snapshot) => void;
+	/** Told what became of each snapshot. */
+	readonly onOutcome?: (snapshot: Snapshot, outcome: ReplaceOutcome) => void;
+}
+
+/**
+ * Rewrites each snapshot's tree with the rewriter `rewriterFor` gives for it, flushes, and replaces
+ * the snapshot ({@link replaceSnapshot}); resolves with the number of snapshots changed. On an
+ * error, what reached storage is indexed (no snapshot refers to it, so prune can remove it later).
+ */
+export async function replaceSnapshots(repo: Repository, snapshots: readonly Snapshot[], rewriterFor: (snapshot: Snapshot) => TreeRewriter, options: ReplaceAllOptions): Promise<number> {
+	let changed = 0;
+	try {
+		for (const snapshot of snapshots) {
+			options.onSnapshot?.(snapshot);
+			const tree = await rewriterFor(snapshot).rewrite(snapshot.tree);
+			if (!options.dryRun) await repo.flush(options.signal);
+			const outcome = await replaceSnapshot(repo, snapshot, tree, {dryRun: options.dryRun, forget: options.forget, addTag: options.addTag, signal: options.signal});
+			options.onOutcome?.(snapshot, outcome);
+			if (outcome.kind !== 'unchanged') changed++;
+		}
+	} catch (error) {
+		if (!options.dryRun) await repo.salvage().catch(() => undefined);
+		throw error;
+	}
+	return changed;
 }

@@ -4,7 +4,7 @@
 import {compileExcludes} from '../archiver/excludes.js';
 import type {Snapshot} from '../format/snapshot.js';
 import type {Repository} from '../repository/repository.js';
-import {replaceSnapshot, type ReplaceOutcome} from './replace-snapshot.js';
+import {replaceSnapshots, type ReplaceOutcome} from './replace-snapshot.js';
 import {TreeRewriter} from './tree-rewriter.js';
 
 /** Settings of {@link rewriteSnapshots}. */
@@ -32,30 +32,15 @@ export async function rewriteSnapshots(repo: Repository, snapshots: readonly Sna
 	const exact = compileExcludes(options.excludes);
 	const folded = compileExcludes((options.iexcludes ?? []).map((pattern) => pattern.toLowerCase()));
 	const excluded = (path: string): boolean => exact(path) || folded(path.toLowerCase());
-	let changed = 0;
-	try {
-		for (const snapshot of snapshots) {
-			options.onSnapshot?.(snapshot);
-			const rewriter = new TreeRewriter(repo, {
-				requireStableEncoding: true,
-				dryRun: options.dryRun,
-				signal: options.signal,
-				rewriteNode: (node, path) => {
-					if (!excluded(path)) return node;
-					options.onExcluded?.(path);
-					return undefined;
-				},
-			});
-			const tree = await rewriter.rewrite(snapshot.tree);
-			if (!options.dryRun) await repo.flush(options.signal);
-			const outcome = await replaceSnapshot(repo, snapshot, tree, {dryRun: options.dryRun, forget: options.forget, addTag: 'rewrite', signal: options.signal});
-			options.onOutcome?.(snapshot, outcome);
-			if (outcome.kind !== 'unchanged') changed++;
-		}
-	} catch (error) {
-		// Index what reached storage; no snapshot refers to it, so prune can remove it later.
-		if (!options.dryRun) await repo.salvage().catch(() => undefined);
-		throw error;
-	}
-	return changed;
+	const rewriterFor = (): TreeRewriter => new TreeRewriter(repo, {
+		requireStableEncoding: true,
+		dryRun: options.dryRun,
+		signal: options.signal,
+		rewriteNode: (node, path) => {
+			if (!excluded(path)) return node;
+			options.onExcluded?.(path);
+			return undefined;
+		},
+	});
+	return replaceSnapshots(repo, snapshots, rewriterFor, {...options, addTag: 'rewrite'});
 }
