@@ -3,6 +3,7 @@
  * filter flags and the line restic prints before working on a snapshot.
  */
 import type {Snapshot} from '../../engine/format/snapshot.js';
+import type {ReplaceOutcome} from '../../engine/maintenance/replace-snapshot.js';
 import type {SnapshotFilter} from '../../engine/retention/plan.js';
 import {parseTagList} from '../../engine/retention/policy.js';
 import {formatLocalTime} from './snapshots.js';
@@ -48,4 +49,29 @@ export function makeUnresolvedReporter(): {onUnresolved: (ref: string, error: Er
 			return count;
 		},
 	};
+}
+
+/** Prints, as restic's `rewrite` and `repair snapshots` do, each snapshot in turn and what became of it. */
+export function makeReplaceReporter(verbose: (text: string) => void, flags: {dryRun?: boolean; forget?: boolean}): {onSnapshot: (snapshot: Snapshot) => void; onOutcome: (snapshot: Snapshot, outcome: ReplaceOutcome) => void} {
+	return {
+		onSnapshot: (snapshot) => verbose(`\n${describeSnapshotLine(snapshot)}\n`),
+		onOutcome: (snapshot, outcome) => {
+			if (outcome.kind === 'removed-empty') verbose(flags.dryRun ? 'would delete empty snapshot\n' : `removed empty snapshot ${snapshot.id.slice(0, 8)}\n`);
+			if (outcome.kind !== 'replaced') return;
+			if (flags.dryRun) {
+				verbose('would save new snapshot\n');
+				if (flags.forget) verbose('would remove old snapshot\n');
+				return;
+			}
+			verbose(`saved new snapshot ${outcome.newId!.slice(0, 8)}\n`);
+			if (outcome.forgotten) verbose(`removed old snapshot ${snapshot.id.slice(0, 8)}\n`);
+		},
+	};
+}
+
+/** Prints the closing count of `rewrite` and `repair snapshots`. */
+export function printModifiedCount(verbose: (text: string) => void, changed: number, dryRun: boolean | undefined): void {
+	verbose('\n');
+	if (changed === 0) verbose(dryRun ? 'no snapshots would be modified\n' : 'no snapshots were modified\n');
+	else verbose(dryRun ? `would modify ${changed} snapshots\n` : `modified ${changed} snapshots\n`);
 }

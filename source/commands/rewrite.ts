@@ -8,7 +8,7 @@ import {rewriteSnapshots} from '../../engine/maintenance/rewrite.js';
 import {selectSnapshots} from '../../engine/maintenance/select.js';
 import {acquireLock} from '../../engine/repository/lock.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
-import {describeSnapshotLine, makeUnresolvedReporter, makeVerbose, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {makeReplaceReporter, makeUnresolvedReporter, makeVerbose, printModifiedCount, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn rewrite`. */
 export interface RewriteFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -57,24 +57,10 @@ export async function runRewriteCommand(ids: string[], flags: RewriteFlags, sign
 			const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
 			await repo.loadIndex({signal});
 			const changed = await rewriteSnapshots(repo, snapshots, {
-				excludes, iexcludes, forget: flags.forget, dryRun: flags.dryRun, signal,
-				onSnapshot: (snapshot) => verbose(`\n${describeSnapshotLine(snapshot)}\n`),
+				excludes, iexcludes, forget: flags.forget, dryRun: flags.dryRun, signal, ...makeReplaceReporter(verbose, flags),
 				onExcluded: (path) => verbose(`excluding ${path}\n`),
-				onOutcome: (snapshot, outcome) => {
-					if (outcome.kind === 'removed-empty') verbose(flags.dryRun ? 'would delete empty snapshot\n' : `removed empty snapshot ${snapshot.id.slice(0, 8)}\n`);
-					if (outcome.kind !== 'replaced') return;
-					if (flags.dryRun) {
-						verbose('would save new snapshot\n');
-						if (flags.forget) verbose('would remove old snapshot\n');
-						return;
-					}
-					verbose(`saved new snapshot ${outcome.newId!.slice(0, 8)}\n`);
-					if (outcome.forgotten) verbose(`removed old snapshot ${snapshot.id.slice(0, 8)}\n`);
-				},
 			});
-			verbose('\n');
-			if (changed === 0) verbose(flags.dryRun ? 'no snapshots would be modified\n' : 'no snapshots were modified\n');
-			else verbose(flags.dryRun ? `would modify ${changed} snapshots\n` : `modified ${changed} snapshots\n`);
+			printModifiedCount(verbose, changed, flags.dryRun);
 			return unresolved.count > 0 ? 1 : 0;
 		} finally {
 			await lock?.release();
