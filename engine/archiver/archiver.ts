@@ -7,7 +7,7 @@ import type {BigIntStats} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {encodeTree, decodeTree, type Tree, type TreeNode} from '../format/tree.js';
-import {formatGoTime, nowNs, parseGoTime} from '../format/time.js';
+import {formatGoTime, nowNs, sameGoTime} from '../format/time.js';
 import {CancelledError, CairnError} from '../errors.js';
 import {Semaphore} from '../util/concurrency.js';
 import {ProgressTracker, type ProgressListener} from '../progress.js';
@@ -119,15 +119,6 @@ interface Context {
 
 function throwIfCancelled(signal?: AbortSignal): void {
 	if (signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved');
-}
-
-function sameTime(a: string, b: string): boolean {
-	if (a === b) return true;
-	try {
-		return parseGoTime(a) === parseGoTime(b);
-	} catch {
-		return false;
-	}
 }
 
 /** Starts the chunk workers on first use, so a backup with nothing to read starts none. */
@@ -493,7 +484,7 @@ function countFile(ctx: Context, node: TreeNode, kind: 'files_new' | 'files_chan
 
 /** Starts saving a file: reuses the parent's content when unchanged, else reads it in a worker. */
 async function startFile(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<StartedEntry> {
-	if (previous && isUnchanged(previous, node) && sameTime(previous.mtime, node.mtime)
+	if (previous && isUnchanged(previous, node) && sameGoTime(previous.mtime, node.mtime)
 		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
 		node.content = [...previous.content!];
 		ctx.progress.bytesDone += node.size ?? 0;

@@ -4,7 +4,7 @@
  * Pure apart from the tree loader and the blob size lookup it is given.
  */
 import {compareNames, type TreeNode} from '../format/tree.js';
-import {parseGoTime} from '../format/time.js';
+import {sameGoTime} from '../format/time.js';
 import type {BlobType} from '../format/pack.js';
 import type {TreeLoader} from '../walker/walker.js';
 
@@ -65,15 +65,6 @@ function addBlobs(set: Set<string>, node: TreeNode | undefined): void {
 	else if (node.type === 'dir' && node.subtree) set.add(blobKey('tree', node.subtree));
 }
 
-function sameTime(a: string, b: string): boolean {
-	if (a === b) return true;
-	try {
-		return parseGoTime(a) === parseGoTime(b);
-	} catch {
-		return false;
-	}
-}
-
 function sameContent(a: TreeNode, b: TreeNode): boolean {
 	if (a.content == null || b.content == null) return (a.content == null) === (b.content == null);
 	return a.content.length === b.content.length && a.content.every((id, i) => id === b.content![i]);
@@ -90,7 +81,7 @@ function sameXattrs(a: TreeNode, b: TreeNode): boolean {
 /** restic's Node.Equals: every stored attribute alike (times compared as instants). */
 export function nodesEqual(a: TreeNode, b: TreeNode): boolean {
 	return a.name === b.name && a.type === b.type && (a.mode ?? 0) === (b.mode ?? 0)
-		&& sameTime(a.mtime, b.mtime) && sameTime(a.atime, b.atime) && sameTime(a.ctime, b.ctime)
+		&& sameGoTime(a.mtime, b.mtime) && sameGoTime(a.atime, b.atime) && sameGoTime(a.ctime, b.ctime)
 		&& a.uid === b.uid && a.gid === b.gid && (a.user ?? '') === (b.user ?? '') && (a.group ?? '') === (b.group ?? '')
 		&& (a.inode ?? 0) === (b.inode ?? 0) && (a.device_id ?? 0) === (b.device_id ?? 0) && (a.size ?? 0) === (b.size ?? 0)
 		&& (a.links ?? 0) === (b.links ?? 0) && (a.linktarget ?? '') === (b.linktarget ?? '') && (a.device ?? 0) === (b.device ?? 0)

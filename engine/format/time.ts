@@ -33,6 +33,16 @@ export function formatGoTime(ns: bigint, utc = false): string {
 
 const GO_TIME = /^(-?\d{4,})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9})\d*)?(Z|z|[+-]\d{2}:?\d{2})?$/;
 
+/** Whether two RFC 3339 times name the same instant; an unparsable time equals only the identical text. */
+export function sameGoTime(a: string, b: string): boolean {
+	if (a === b) return true;
+	try {
+		return parseGoTime(a) === parseGoTime(b);
+	} catch {
+		return false;
+	}
+}
+
 /** Parses an RFC 3339 time (any fraction length, Z or an offset) into nanoseconds since the epoch. */
 export function parseGoTime(text: string): bigint {
 	const match = GO_TIME.exec(text);

@@ -10,7 +10,7 @@ import {decodeTree} from '../format/tree.js';
 import type {BlobType} from '../format/pack.js';
 import type {Repository} from '../repository/repository.js';
 import {listSnapshots, samePaths, saveSnapshot} from '../repository/snapshots.js';
-import {parseGoTime} from '../format/time.js';
+import {sameGoTime} from '../format/time.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {CancelledError, IntegrityError} from '../errors.js';
 import {snapshotFields} from './select.js';
@@ -55,7 +55,7 @@ export interface CopyOptions {
 
 /** Tells whether two snapshots are copies of each other: every field but parent and original matches (restic's rule; pure). */
 export function isSimilarSnapshot(a: SnapshotJson, b: SnapshotJson): boolean {
-	if (!sameTime(a.time, b.time) || a.tree !== b.tree || (a.hostname ?? '') !== (b.hostname ?? '') || (a.username ?? '') !== (b.username ?? '')) return false;
+	if (!sameGoTime(a.time, b.time) || a.tree !== b.tree || (a.hostname ?? '') !== (b.hostname ?? '') || (a.username ?? '') !== (b.username ?? '')) return false;
 	if ((a.uid ?? 0) !== (b.uid ?? 0) || (a.gid ?? 0) !== (b.gid ?? 0)) return false;
 	const excludesA = a.excludes ?? [];
 	const excludesB = b.excludes ?? [];
@@ -64,14 +64,6 @@ export function isSimilarSnapshot(a: SnapshotJson, b: SnapshotJson): boolean {
 	const tagsB = b.tags ?? [];
 	if (tagsA.length !== tagsB.length || !tagsB.every((t) => tagsA.includes(t))) return false;
 	return samePaths(a.paths, b.paths);
-}
-
-function sameTime(a: string, b: string): boolean {
-	try {
-		return parseGoTime(a) === parseGoTime(b);
-	} catch {
-		return a === b;
-	}
 }
 
 /** Destination snapshots by the ID they are a copy of: their `original`, and their own ID (pure). */
