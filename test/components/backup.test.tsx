@@ -1,26 +1,19 @@
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {openProfileStore} from '../../components/profiles.js';
-import {checkFrameFits, createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 async function openEmptyRepository(files: Record<string, string | Buffer>): Promise<ReturnType<typeof renderApp>> {
-	environment = await createTestEnvironment();
-	await writeTree(join(environment.cwd, 'photos'), files);
-	const repo = join(environment.root, 'repo');
+	resources.environment = await createTestEnvironment();
+	await writeTree(join(resources.environment.cwd, 'photos'), files);
+	const repo = join(resources.environment.root, 'repo');
 	await createRepository(repo, 'pw');
-	saveProfile(environment.env, {name: 'main', location: `local:${repo}`});
-	const app = renderApp(environment);
-	cleanup = app.cleanup;
+	saveProfile(resources.environment.env, {name: 'main', location: `local:${repo}`});
+	const app = renderApp(resources.environment);
+	resources.cleanup = app.cleanup;
 	await waitForFrame(app.lastFrame, 'main › Password');
 	await press(app.stdin, 'pw', KEYS.enter);
 	await waitForFrame(app.lastFrame, 'No snapshots yet');
@@ -30,7 +23,7 @@ async function openEmptyRepository(files: Record<string, string | Buffer>): Prom
 describe('backup screen', () => {
 	it('backs up several paths with excludes and tags, shows the summary, then the new snapshot', async () => {
 		const app = await openEmptyRepository({'a.jpg': 'one', 'trip/b.jpg': 'two', 'cache/c.tmp': 'skip me'});
-		await writeTree(join(environment!.cwd, 'notes'), {'todo.txt': 'milk'});
+		await writeTree(join(resources.environment!.cwd, 'notes'), {'todo.txt': 'milk'});
 		await press(app.stdin, 'b');
 		const form = await waitForFrame(app.lastFrame, 'main › Back up');
 		checkFrameFits(form, SMALL);
@@ -40,16 +33,16 @@ describe('backup screen', () => {
 		await press(app.stdin, 'pho', KEYS.tab);
 		await waitForFrame(app.lastFrame, 'photos/');
 		await press(app.stdin, KEYS.enter);
-		await waitForFrame(app.lastFrame, join(environment!.cwd, 'photos'));
+		await waitForFrame(app.lastFrame, join(resources.environment!.cwd, 'photos'));
 		// A path that does not exist is refused when it is added.
 		await press(app.stdin, 'nowhere', KEYS.enter);
 		await waitForFrame(app.lastFrame, 'does not exist or cannot be read');
 		await press(app.stdin, KEYS.ctrlU, 'notes', KEYS.enter);
-		await waitForFrame(app.lastFrame, join(environment!.cwd, 'notes'));
+		await waitForFrame(app.lastFrame, join(resources.environment!.cwd, 'notes'));
 		await press(app.stdin, KEYS.down, '*.tmp', KEYS.enter, KEYS.down, 'holiday, 2024', KEYS.enter);
 		const filled = await waitForFrame(app.lastFrame, '#holiday #2024');
 		checkFrameFits(filled, SMALL);
-		expect(filled).toContain(join(environment!.cwd, 'notes'));
+		expect(filled).toContain(join(resources.environment!.cwd, 'notes'));
 		expect(filled).toContain('*.tmp');
 		expect(filled).toContain('#holiday');
 		expect(filled).toContain('Enter on an empty line starts the backup of 2 paths');
@@ -65,15 +58,15 @@ describe('backup screen', () => {
 		const list = await waitForFrame(app.lastFrame, '1 snapshot');
 		expect(list).toContain('#holiday');
 		// The settings are remembered for the next backup, with the time of this one.
-		const [saved] = openProfileStore(environment!.env).listProfiles();
-		expect(saved).toMatchObject({backupPaths: [join(environment!.cwd, 'photos'), join(environment!.cwd, 'notes')], excludes: ['*.tmp'], tags: ['holiday', '2024']});
+		const [saved] = openProfileStore(resources.environment!.env).listProfiles();
+		expect(saved).toMatchObject({backupPaths: [join(resources.environment!.cwd, 'photos'), join(resources.environment!.cwd, 'notes')], excludes: ['*.tmp'], tags: ['holiday', '2024']});
 		expect(Date.now() - Date.parse(saved!.lastBackup!)).toBeLessThan(600_000);
 		await press(app.stdin, 'b');
 		const again = await waitForFrame(app.lastFrame, 'main › Back up');
-		expect(again).toContain(join(environment!.cwd, 'notes'));
+		expect(again).toContain(join(resources.environment!.cwd, 'notes'));
 		// Backspace on an empty line removes the last item.
 		await press(app.stdin, KEYS.backspace);
-		await waitForFrame(app.lastFrame, (frame) => !frame.includes(join(environment!.cwd, 'notes')));
+		await waitForFrame(app.lastFrame, (frame) => !frame.includes(join(resources.environment!.cwd, 'notes')));
 	});
 
 	it('wants a path before starting', async () => {

@@ -1,29 +1,22 @@
 import {readFile, readdir, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {randomBytes} from 'node:crypto';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {formatBytes} from '../../components/format.js';
-import {checkFrameFits, createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 async function openBrowser(extra: Record<string, Buffer> = {}): Promise<{app: ReturnType<typeof renderApp>; id: string; source: string; binary: Buffer}> {
-	environment = await createTestEnvironment();
-	const source = join(environment.root, 'home', 'me', 'project');
+	resources.environment = await createTestEnvironment();
+	const source = join(resources.environment.root, 'home', 'me', 'project');
 	const binary = randomBytes(200_000);
 	await writeTree(source, {'README.md': '# project\n', 'src/main.ts': 'console.log(1);\n', 'src/util.ts': 'export {};\n', 'data.bin': binary, ...extra});
-	const repo = join(environment.root, 'repo');
+	const repo = join(resources.environment.root, 'repo');
 	const [summary] = await createRepository(repo, 'pw', [{paths: [source]}]);
-	saveProfile(environment.env, {name: 'main', location: `local:${repo}`});
-	const app = renderApp(environment);
-	cleanup = app.cleanup;
+	saveProfile(resources.environment.env, {name: 'main', location: `local:${repo}`});
+	const app = renderApp(resources.environment);
+	resources.cleanup = app.cleanup;
 	await waitForFrame(app.lastFrame, 'main › Password');
 	await press(app.stdin, 'pw', KEYS.enter);
 	await waitForFrame(app.lastFrame, '1 snapshot');
@@ -66,7 +59,7 @@ describe('snapshot browser', () => {
 		await press(app.stdin, 'r');
 		const confirm = await waitForFrame(app.lastFrame, 'Restore 1 marked item');
 		expect(confirm).toContain(`./cairn-restore-${id.slice(0, 8)}`);
-		expect(confirm).toContain(join(environment!.cwd, `cairn-restore-${id.slice(0, 8)}`));
+		expect(confirm).toContain(join(resources.environment!.cwd, `cairn-restore-${id.slice(0, 8)}`));
 		expect(confirm).toContain('data.bin');
 		// The target can be edited before starting.
 		await press(app.stdin, KEYS.ctrlU, 'restored-here', KEYS.enter);
@@ -74,16 +67,16 @@ describe('snapshot browser', () => {
 		expect(done).toContain('Restored 1 file');
 		expect(done).toContain('What was restored:');
 		expect(done).toContain('data.bin');
-		const restored = await readFile(join(environment!.cwd, 'restored-here', source, 'data.bin'));
+		const restored = await readFile(join(resources.environment!.cwd, 'restored-here', source, 'data.bin'));
 		expect(restored.equals(binary)).toBe(true);
-		expect(await readdir(join(environment!.cwd, 'restored-here', source))).toEqual(['data.bin']);
+		expect(await readdir(join(resources.environment!.cwd, 'restored-here', source))).toEqual(['data.bin']);
 		// Back to the files, the mark is still there. Restoring into the same directory again meets
 		// the file restored before: it is identical, and the user chooses what happens.
 		await press(app.stdin, KEYS.enter);
 		await waitForFrame(app.lastFrame, '1 marked');
 		await press(app.stdin, 'r', KEYS.ctrlU, 'restored-here', KEYS.enter);
 		const confirm2 = await waitForFrame(app.lastFrame, 'of them differ');
-		expect(confirm2.replace(/\s+/g, ' ')).toContain(`1 of 1 file (${formatBytes(binary.length)} in all) already exists in ${join(environment!.cwd, 'restored-here')}; 0 of them differ from the snapshot.`);
+		expect(confirm2.replace(/\s+/g, ' ')).toContain(`1 of 1 file (${formatBytes(binary.length)} in all) already exists in ${join(resources.environment!.cwd, 'restored-here')}; 0 of them differ from the snapshot.`);
 		expect(confirm2).toContain('‹ skip existing files ›');
 		expect(confirm2.replace(/\s+/g, ' ')).toContain('The existing file stays as it is, even if it differs; 0 missing files are restored.');
 		await press(app.stdin, KEYS.escape);
@@ -131,7 +124,7 @@ describe('snapshot browser', () => {
 		await press(app.stdin, KEYS.enter);
 		const done = await waitForFrame(app.lastFrame, 'Restore finished.');
 		expect(done).toContain('Restored 4 files');
-		const target = join(environment!.cwd, `cairn-restore-${id.slice(0, 8)}`);
+		const target = join(resources.environment!.cwd, `cairn-restore-${id.slice(0, 8)}`);
 		expect(await readFile(join(target, source, 'src', 'main.ts'), 'utf8')).toBe('console.log(1);\n');
 	});
 

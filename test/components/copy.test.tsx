@@ -5,21 +5,14 @@
  */
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../adapters/local.js';
 import {Repository} from '../../engine/repository/repository.js';
 import {listSnapshots} from '../../engine/repository/snapshots.js';
 import {describeCopyProgress, summarizeCopy} from '../../components/screens/copy.js';
-import {checkFrameFits, createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 async function listWithPassword(path: string, password: string) {
 	const repo = await Repository.open(createLocalStorage(path), password);
@@ -32,20 +25,20 @@ async function listWithPassword(path: string, password: string) {
 
 describe('copy screen', () => {
 	it('copies the selected snapshot to another saved repository with progress, and skips it the second time', async () => {
-		environment = await createTestEnvironment();
-		const source = join(environment.root, 'data');
+		resources.environment = await createTestEnvironment();
+		const source = join(resources.environment.root, 'data');
 		await writeTree(source, {'docs/a.txt': 'alpha', 'docs/big.bin': Buffer.alloc(300_000, 7), 'pics/b.txt': 'beta'});
-		const main = join(environment.root, 'main-repo');
-		const offsite = join(environment.root, 'offsite-repo');
+		const main = join(resources.environment.root, 'main-repo');
+		const offsite = join(resources.environment.root, 'offsite-repo');
 		await createRepository(main, 'pw', [{paths: [join(source, 'docs')], tags: ['daily']}, {paths: [join(source, 'pics')]}]);
 		await createRepository(offsite, 'offsite pw');
-		const passwordFile = join(environment.root, 'offsite.pass');
+		const passwordFile = join(resources.environment.root, 'offsite.pass');
 		await writeFile(passwordFile, 'offsite pw\n', {mode: 0o600});
-		saveProfile(environment.env, {name: 'main', location: `local:${main}`});
-		saveProfile(environment.env, {name: 'offsite', location: `local:${offsite}`, passwordFile});
-		saveProfile(environment.env, {name: 'cold', location: `local:${join(environment.root, 'cold-repo')}`});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		saveProfile(resources.environment.env, {name: 'main', location: `local:${main}`});
+		saveProfile(resources.environment.env, {name: 'offsite', location: `local:${offsite}`, passwordFile});
+		saveProfile(resources.environment.env, {name: 'cold', location: `local:${join(resources.environment.root, 'cold-repo')}`});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'Repositories');
 		await press(app.stdin, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'main › Password');
@@ -95,17 +88,17 @@ describe('copy screen', () => {
 	});
 
 	it('asks the password of a destination that keeps none, and says when it is wrong', async () => {
-		environment = await createTestEnvironment();
-		const source = join(environment.root, 'data');
+		resources.environment = await createTestEnvironment();
+		const source = join(resources.environment.root, 'data');
 		await writeTree(source, {'a.txt': 'alpha'});
-		const main = join(environment.root, 'main-repo');
-		const second = join(environment.root, 'second-repo');
+		const main = join(resources.environment.root, 'main-repo');
+		const second = join(resources.environment.root, 'second-repo');
 		await createRepository(main, 'pw', [{paths: [source]}]);
 		await createRepository(second, 'second');
-		saveProfile(environment.env, {name: 'main', location: `local:${main}`, password: 'pw'});
-		saveProfile(environment.env, {name: 'second', location: `local:${second}`});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		saveProfile(resources.environment.env, {name: 'main', location: `local:${main}`, password: 'pw'});
+		saveProfile(resources.environment.env, {name: 'second', location: `local:${second}`});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'Repositories');
 		await press(app.stdin, KEYS.enter);
 		await waitForFrame(app.lastFrame, '1 snapshot from 1 source');

@@ -5,30 +5,23 @@
 import {randomBytes} from 'node:crypto';
 import {readFile, rm, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {Repository} from '../../engine/repository/repository.js';
 import {runBackup} from '../../engine/archiver/archiver.js';
 import {createLocalStorage} from '../../adapters/local.js';
-import {checkFrameFits, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type RenderedApp, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, type RenderedApp, saveProfile, SMALL, waitForFrame, writeTree} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 const LINES = 600_000;
 const bigText = Array.from({length: LINES}, (_, i) => `line ${i + 1} of the big text file`).join('\n') + '\n';
 
 /** A repository with two snapshots of one source, changed in between. */
 async function openApp(): Promise<{app: RenderedApp; source: string}> {
-	environment = await createTestEnvironment();
-	const source = join(environment.root, 'home', 'me', 'project');
+	resources.environment = await createTestEnvironment();
+	const source = join(resources.environment.root, 'home', 'me', 'project');
 	await writeTree(source, {'keep.txt': 'unchanged\n', 'edit.txt': 'short\n', 'gone.txt': 'to be removed\n', 'big.txt': bigText, 'data.bin': Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), randomBytes(300_000)])});
-	const repoPath = join(environment.root, 'repo');
+	const repoPath = join(resources.environment.root, 'repo');
 	const repo = await Repository.init(createLocalStorage(repoPath), 'pw');
 	try {
 		await runBackup(repo, {paths: [source], noLock: true, time: BigInt(Date.now() - 3_600_000) * 1_000_000n});
@@ -39,9 +32,9 @@ async function openApp(): Promise<{app: RenderedApp; source: string}> {
 	} finally {
 		await repo.close();
 	}
-	saveProfile(environment.env, {name: 'main', location: `local:${repoPath}`});
-	const app = renderApp(environment);
-	cleanup = app.cleanup;
+	saveProfile(resources.environment.env, {name: 'main', location: `local:${repoPath}`});
+	const app = renderApp(resources.environment);
+	resources.cleanup = app.cleanup;
 	await waitForFrame(app.lastFrame, 'main › Password');
 	await press(app.stdin, 'pw', KEYS.enter);
 	await waitForFrame(app.lastFrame, '2 snapshots');
@@ -152,7 +145,7 @@ describe('previewing and saving a file', () => {
 		await select(app, 'edit.txt');
 		await press(app.stdin, 'w');
 		await waitForFrame(app.lastFrame, 'Save to: edit.txt');
-		const target = join(environment!.root, 'saved-edit.txt');
+		const target = join(resources.environment!.root, 'saved-edit.txt');
 		await press(app.stdin, KEYS.ctrlU, target, KEYS.enter);
 		const done = await waitForFrame(app.lastFrame, 'Saved ');
 		checkFrameFits(done, SMALL);

@@ -1,24 +1,17 @@
 import {readFile, stat} from 'node:fs/promises';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {openProfileStore} from '../../components/profiles.js';
-import {createRepository, createTestEnvironment, KEYS, press, quickStartPath, renderApp, waitForFrame, type TestEnvironment} from './harness.js';
+import {createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, quickStartPath, renderApp, waitForFrame} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 describe('first run', () => {
 	it('offers the quick start, creates the repository with a password typed twice and saves the profile', async () => {
-		environment = await createTestEnvironment();
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		resources.environment = await createTestEnvironment();
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		const welcome = await waitForFrame(app.lastFrame, 'Quick start: create a new repository at');
-		expect(welcome).toContain(quickStartPath(environment.env));
+		expect(welcome).toContain(quickStartPath(resources.environment.env));
 		expect(welcome).toContain('Add an existing repository');
 		expect(welcome).toMatch(/Enter continue.*\? help.*q quit/);
 
@@ -39,18 +32,18 @@ describe('first run', () => {
 		expect(snapshots).toContain('default › Snapshots');
 		expect(snapshots).toContain('Press b to back up');
 
-		const store = openProfileStore(environment.env);
-		expect(store.listProfiles()).toEqual([{name: 'default', location: `local:${quickStartPath(environment.env)}`}]);
+		const store = openProfileStore(resources.environment.env);
+		expect(store.listProfiles()).toEqual([{name: 'default', location: `local:${quickStartPath(resources.environment.env)}`}]);
 		expect((await stat(store.path)).mode & 0o777).toBe(0o600);
 		expect(await readFile(store.path, 'utf8')).not.toContain('s3cret');
-		expect((await stat(quickStartPath(environment.env) + '/config')).isFile()).toBe(true);
+		expect((await stat(quickStartPath(resources.environment.env) + '/config')).isFile()).toBe(true);
 	});
 
 	it('opens the repository already at the quick start place with one password', async () => {
-		environment = await createTestEnvironment();
-		await createRepository(quickStartPath(environment.env), 'pw');
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		resources.environment = await createTestEnvironment();
+		await createRepository(quickStartPath(resources.environment.env), 'pw');
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'Open the repository found at');
 		await press(app.stdin, KEYS.enter);
 		const unlock = await waitForFrame(app.lastFrame, 'default › Password');
@@ -58,15 +51,15 @@ describe('first run', () => {
 		expect(unlock).not.toContain('Repeat password');
 		await press(app.stdin, 'pw', KEYS.enter);
 		await waitForFrame(app.lastFrame, 'No snapshots yet');
-		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['default']);
+		expect(openProfileStore(resources.environment.env).listProfiles().map((p) => p.name)).toEqual(['default']);
 	});
 
 	it('asks only the password on the next run, then Esc shows the repositories', async () => {
-		environment = await createTestEnvironment();
-		await createRepository(quickStartPath(environment.env), 'pw');
-		openProfileStore(environment.env).saveProfile({name: 'default', location: `local:${quickStartPath(environment.env)}`});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		resources.environment = await createTestEnvironment();
+		await createRepository(quickStartPath(resources.environment.env), 'pw');
+		openProfileStore(resources.environment.env).saveProfile({name: 'default', location: `local:${quickStartPath(resources.environment.env)}`});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		const unlock = await waitForFrame(app.lastFrame, 'default › Password');
 		expect(unlock).toMatch(/Enter open.*Ctrl-G help/);
 		// While typing, ? and q are characters of the password; Ctrl-G shows the keys.
@@ -85,9 +78,9 @@ describe('first run', () => {
 	});
 
 	it('shows every key with ? and closes the help with Esc', async () => {
-		environment = await createTestEnvironment();
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		resources.environment = await createTestEnvironment();
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'Quick start');
 		await press(app.stdin, '?');
 		const help = await waitForFrame(app.lastFrame, 'Keys of Welcome');

@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {EventEmitter} from 'node:events';
 import type {ReactElement} from 'react';
 import {render as renderInk} from 'ink';
+import {afterEach} from 'vitest';
 import {createLocalStorage} from '../../adapters/local.js';
 import {Repository} from '../../engine/repository/repository.js';
 import {runBackup, type BackupSummary} from '../../engine/archiver/archiver.js';
@@ -50,6 +51,27 @@ export async function createTestEnvironment(extra: Record<string, string> = {}):
 	await mkdir(cwd, {recursive: true});
 	const env = {HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), NO_COLOR: '1', ...extra};
 	return {root, env, cwd, dispose: () => rm(root, {recursive: true, force: true})};
+}
+
+/** What one component test leaves behind: its environment and its rendered app's cleanup. */
+export interface TestResources {
+	environment?: TestEnvironment;
+	cleanup?: () => void;
+}
+
+/**
+ * Registers an afterEach that unmounts the app (`cleanup`) and removes the environment a test stored
+ * in the returned object, then clears both for the next test. Call once at the top of a test file.
+ */
+export function disposeAfterEach(): TestResources {
+	const resources: TestResources = {};
+	afterEach(async () => {
+		resources.cleanup?.();
+		resources.cleanup = undefined;
+		await resources.environment?.dispose();
+		resources.environment = undefined;
+	});
+	return resources;
 }
 
 /** Writes files (paths relative to `dir`, content strings or buffers). */

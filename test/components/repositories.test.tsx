@@ -1,28 +1,21 @@
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {openProfileStore} from '../../components/profiles.js';
-import {createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, waitForFrame, type TestEnvironment} from './harness.js';
+import {createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, saveProfile, waitForFrame} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 describe('repositories and passwords', () => {
 	it('lists the profiles; a wrong password shows the engine message and allows another try', async () => {
-		environment = await createTestEnvironment();
-		const first = join(environment.root, 'repo-one');
-		const second = join(environment.root, 'repo-two');
+		resources.environment = await createTestEnvironment();
+		const first = join(resources.environment.root, 'repo-one');
+		const second = join(resources.environment.root, 'repo-two');
 		await createRepository(first, 'right');
 		await createRepository(second, 'other');
-		saveProfile(environment.env, {name: 'laptop', location: `local:${first}`});
-		saveProfile(environment.env, {name: 'usb-disk', location: `local:${second}`});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		saveProfile(resources.environment.env, {name: 'laptop', location: `local:${first}`});
+		saveProfile(resources.environment.env, {name: 'usb-disk', location: `local:${second}`});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		const list = await waitForFrame(app.lastFrame, 'usb-disk');
 		expect(list).toContain('laptop');
 		expect(list).toContain('Local directory');
@@ -43,11 +36,11 @@ describe('repositories and passwords', () => {
 	});
 
 	it('removes a profile after asking, leaving the repository alone', async () => {
-		environment = await createTestEnvironment();
-		saveProfile(environment.env, {name: 'a', location: 'local:/nowhere/a'});
-		saveProfile(environment.env, {name: 'b', location: 'local:/nowhere/b'});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		resources.environment = await createTestEnvironment();
+		saveProfile(resources.environment.env, {name: 'a', location: 'local:/nowhere/a'});
+		saveProfile(resources.environment.env, {name: 'b', location: 'local:/nowhere/b'});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, '2 saved repositories');
 		await press(app.stdin, 'd');
 		await waitForFrame(app.lastFrame, 'Remove "a" from the list?');
@@ -55,15 +48,15 @@ describe('repositories and passwords', () => {
 		await waitForFrame(app.lastFrame, '2 saved repositories');
 		await press(app.stdin, 'd', 'y');
 		await waitForFrame(app.lastFrame, 'Removed a from the list');
-		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['b']);
+		expect(openProfileStore(resources.environment.env).listProfiles().map((p) => p.name)).toEqual(['b']);
 	});
 
 	it('adds an existing repository: the path completes with Tab, the password is checked, then the profile is saved', async () => {
-		environment = await createTestEnvironment();
-		const path = join(environment.cwd, 'backups', 'repo');
+		resources.environment = await createTestEnvironment();
+		const path = join(resources.environment.cwd, 'backups', 'repo');
 		await createRepository(path, 'pw');
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'Add an existing repository');
 		await press(app.stdin, KEYS.down, KEYS.enter);
 		await waitForFrame(app.lastFrame, '› Local directory');
@@ -79,18 +72,18 @@ describe('repositories and passwords', () => {
 		await waitForFrame(app.lastFrame, 'Password (step 4 of 5)');
 		await press(app.stdin, KEYS.enter, 'pw', KEYS.enter);
 		await waitForFrame(app.lastFrame, 'step 5 of 5');
-		expect(openProfileStore(environment.env).listProfiles()).toEqual([]);
+		expect(openProfileStore(resources.environment.env).listProfiles()).toEqual([]);
 		await press(app.stdin, KEYS.ctrlU, 'archive', KEYS.enter);
 		await waitForFrame(app.lastFrame, 'archive › Snapshots');
-		expect(openProfileStore(environment.env).listProfiles()).toEqual([{name: 'archive', location: `local:${path}`}]);
+		expect(openProfileStore(resources.environment.env).listProfiles()).toEqual([{name: 'archive', location: `local:${path}`}]);
 	});
 
 	it('renames a profile, refusing a name already used', async () => {
-		environment = await createTestEnvironment();
-		saveProfile(environment.env, {name: 'a', location: 'local:/nowhere/a', lastBackup: new Date(Date.now() - 3 * 3_600_000).toISOString()});
-		saveProfile(environment.env, {name: 'b', location: 'local:/nowhere/b'});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		resources.environment = await createTestEnvironment();
+		saveProfile(resources.environment.env, {name: 'a', location: 'local:/nowhere/a', lastBackup: new Date(Date.now() - 3 * 3_600_000).toISOString()});
+		saveProfile(resources.environment.env, {name: 'b', location: 'local:/nowhere/b'});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		const list = await waitForFrame(app.lastFrame, '2 saved repositories');
 		expect(list).toMatch(/Last backup/);
 		expect(list).toMatch(/› a\s+Local directory\s+\/nowhere\/a\s+3 h ago/);
@@ -100,10 +93,10 @@ describe('repositories and passwords', () => {
 		await waitForFrame(app.lastFrame, 'A repository named "b" is already saved');
 		await press(app.stdin, KEYS.backspace, 'laptop', KEYS.enter);
 		await waitForFrame(app.lastFrame, 'Renamed a to laptop');
-		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['laptop', 'b']);
+		expect(openProfileStore(resources.environment.env).listProfiles().map((p) => p.name)).toEqual(['laptop', 'b']);
 		// Esc keeps the name.
 		await press(app.stdin, 'r', 'x', KEYS.escape);
 		await waitForFrame(app.lastFrame, (frame) => !frame.includes('New name'));
-		expect(openProfileStore(environment.env).listProfiles().map((p) => p.name)).toEqual(['laptop', 'b']);
+		expect(openProfileStore(resources.environment.env).listProfiles().map((p) => p.name)).toEqual(['laptop', 'b']);
 	});
 });

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../adapters/local.js';
 import {Repository} from '../../engine/repository/repository.js';
 import {runBackup} from '../../engine/archiver/archiver.js';
@@ -8,24 +8,17 @@ import {listSnapshots} from '../../engine/repository/snapshots.js';
 import type {Snapshot} from '../../engine/format/snapshot.js';
 import {openProfileStore} from '../../components/profiles.js';
 import {buildPolicy, checkRetentionValue, previewRetention} from '../../components/retention-plan.js';
-import {checkFrameFits, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, writeTree} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 const DAY = 86_400_000;
 
 describe('retention screen', () => {
 	it('edits a policy, previews keep and remove with reasons, then applies it with a prune', async () => {
-		environment = await createTestEnvironment();
-		const source = join(environment.root, 'docs');
-		const repoPath = join(environment.root, 'repo');
+		resources.environment = await createTestEnvironment();
+		const source = join(resources.environment.root, 'docs');
+		const repoPath = join(resources.environment.root, 'repo');
 		const repo = await Repository.init(createLocalStorage(repoPath), 'pw');
 		// Six daily snapshots, each with a file of its own, ending two days ago.
 		const start = Date.now() - 8 * DAY;
@@ -34,9 +27,9 @@ describe('retention screen', () => {
 			await runBackup(repo, {paths: [source], time: BigInt(start + day * DAY) * 1_000_000n, noLock: true});
 		}
 		await repo.close();
-		saveProfile(environment.env, {name: 'main', location: `local:${repoPath}`});
-		const app = renderApp(environment);
-		cleanup = app.cleanup;
+		saveProfile(resources.environment.env, {name: 'main', location: `local:${repoPath}`});
+		const app = renderApp(resources.environment);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'main › Password');
 		await press(app.stdin, 'pw', KEYS.enter);
 		await waitForFrame(app.lastFrame, '6 snapshots from 1 source');
@@ -59,7 +52,7 @@ describe('retention screen', () => {
 		expect(keeps).toHaveLength(3);
 		expect(removes).toHaveLength(3);
 		expect(keeps[0]).toContain('daily snapshot');
-		expect(openProfileStore(environment.env).listProfiles()[0]!.retention).toEqual({'keep-daily': '3'});
+		expect(openProfileStore(resources.environment.env).listProfiles()[0]!.retention).toEqual({'keep-daily': '3'});
 		await press(app.stdin, 'a');
 		await waitForFrame(app.lastFrame, 'Remove 3 snapshots and prune the data only they use? y = apply');
 		await press(app.stdin, 'n');

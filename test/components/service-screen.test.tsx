@@ -8,20 +8,13 @@ import {existsSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {useState} from 'react';
 import {Text} from 'ink';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {useServiceStateFile} from '../../components/ui/use-service-state.js';
 import {App} from '../../components/app.js';
 import type {ServiceState} from '../../components/service-files.js';
-import {checkFrameFits, createTestEnvironment, KEYS, press, renderSized, saveProfile, SMALL, waitForFrame, WIDE, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createTestEnvironment, disposeAfterEach, KEYS, press, renderSized, saveProfile, SMALL, waitForFrame, WIDE, type TestEnvironment} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 /** A test environment with two saved profiles, a service config named `nas` and its state path. */
 async function createServiceEnvironment(): Promise<{environment: TestEnvironment; configPath: string; statePath: string; dataPath: string}> {
@@ -104,9 +97,9 @@ async function writeState(path: string, state: ServiceState): Promise<void> {
 describe('Service screen', () => {
 	it('is reached from the repository list, says plainly when there is no state yet, and follows the state file live (80×24)', async () => {
 		const setup = await createServiceEnvironment();
-		environment = setup.environment;
-		const app = renderSized(<App env={environment.env} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={200} />, SMALL);
-		cleanup = app.cleanup;
+		resources.environment = setup.environment;
+		const app = renderSized(<App env={resources.environment.env} cwd={resources.environment.cwd} stopTimeoutMs={2000} statePollMs={200} />, SMALL);
+		resources.cleanup = app.cleanup;
 		const list = await waitForFrame(app.lastFrame, '1 service config');
 		expect(list).toContain('2 saved repositories, 1 service config');
 		expect(list).toMatch(/nas\s+Service config/);
@@ -186,14 +179,14 @@ describe('Service screen', () => {
 
 	it('uses the width of a wide terminal: the snapshots beside the state', async () => {
 		const setup = await createServiceEnvironment();
-		environment = setup.environment;
+		resources.environment = setup.environment;
 		const when = new Date(Date.now() - 3600_000).toISOString();
 		await writeState(setup.statePath, makeState(setup.configPath, {
 			last_backup: when, last_status: 'backup done: 3 files new, 1.00 KiB added',
 			available_snapshots: [{id: '0123abcd'.repeat(8), time: when, size: 1024, source: setup.dataPath, description: ''}],
 		}));
-		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} />, WIDE);
-		cleanup = app.cleanup;
+		const app = renderSized(<App env={{...resources.environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={resources.environment.cwd} stopTimeoutMs={2000} />, WIDE);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, '1 service config');
 		await press(app.stdin, KEYS.end, KEYS.enter);
 		const frame = await waitForFrame(app.lastFrame, 'Snapshots (1)');
@@ -235,18 +228,18 @@ write({in_progress: false, progress: 100, current: null, last_backup: new Date()
 describe('Service screen runs', () => {
 	it('runs the service now as a child process, shows its progress from the state file, and reports a failure with the end of its stderr', async () => {
 		const setup = await createServiceEnvironment();
-		environment = setup.environment;
-		const script = join(environment.root, 'fake-service.mjs');
+		resources.environment = setup.environment;
+		const script = join(resources.environment.root, 'fake-service.mjs');
 		await writeFile(script, FAKE_SERVICE);
-		const log = join(environment.root, 'args.log');
-		const go = join(environment.root, 'go');
+		const log = join(resources.environment.root, 'args.log');
+		const go = join(resources.environment.root, 'go');
 		const when = new Date(Date.now() - 86_400_000).toISOString();
 		const template = makeState(setup.configPath, {available_snapshots: [{id: 'abcdef01'.repeat(8), time: when, size: 2048, source: setup.dataPath, description: ''}], last_backup: when, last_status: 'backup done: 1 file new'});
 		await writeState(setup.statePath, template);
-		Object.assign(environment.env, {FAKE_LOG: log, FAKE_GO: go, FAKE_STATE: setup.statePath, FAKE_STATE_TEMPLATE: JSON.stringify(template), FAKE_MODE: 'ok'});
+		Object.assign(resources.environment.env, {FAKE_LOG: log, FAKE_GO: go, FAKE_STATE: setup.statePath, FAKE_STATE_TEMPLATE: JSON.stringify(template), FAKE_MODE: 'ok'});
 		const serviceCommand = (args: readonly string[]) => ({command: process.execPath, args: [script, ...args]});
-		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
-		cleanup = app.cleanup;
+		const app = renderSized(<App env={{...resources.environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={resources.environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, '1 service config');
 		await press(app.stdin, KEYS.end, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'backup done: 1 file new');
@@ -274,10 +267,10 @@ describe('Service screen runs', () => {
 		expect(calls).toEqual([['service', 'run', '--once', '--force', '--ignore-window', '--config', setup.configPath]]);
 
 		// A failing run: the exit code and the end of its stderr.
-		environment.env.FAKE_MODE = 'fail';
-		cleanup();
-		const again = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
-		cleanup = again.cleanup;
+		resources.environment.env.FAKE_MODE = 'fail';
+		resources.cleanup();
+		const again = renderSized(<App env={{...resources.environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={resources.environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
+		resources.cleanup = again.cleanup;
 		await waitForFrame(again.lastFrame, '1 service config');
 		await press(again.stdin, KEYS.end, KEYS.enter);
 		await waitForFrame(again.lastFrame, 'Snapshots (1)');
@@ -290,20 +283,20 @@ describe('Service screen runs', () => {
 
 	it('restores a snapshot in place after two confirmations: sets restore_snapshot_id (comments kept) and runs the service without --force', async () => {
 		const setup = await createServiceEnvironment();
-		environment = setup.environment;
-		const script = join(environment.root, 'fake-service.mjs');
+		resources.environment = setup.environment;
+		const script = join(resources.environment.root, 'fake-service.mjs');
 		await writeFile(script, FAKE_SERVICE);
-		const log = join(environment.root, 'args.log');
-		const go = join(environment.root, 'go');
+		const log = join(resources.environment.root, 'args.log');
+		const go = join(resources.environment.root, 'go');
 		await writeFile(go, '');
 		const id = '5eed5eed'.repeat(8);
 		const when = new Date(Date.now() - 86_400_000).toISOString();
 		const template = makeState(setup.configPath, {available_snapshots: [{id, time: when, size: 2048, source: setup.dataPath, description: ''}], last_backup: when, last_status: 'backup done: 1 file new'});
 		await writeState(setup.statePath, template);
-		Object.assign(environment.env, {FAKE_LOG: log, FAKE_GO: go, FAKE_STATE: setup.statePath, FAKE_STATE_TEMPLATE: JSON.stringify(template), FAKE_MODE: 'ok'});
+		Object.assign(resources.environment.env, {FAKE_LOG: log, FAKE_GO: go, FAKE_STATE: setup.statePath, FAKE_STATE_TEMPLATE: JSON.stringify(template), FAKE_MODE: 'ok'});
 		const serviceCommand = (args: readonly string[]) => ({command: process.execPath, args: [script, ...args]});
-		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
-		cleanup = app.cleanup;
+		const app = renderSized(<App env={{...resources.environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={resources.environment.cwd} stopTimeoutMs={2000} statePollMs={100} serviceCommand={serviceCommand} />, SMALL);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, '1 service config');
 		await press(app.stdin, KEYS.end, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'Snapshots (1)');
@@ -337,11 +330,11 @@ describe('Service screen with the real service', () => {
 	it('runs the built CLI now against a local repository, twice, then restores the older snapshot in place through the service', async () => {
 		expect(existsSync(CLI), 'npm run build first').toBe(true);
 		const setup = await createServiceEnvironment();
-		environment = setup.environment;
+		resources.environment = setup.environment;
 		await writeFile(join(setup.dataPath, 'a.txt'), 'first version\n');
 		await writeFile(join(setup.dataPath, 'b.txt'), 'kept\n');
-		const app = renderSized(<App env={{...environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={environment.cwd} stopTimeoutMs={5000} statePollMs={100} serviceCommand={builtCli} />, SMALL);
-		cleanup = app.cleanup;
+		const app = renderSized(<App env={{...resources.environment.env, CAIRN_SERVICE_CONFIG: setup.configPath}} cwd={resources.environment.cwd} stopTimeoutMs={5000} statePollMs={100} serviceCommand={builtCli} />, SMALL);
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, '1 service config');
 		await press(app.stdin, KEYS.end, KEYS.enter);
 		await waitForFrame(app.lastFrame, 'no state file yet');
@@ -401,11 +394,11 @@ describe('following the state file', () => {
 	}
 
 	it('reports a directory created later (polling), each change once, a broken file as an error, and nothing after unmount', async () => {
-		environment = await createTestEnvironment();
-		const statePath = join(environment.root, 'later', 'deeper', 'x.state.json');
+		resources.environment = await createTestEnvironment();
+		const statePath = join(resources.environment.root, 'later', 'deeper', 'x.state.json');
 		const reads: string[] = [];
 		const app = renderSized(<Follower path={statePath} reads={reads} />, SMALL);
-		cleanup = app.cleanup;
+		resources.cleanup = app.cleanup;
 		await waitForFrame(app.lastFrame, 'status=no file');
 		// The directory does not exist yet: found by polling, then watched.
 		await writeState(statePath, makeState('/c', {last_status: 'first'}));
@@ -420,7 +413,7 @@ describe('following the state file', () => {
 		await new Promise((resolve) => setTimeout(resolve, 400));
 		expect(reads).toEqual(['no file', 'first', 'second', 'third']);
 		app.unmount();
-		cleanup = undefined;
+		resources.cleanup = undefined;
 		await writeState(statePath, makeState('/c', {last_status: 'after unmount'}));
 		await new Promise((resolve) => setTimeout(resolve, 400));
 		expect(reads).toEqual(['no file', 'first', 'second', 'third']);

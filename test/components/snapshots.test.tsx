@@ -1,27 +1,20 @@
 import {join} from 'node:path';
-import {afterEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import type {Snapshot} from '../../engine/format/snapshot.js';
 import {buildSnapshotRows, INITIAL_SNAPSHOT_LIST, reduceSnapshotList} from '../../components/state/snapshot-list.js';
 import {prepareSnapshotEntries} from '../../components/screens/snapshots.js';
 import {readRecordedStats} from '../../components/snapshot-stats.js';
 import {openProfileStore} from '../../components/profiles.js';
-import {checkFrameFits, createRepository, createTestEnvironment, KEYS, press, renderApp, saveProfile, SMALL, waitForFrame, WIDE, writeTree, type RenderedApp, type TestEnvironment} from './harness.js';
+import {checkFrameFits, createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, renderApp, type RenderedApp, saveProfile, SMALL, waitForFrame, WIDE, writeTree} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 /** Four snapshots of three sources: docs twice (the second with one more file), pics, music. */
 async function openRepositoryWithSnapshots(size = SMALL): Promise<{app: RenderedApp; ids: string[]; source: string}> {
-	environment = await createTestEnvironment();
-	const source = join(environment.root, 'data');
+	resources.environment = await createTestEnvironment();
+	const source = join(resources.environment.root, 'data');
 	await writeTree(source, {'docs/a.txt': 'alpha', 'pics/b.txt': 'beta', 'music/c.txt': 'gamma'});
-	const repo = join(environment.root, 'repo');
+	const repo = join(resources.environment.root, 'repo');
 	const summaries = await createRepository(repo, 'pw', [
 		{paths: [join(source, 'docs')], tags: ['daily']},
 		{paths: [join(source, 'pics')]},
@@ -34,9 +27,9 @@ async function openRepositoryWithSnapshots(size = SMALL): Promise<{app: Rendered
 	const opened = await Repository.open(createLocalStorage(repo), 'pw');
 	summaries.push(await runBackup(opened, {paths: [join(source, 'docs')], tags: ['daily', 'late'], noLock: true}));
 	await opened.close();
-	saveProfile(environment.env, {name: 'main', location: `local:${repo}`});
-	const app = renderApp(environment, size);
-	cleanup = app.cleanup;
+	saveProfile(resources.environment.env, {name: 'main', location: `local:${repo}`});
+	const app = renderApp(resources.environment, size);
+	resources.cleanup = app.cleanup;
 	await waitForFrame(app.lastFrame, 'main › Password');
 	await press(app.stdin, 'pw', KEYS.enter);
 	await waitForFrame(app.lastFrame, '4 snapshots from 3 sources');
@@ -70,7 +63,7 @@ describe('snapshots screen', () => {
 		await press(app.stdin, KEYS.up);
 		await waitForFrame(app.lastFrame, '2 snapshots of');
 		// The repository list learns when the last backup was.
-		expect(openProfileStore(environment!.env).listProfiles()[0]!.lastBackup).toBeDefined();
+		expect(openProfileStore(resources.environment!.env).listProfiles()[0]!.lastBackup).toBeDefined();
 	});
 
 	it('filters with /, sorts with s, and folds a source with Enter on its heading', async () => {
@@ -102,8 +95,8 @@ describe('snapshots screen', () => {
 		const {Repository} = await import('../../engine/repository/repository.js');
 		const {createLocalStorage} = await import('../../adapters/local.js');
 		const {runBackup} = await import('../../engine/archiver/archiver.js');
-		const other = await Repository.open(createLocalStorage(join(environment!.root, 'repo')), 'pw');
-		await runBackup(other, {paths: [join(environment!.root, 'data', 'pics')], noLock: true});
+		const other = await Repository.open(createLocalStorage(join(resources.environment!.root, 'repo')), 'pw');
+		await runBackup(other, {paths: [join(resources.environment!.root, 'data', 'pics')], noLock: true});
 		await other.close();
 		await press(app.stdin, 'R');
 		await waitForFrame(app.lastFrame, '5 snapshots from 3 sources');

@@ -9,16 +9,9 @@ import {pathToFileURL} from 'node:url';
 import {afterEach, describe, expect, it} from 'vitest';
 import {App, type Screens} from '../../components/app.js';
 import {findAppBundle} from '../../source/app.js';
-import {createRepository, createTestEnvironment, KEYS, press, renderSized, saveProfile, SMALL, waitForFrame, type TestEnvironment} from './harness.js';
+import {createRepository, createTestEnvironment, disposeAfterEach, KEYS, press, renderSized, saveProfile, SMALL, waitForFrame} from './harness.js';
 
-let environment: TestEnvironment | undefined;
-let cleanup: (() => void) | undefined;
-afterEach(async () => {
-	cleanup?.();
-	cleanup = undefined;
-	await environment?.dispose();
-	environment = undefined;
-});
+const resources = disposeAfterEach();
 
 /** A loader of the screens that waits until `release` is called. */
 function holdScreens(): {load: () => Promise<Screens>; release: () => void; calls: () => number} {
@@ -40,10 +33,10 @@ function holdScreens(): {load: () => Promise<Screens>; release: () => void; call
 
 describe('start-up', () => {
 	it('draws the welcome screen of a first run without the other screens', async () => {
-		environment = await createTestEnvironment();
+		resources.environment = await createTestEnvironment();
 		const screens = holdScreens();
-		const app = renderSized(<App env={environment.env} cwd={environment.cwd} stopTimeoutMs={2000} loadScreens={screens.load} />, SMALL);
-		cleanup = app.cleanup;
+		const app = renderSized(<App env={resources.environment.env} cwd={resources.environment.cwd} stopTimeoutMs={2000} loadScreens={screens.load} />, SMALL);
+		resources.cleanup = app.cleanup;
 		// The lookup of the default repository finishes while the screens are still held back.
 		const welcome = await waitForFrame(app.lastFrame, 'Quick start: create a new repository at');
 		expect(welcome).toContain('Welcome to cairn.');
@@ -53,13 +46,13 @@ describe('start-up', () => {
 	});
 
 	it('shows a loading frame until the screens are there, and gives them the keys typed meanwhile', async () => {
-		environment = await createTestEnvironment();
-		const repo = join(environment.root, 'repo');
+		resources.environment = await createTestEnvironment();
+		const repo = join(resources.environment.root, 'repo');
 		await createRepository(repo, 'early');
-		saveProfile(environment.env, {name: 'laptop', location: `local:${repo}`});
+		saveProfile(resources.environment.env, {name: 'laptop', location: `local:${repo}`});
 		const screens = holdScreens();
-		const app = renderSized(<App env={environment.env} cwd={environment.cwd} stopTimeoutMs={2000} loadScreens={screens.load} />, SMALL);
-		cleanup = app.cleanup;
+		const app = renderSized(<App env={resources.environment.env} cwd={resources.environment.cwd} stopTimeoutMs={2000} loadScreens={screens.load} />, SMALL);
+		resources.cleanup = app.cleanup;
 		const loading = await waitForFrame(app.lastFrame, 'Loading…');
 		expect(loading).toContain('cairn › Starting');
 		// The password and Enter, typed before the password screen exists.
