@@ -11,42 +11,19 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {attachPane, connectTmux} from '../helpers/tmux.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'source', 'cli.js');
-const TMUX = existsSync('/usr/bin/tmux') ? '/usr/bin/tmux' : 'tmux';
 const SOCKET = `cairn-e2e-service-${process.pid}`;
 const SESSION = 'service';
 const PROMPT = 'E2E-SHELL$ ';
 
 let dir = '';
 
-async function tmux(...args: string[]): Promise<string> {
-	const {stdout} = await run(TMUX, ['-L', SOCKET, ...args]);
-	return stdout;
-}
-
-/** Polls the pane until it matches; fails with the pane's content after `timeoutMs`. */
-async function waitForPane(match: string | RegExp, timeoutMs = 30_000): Promise<string> {
-	const test = typeof match === 'string' ? (p: string) => p.includes(match) : (p: string) => match.test(p);
-	const deadline = Date.now() + timeoutMs;
-	let pane = '';
-	while (Date.now() < deadline) {
-		pane = await tmux('capture-pane', '-p', '-t', SESSION);
-		if (test(pane)) return pane;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`timed out waiting for ${String(match)}; the pane shows:\n${pane}`);
-}
-
-/** Presses named keys one at a time. */
-async function keys(...names: string[]): Promise<void> {
-	for (const name of names) {
-		await tmux('send-keys', '-t', SESSION, name);
-		await new Promise((r) => setTimeout(r, 60));
-	}
-}
+const tmux = connectTmux(SOCKET);
+const {waitForPane, keys} = attachPane(tmux, SESSION);
 
 /** Writes a state file as the service does (temporary file, rename). */
 async function writeState(path: string, state: Record<string, unknown>): Promise<void> {

@@ -11,52 +11,19 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {attachPane, connectTmux} from '../helpers/tmux.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'source', 'cli.js');
-const TMUX = existsSync('/usr/bin/tmux') ? '/usr/bin/tmux' : 'tmux';
 const SOCKET = `cairn-e2e-${process.pid}`;
 const SESSION = 'cairn';
 const PROMPT = 'E2E-SHELL$ ';
 
 let dir = '';
 
-async function tmux(...args: string[]): Promise<string> {
-	const {stdout} = await run(TMUX, ['-L', SOCKET, ...args]);
-	return stdout;
-}
-
-/** The visible pane as text. */
-function capture(): Promise<string> {
-	return tmux('capture-pane', '-p', '-t', SESSION);
-}
-
-/** Polls the pane until it matches; fails with the pane's content after `timeoutMs`. */
-async function waitForPane(match: string | RegExp | ((pane: string) => boolean), timeoutMs = 30_000): Promise<string> {
-	const test = typeof match === 'string' ? (p: string) => p.includes(match) : match instanceof RegExp ? (p: string) => match.test(p) : match;
-	const deadline = Date.now() + timeoutMs;
-	let pane = '';
-	while (Date.now() < deadline) {
-		pane = await capture();
-		if (test(pane)) return pane;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error(`timed out waiting for ${String(match)}; the pane shows:\n${pane}`);
-}
-
-/** Types text literally. */
-async function type(text: string): Promise<void> {
-	await tmux('send-keys', '-t', SESSION, '-l', text);
-}
-
-/** Presses named keys (Enter, Escape, Down, Space…), one at a time. */
-async function keys(...names: string[]): Promise<void> {
-	for (const name of names) {
-		await tmux('send-keys', '-t', SESSION, name);
-		await new Promise((r) => setTimeout(r, 60));
-	}
-}
+const tmux = connectTmux(SOCKET);
+const {waitForPane, keys, type} = attachPane(tmux, SESSION);
 
 beforeAll(async () => {
 	// The program as `npm start` runs it: `npm test` builds it first (WebAssembly kernels, tsc, the
@@ -172,24 +139,11 @@ describe('cairn in a terminal', () => {
 		expect(existsSync(join(repository, 'config')), init.stderr).toBe(true);
 		const env = [`HOME=${home}`, `XDG_CONFIG_HOME=${join(home, '.config')}`, `XDG_DATA_HOME=${join(home, '.local', 'share')}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'TERM=xterm-256color', `PS1=${PROMPT}`];
 		await tmux('new-session', '-d', '-s', 'wizard', '-x', '80', '-y', '24', '-c', work, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
-		const pane = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'wizard');
-		const waitFor = async (test: (text: string) => boolean, what: string): Promise<string> => {
-			const deadline = Date.now() + 30_000;
-			let text = '';
-			while (Date.now() < deadline) {
-				text = await pane();
-				if (test(text)) return text;
-				await new Promise((r) => setTimeout(r, 100));
-			}
-			throw new Error(`timed out waiting for ${what}; the pane shows:\n${text}`);
-		};
-		const send = async (...names: string[]): Promise<void> => {
-			for (const name of names) {
-				await tmux('send-keys', '-t', 'wizard', name);
-				await new Promise((r) => setTimeout(r, 60));
-			}
-		};
-		const typeText = (text: string): Promise<string> => tmux('send-keys', '-t', 'wizard', '-l', text);
+		const wizard = attachPane(tmux, 'wizard');
+		const pane = wizard.capture;
+		const waitFor = (test: (text: string) => boolean, what: string): Promise<string> => wizard.waitForPane(test, 30_000, what);
+		const send = wizard.keys;
+		const typeText = wizard.type;
 		await waitFor((text) => text.includes(PROMPT.trimEnd()), 'the shell');
 		await typeText(`node ${CLI}; echo "CAIRN-EXIT=$?"`);
 		await send('Enter');
@@ -235,17 +189,9 @@ describe('cairn in a terminal', () => {
 		await mkdir(home, {recursive: true});
 		const env = [`HOME=${home}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'TERM=xterm-256color', 'NO_COLOR=1', `PS1=${PROMPT}`];
 		await tmux('new-session', '-d', '-s', 'second', '-x', '80', '-y', '24', '-c', home, 'env', '-i', ...env, 'bash', '--norc', '--noprofile');
-		const pane = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'second');
-		const waitFor = async (test: (text: string) => boolean): Promise<string> => {
-			const deadline = Date.now() + 30_000;
-			let text = '';
-			while (Date.now() < deadline) {
-				text = await pane();
-				if (test(text)) return text;
-				await new Promise((r) => setTimeout(r, 100));
-			}
-			throw new Error(`timed out; the pane shows:\n${text}`);
-		};
+		const second = attachPane(tmux, 'second');
+		const pane = second.capture;
+		const waitFor = (test: (text: string) => boolean): Promise<string> => second.waitForPane(test);
 		await waitFor((text) => text.includes(PROMPT.trimEnd()));
 		await tmux('send-keys', '-t', 'second', '-l', `node ${CLI}; echo "CAIRN-EXIT=$?"`);
 		await tmux('send-keys', '-t', 'second', 'Enter');

@@ -4,20 +4,16 @@
  * nothing (so no Node.js, no node_modules, no restic): a full round trip that restic checks
  * afterwards, `cairn version`, and the app's first screen in tmux.
  */
-import {execFile} from 'node:child_process';
-import {existsSync} from 'node:fs';
 import {chmod, copyFile, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {createHash, randomBytes} from 'node:crypto';
 import {join} from 'node:path';
-import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe as suite, expect, it} from 'vitest';
 import {compareTrees, makeTempDir, makeVariedTree, restoredPath, ROOT} from '../helpers/cli.js';
 import {S3RVER_CREDENTIALS, startS3rver} from '../helpers/servers/s3rver.js';
 import {startSshServer} from '../helpers/servers/sshd.js';
+import {attachPane, connectTmux} from '../helpers/tmux.js';
 import {buildExecutable, describe, runBare, runRoundTrip} from './helpers.js';
 
-const run = promisify(execFile);
-const TMUX = existsSync('/usr/bin/tmux') ? '/usr/bin/tmux' : 'tmux';
 
 let dir = '';
 /** Where the executable lies alone. */
@@ -51,7 +47,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-	await run(TMUX, ['-L', socket, 'kill-server']).catch(() => undefined);
+	await connectTmux(socket)('kill-server').catch(() => undefined);
 	if (dir !== '') await rm(dir, {recursive: true, force: true, maxRetries: 5, retryDelay: 200});
 });
 
@@ -132,25 +128,8 @@ suite('the x64 executable', () => {
 		await writeFile(join(source, 'photo.bin'), photo);
 		await writeFile(join(source, 'sub', 'deep.txt'), 'deep\n');
 		const command = ['/usr/bin/env', '-i', `PATH=${env.PATH}`, `HOME=${home}`, 'TERM=xterm-256color', exe].map((part) => `'${part}'`).join(' ');
-		await run(TMUX, ['-L', socket, 'new-session', '-d', '-s', 'app', '-x', '80', '-y', '24', '-c', work, `${command}; echo "cairn exited $?"; sleep 60`]);
-		const tmux = async (...args: string[]): Promise<string> => (await run(TMUX, ['-L', socket, ...args])).stdout;
-		const waitForPane = async (text: string): Promise<string> => {
-			const deadline = Date.now() + 30_000;
-			let pane = '';
-			while (Date.now() < deadline) {
-				pane = await tmux('capture-pane', '-p', '-t', 'app');
-				if (pane.includes(text)) return pane;
-				await new Promise((resolve) => setTimeout(resolve, 100));
-			}
-			throw new Error(`timed out waiting for ${text}; the pane shows:\n${pane}`);
-		};
-		const keys = async (...names: string[]): Promise<void> => {
-			for (const name of names) {
-				await tmux('send-keys', '-t', 'app', name);
-				await new Promise((resolve) => setTimeout(resolve, 60));
-			}
-		};
-		const type = (text: string): Promise<string> => tmux('send-keys', '-t', 'app', '-l', text);
+		await connectTmux(socket)('new-session', '-d', '-s', 'app', '-x', '80', '-y', '24', '-c', work, `${command}; echo "cairn exited $?"; sleep 60`);
+		const {waitForPane, keys, type} = attachPane(connectTmux(socket), 'app');
 
 		const welcome = await waitForPane('Quick start: create a new repository at');
 		expect(welcome).toContain('Welcome to cairn.');
