@@ -4,6 +4,8 @@
  */
 import type {Snapshot} from '../../engine/format/snapshot.js';
 import type {ReplaceOutcome} from '../../engine/maintenance/replace-snapshot.js';
+import {selectSnapshots} from '../../engine/maintenance/select.js';
+import type {Repository} from '../../engine/repository/repository.js';
 import type {SnapshotFilter} from '../../engine/retention/plan.js';
 import {parseTagList} from '../../engine/retention/policy.js';
 import {formatLocalTime} from './snapshots.js';
@@ -74,4 +76,21 @@ export function printModifiedCount(verbose: (text: string) => void, changed: num
 	verbose('\n');
 	if (changed === 0) verbose(dryRun ? 'no snapshots would be modified\n' : 'no snapshots were modified\n');
 	else verbose(dryRun ? `would modify ${changed} snapshots\n` : `modified ${changed} snapshots\n`);
+}
+
+/** What `rewrite` and `repair snapshots` tell their engine function: the dry-run and forget flags, the printers. */
+export type ReplaceSettings = {forget?: boolean; dryRun?: boolean; signal: AbortSignal} & ReturnType<typeof makeReplaceReporter>;
+
+/**
+ * The part `rewrite` and `repair snapshots` share once the lock is held: selects the snapshots (by
+ * ID, or all that the filter flags pass), loads the index, runs `replace` on them, prints the count.
+ * Resolves with the exit code: 1 when an ID did not resolve, else 0.
+ */
+export async function replaceSelectedSnapshots(repo: Repository, ids: readonly string[], flags: SnapshotFilterFlags & {forget?: boolean; dryRun?: boolean}, verbose: (text: string) => void, signal: AbortSignal, replace: (snapshots: Snapshot[], settings: ReplaceSettings) => Promise<number>): Promise<number> {
+	const unresolved = makeUnresolvedReporter();
+	const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
+	await repo.loadIndex({signal});
+	const changed = await replace(snapshots, {forget: flags.forget, dryRun: flags.dryRun, signal, ...makeReplaceReporter(verbose, flags)});
+	printModifiedCount(verbose, changed, flags.dryRun);
+	return unresolved.count > 0 ? 1 : 0;
 }

@@ -3,10 +3,9 @@
  * repository lacks. Exclusive lock; nothing written with --dry-run.
  */
 import {repairSnapshots} from '../../engine/maintenance/repair-snapshots.js';
-import {selectSnapshots} from '../../engine/maintenance/select.js';
 import {acquireLock} from '../../engine/repository/lock.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
-import {makeReplaceReporter, makeUnresolvedReporter, makeVerbose, printModifiedCount, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {makeVerbose, replaceSelectedSnapshots, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn repair snapshots`. */
 export interface RepairSnapshotsFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -21,11 +20,8 @@ export async function runRepairSnapshotsCommand(ids: string[], flags: RepairSnap
 	try {
 		const lock = flags.dryRun ? undefined : await acquireLock(repo, {exclusive: true, signal});
 		try {
-			const unresolved = makeUnresolvedReporter();
-			const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
-			await repo.loadIndex({signal});
-			const changed = await repairSnapshots(repo, snapshots, {
-				forget: flags.forget, dryRun: flags.dryRun, signal, ...makeReplaceReporter(verbose, flags),
+			return await replaceSelectedSnapshots(repo, ids, flags, verbose, signal, (snapshots, settings) => repairSnapshots(repo, snapshots, {
+				...settings,
 				onNote: (note) => {
 					switch (note.kind) {
 						case 'file-content': verbose(`  file "${note.path}": removed missing content\n`); break;
@@ -34,9 +30,7 @@ export async function runRepairSnapshotsCommand(ids: string[], flags: RepairSnap
 						case 'dir-emptied': verbose(`  dir "${note.path}": replaced with empty directory\n`); break;
 					}
 				},
-			});
-			printModifiedCount(verbose, changed, flags.dryRun);
-			return unresolved.count > 0 ? 1 : 0;
+			}));
 		} finally {
 			await lock?.release();
 		}

@@ -5,10 +5,9 @@
 import {readFile} from 'node:fs/promises';
 import {UsageError} from '../../engine/errors.js';
 import {rewriteSnapshots} from '../../engine/maintenance/rewrite.js';
-import {selectSnapshots} from '../../engine/maintenance/select.js';
 import {acquireLock} from '../../engine/repository/lock.js';
 import {openRepository, type GlobalFlags} from '../cli/context.js';
-import {makeReplaceReporter, makeUnresolvedReporter, makeVerbose, printModifiedCount, readSnapshotFilter, type SnapshotFilterFlags} from './maintenance-common.js';
+import {makeVerbose, replaceSelectedSnapshots, type SnapshotFilterFlags} from './maintenance-common.js';
 
 /** Flags of `cairn rewrite`. */
 export interface RewriteFlags extends GlobalFlags, SnapshotFilterFlags {
@@ -53,15 +52,10 @@ export async function runRewriteCommand(ids: string[], flags: RewriteFlags, sign
 			lock = await acquireLock(repo, {exclusive: Boolean(flags.forget), signal});
 		}
 		try {
-			const unresolved = makeUnresolvedReporter();
-			const snapshots = await selectSnapshots(repo, ids, {onUnresolved: unresolved.onUnresolved, filter: readSnapshotFilter(flags), signal});
-			await repo.loadIndex({signal});
-			const changed = await rewriteSnapshots(repo, snapshots, {
-				excludes, iexcludes, forget: flags.forget, dryRun: flags.dryRun, signal, ...makeReplaceReporter(verbose, flags),
+			return await replaceSelectedSnapshots(repo, ids, flags, verbose, signal, (snapshots, settings) => rewriteSnapshots(repo, snapshots, {
+				excludes, iexcludes, ...settings,
 				onExcluded: (path) => verbose(`excluding ${path}\n`),
-			});
-			printModifiedCount(verbose, changed, flags.dryRun);
-			return unresolved.count > 0 ? 1 : 0;
+			}));
 		} finally {
 			await lock?.release();
 		}
