@@ -4,16 +4,14 @@
  * shows its state, follows a change of the state file, runs the service now (the real CLI, found
  * by the app's bundle), and goes back and quits cleanly.
  */
-import {execFile} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {mkdir, mkdtemp, rename, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
-import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {ensureBuilt} from '../helpers/build.js';
 import {attachPane, connectTmux} from '../helpers/tmux.js';
 
-const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'source', 'cli.js');
 const SOCKET = `cairn-e2e-service-${process.pid}`;
@@ -32,12 +30,7 @@ async function writeState(path: string, state: Record<string, unknown>): Promise
 }
 
 beforeAll(async () => {
-	const bundle = join(ROOT, 'dist', 'components', 'run-app.bundle.js');
-	if (!existsSync(CLI) || !existsSync(bundle)) {
-		await run(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs')], {cwd: ROOT});
-		await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {cwd: ROOT}).catch(() => undefined);
-		await run(process.execPath, [join(ROOT, 'scripts', 'bundle-app.mjs')], {cwd: ROOT});
-	}
+	await ensureBuilt();
 	expect(existsSync(CLI)).toBe(true);
 	dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-service-'));
 }, 180_000);

@@ -11,6 +11,7 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {ensureBuilt} from '../helpers/build.js';
 import {attachPane, connectTmux} from '../helpers/tmux.js';
 
 const run = promisify(execFile);
@@ -29,11 +30,7 @@ beforeAll(async () => {
 	// The program as `npm start` runs it: `npm test` builds it first (WebAssembly kernels, tsc, the
 	// app's bundle); build it here only when a run of this file alone finds no build.
 	const bundle = join(ROOT, 'dist', 'components', 'run-app.bundle.js');
-	if (!existsSync(CLI) || !existsSync(bundle)) {
-		await run(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs')], {cwd: ROOT});
-		await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {cwd: ROOT}).catch(() => undefined);
-		await run(process.execPath, [join(ROOT, 'scripts', 'bundle-app.mjs')], {cwd: ROOT});
-	}
+	await ensureBuilt();
 	expect(existsSync(CLI)).toBe(true);
 	expect(existsSync(bundle)).toBe(true);
 	dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));

@@ -3,13 +3,15 @@
  * a program in a bare environment, and the round trip each way of installing cairn must pass.
  */
 import {execFile, spawn} from 'node:child_process';
-import {existsSync} from 'node:fs';
 import {mkdir, writeFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {expect} from 'vitest';
+import {ensureBuilt} from '../helpers/build.js';
 import {compareTrees, makeVariedTree, restoredPath, ROOT, RESTIC, type RunResult} from '../helpers/cli.js';
+
+export {ensureBuilt};
 
 const run = promisify(execFile);
 
@@ -22,19 +24,6 @@ export const PACKAGE_CACHE = process.env.CAIRN_PACKAGE_CACHE ?? join(homedir(), 
 /** The arm64 C library qemu-aarch64-static needs (Debian's libc6-arm64-cross, libstdc++6-arm64-cross). */
 export const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 export const QEMU_AARCH64 = '/usr/bin/qemu-aarch64-static';
-
-/**
- * Makes sure dist/ is built, as `npm test` does before the suites: builds it only when a run of
- * one file finds no build.
- */
-export async function ensureBuilt(): Promise<void> {
-	const needed = ['dist/source/cli.js', 'dist/build-info.json', 'dist/components/run-app.bundle.js', 'dist/engine/wasm/chunker.wasm'];
-	if (needed.every((path) => existsSync(join(ROOT, path)))) return;
-	await run(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs')], {cwd: ROOT});
-	await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], {cwd: ROOT}).catch(() => undefined);
-	await run(process.execPath, [join(ROOT, 'scripts', 'bundle-app.mjs')], {cwd: ROOT});
-	await run(process.execPath, [join(ROOT, 'scripts', 'write-build-info.mjs')], {cwd: ROOT});
-}
 
 /** Builds the executable for `arch` into `out` (as `npm run package` does, for one architecture); returns its path. */
 export async function buildExecutable(arch: 'x64' | 'arm64', out: string): Promise<{path: string; log: string}> {
