@@ -73,7 +73,7 @@ interface Context {
 }
 
 /** Runs and records one timed command. */
-async function timeCommand(ctx: Context, tool: Tool, round: number, measure: MeasureName, invocation: Invocation): Promise<void> {
+async function timeCommand(ctx: Context, tool: Pick<Tool, 'name' | 'env'> | {name: 'floor'; env: NodeJS.ProcessEnv}, round: number, measure: MeasureName, invocation: Invocation): Promise<void> {
 	syncDisks();
 	const result = await runMeasured(invocation.command, invocation.args, {env: tool.env, method: ctx.method});
 	if (result.exitCode !== 0) {
@@ -105,6 +105,22 @@ async function runSequence(ctx: Context, tool: Tool, round: number): Promise<voi
 	log(`  ${tool.name} restored tree: ${verification.ok ? 'matches' : 'DIFFERS from'} the corpus (${verification.files} files, ${verification.symlinks} symlinks, ${verification.hashed} hashed)`);
 	for (const problem of verification.problems) log(`    ${problem}`);
 	if (!ctx.options.keep) await fs.rm(base, {recursive: true, force: true});
+}
+
+/**
+ * The floors of one round: what plain system tools take for the same work, so that ratios show
+ * how far is left. A first backup's floor reads every file and compresses the stream with zstd
+ * level 1 on every core (`tar -c | zstd -1 -T0 > /dev/null`); a restore's copies the tree
+ * (`cp -a` into an empty directory).
+ */
+async function runFloors(ctx: Context, round: number): Promise<void> {
+	const floor = {name: 'floor' as const, env: process.env};
+	const source = ctx.corpus.dataDir;
+	await timeCommand(ctx, floor, round, 'backup-initial', {command: 'sh', args: ['-c', 'tar -cf - -C "$1" . | zstd -1 -T0 -q > /dev/null', 'floor', source]});
+	const target = path.join(ctx.workDir, `round${round}-floor`);
+	await fs.mkdir(target, {recursive: true});
+	await timeCommand(ctx, floor, round, 'restore', {command: 'cp', args: ['-a', source, path.join(target, 'copy')]});
+	await fs.rm(target, {recursive: true, force: true});
 }
 
 async function main(): Promise<number> {
@@ -150,6 +166,8 @@ async function main(): Promise<number> {
 		const ctx: Context = {options, method, workDir, corpus, inventory, sampleHashes, runs: [], verifications: [], repoSizes: []};
 		for (let round = 1; round <= options.rounds; round++) {
 			const order = round % 2 === 1 ? tools : [...tools].reverse();
+			log(`round ${round}/${options.rounds}: floor`);
+			await runFloors(ctx, round);
 			for (const tool of order) {
 				log(`round ${round}/${options.rounds}: ${tool.name}`);
 				await runSequence(ctx, tool, round);
@@ -174,6 +192,7 @@ async function main(): Promise<number> {
 				cpuAndPeakRss: method === 'gnu-time' ? '/usr/bin/time -f "%U %S %M" (rusage of the child from wait4)' : 'polling /proc/<pid>/status VmHWM and /proc/<pid>/stat every 20 ms',
 				otherCpu: 'CPU seconds other processes used during each run: /proc/stat busy time less the child and the benchmark itself',
 				cache: 'corpus read once before timing (warm page cache); sync before each timed command; tool order alternates per round',
+				floor: 'per round: first backup = sh -c "tar -cf - -C <corpus> . | zstd -1 -T0 -q > /dev/null"; restore = cp -a <corpus> <empty dir>',
 				selection: 'per tool and measure: lowest wall time over the rounds (with that run\'s CPU times); peak RSS is the highest over the rounds',
 				settings: 'repository version 2, default compression (auto) and pack size for both; restic uses a private --cache-dir per repository',
 			},

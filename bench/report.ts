@@ -12,10 +12,16 @@ export const MEASURES: ReadonlyArray<{name: MeasureName; label: string}> = [
 	{name: 'restore', label: 'restore latest, empty dir'},
 ];
 
-/** One timed run of one tool. */
+/**
+ * What ran: one of the tools, or the floor, the time plain system tools take for the same work
+ * (`tar -c | zstd -1 -T0 > /dev/null` for a first backup, `cp -a` for a restore).
+ */
+export type RunnerName = ToolName | 'floor';
+
+/** One timed run of one tool (or of the floor). */
 export interface RunRecord {
 	round: number;
-	tool: ToolName;
+	tool: RunnerName;
 	measure: MeasureName;
 	wallSeconds: number;
 	userSeconds: number;
@@ -48,8 +54,13 @@ export interface TableRow {
 	label: string;
 	cairn?: BestRun;
 	restic?: BestRun;
+	/** The floor of this measure, when it has one. */
+	floor?: BestRun;
 	wallRatio?: number;
 	rssRatio?: number;
+	/** cairn's wall time over the floor's: how far is left. */
+	cairnPerFloor?: number;
+	resticPerFloor?: number;
 }
 
 function summarise(runs: readonly RunRecord[]): BestRun | undefined {
@@ -71,13 +82,17 @@ export function buildTable(runs: readonly RunRecord[]): TableRow[] {
 	return MEASURES.map(({name, label}) => {
 		const cairn = summarise(runs.filter((r) => r.tool === 'cairn' && r.measure === name));
 		const restic = summarise(runs.filter((r) => r.tool === 'restic' && r.measure === name));
+		const floor = summarise(runs.filter((r) => r.tool === 'floor' && r.measure === name));
 		return {
 			measure: name,
 			label,
 			cairn,
 			restic,
+			floor,
 			wallRatio: cairn && restic ? cairn.wallSeconds / restic.wallSeconds : undefined,
 			rssRatio: cairn && restic ? cairn.peakRssMib / restic.peakRssMib : undefined,
+			cairnPerFloor: cairn && floor ? cairn.wallSeconds / floor.wallSeconds : undefined,
+			resticPerFloor: restic && floor ? restic.wallSeconds / floor.wallSeconds : undefined,
 		};
 	});
 }
@@ -93,11 +108,11 @@ function layout(header: string[], rows: string[][]): string {
 	return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The main table: wall time and peak RSS of both tools, with ratios. */
+/** The main table: wall time and peak RSS of both tools, with ratios, and the floors. */
 export function formatTable(rows: readonly TableRow[]): string {
 	return layout(
-		['measure', 'cairn wall s', 'restic wall s', 'ratio c/r', 'cairn RSS MiB', 'restic RSS MiB', 'RSS ratio'],
-		rows.map((r) => [r.label, fixed(r.cairn?.wallSeconds, 2), fixed(r.restic?.wallSeconds, 2), fixed(r.wallRatio, 2), fixed(r.cairn?.peakRssMib, 0), fixed(r.restic?.peakRssMib, 0), fixed(r.rssRatio, 2)]),
+		['measure', 'cairn wall s', 'restic wall s', 'ratio c/r', 'cairn RSS MiB', 'restic RSS MiB', 'RSS ratio', 'floor wall s', 'cairn/floor', 'restic/floor'],
+		rows.map((r) => [r.label, fixed(r.cairn?.wallSeconds, 2), fixed(r.restic?.wallSeconds, 2), fixed(r.wallRatio, 2), fixed(r.cairn?.peakRssMib, 0), fixed(r.restic?.peakRssMib, 0), fixed(r.rssRatio, 2), fixed(r.floor?.wallSeconds, 2), fixed(r.cairnPerFloor, 2), fixed(r.resticPerFloor, 2)]),
 	);
 }
 
@@ -105,7 +120,7 @@ export function formatTable(rows: readonly TableRow[]): string {
 export function formatCpuTable(rows: readonly TableRow[]): string {
 	const lines: string[][] = [];
 	for (const row of rows) {
-		for (const tool of ['cairn', 'restic'] as const) {
+		for (const tool of ['cairn', 'restic', 'floor'] as const) {
 			const best = row[tool];
 			if (!best) continue;
 			lines.push([`${row.label} (${tool})`, fixed(best.wallSeconds, 2), fixed(best.userSeconds, 2), fixed(best.systemSeconds, 2), fixed(best.cpuPerWall, 2), fixed(best.otherCores, 2)]);

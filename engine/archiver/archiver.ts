@@ -21,6 +21,7 @@ import {compileSelection, type SelectionOptions} from './selection.js';
 import {XattrReader} from './xattrs.js';
 import {scanTotals} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
+import {sameNodes} from './same-nodes.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
@@ -449,11 +450,11 @@ async function startDirectory(ctx: Context, abs: FsPath, node: TreeNode, previou
 		// Subdirectories that are gone (or excluded) leave their prefetched trees unclaimed.
 		for (const id of prefetching) ctx.prefetched.delete(id);
 	}
-	return startedFrom(finishDirectory(ctx, node, previous, entries));
+	return startedFrom(finishDirectory(ctx, node, previous, entries, previousNodes));
 }
 
 /** Waits for a directory's entries, then saves its tree. */
-async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode | undefined, entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}>): Promise<TreeNode> {
+async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode | undefined, entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}>, previousNodes?: Map<string, TreeNode>): Promise<TreeNode> {
 	const children = new Map<string, TreeNode>();
 	for (const entry of entries) {
 		const saved = await entry.finished;
@@ -466,7 +467,12 @@ async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode 
 		children.set(saved.name, saved);
 	}
 	throwIfCancelled(ctx.signal);
-	node.subtree = await saveTree(ctx, [...children.values()]);
+	// Every entry as in the parent snapshot: its tree blob is the same, so it is neither encoded
+	// nor hashed again (the blob must still be in the index).
+	const reusable = previous?.type === 'dir' ? previous.subtree : undefined;
+	node.subtree = reusable && previousNodes && sameNodes(children, previousNodes) && ctx.repo.index.has('tree', reusable)
+		? reusable
+		: await saveTree(ctx, [...children.values()]);
 	if (!previous) ctx.summary.dirs_new++;
 	else if (previous.subtree === node.subtree) ctx.summary.dirs_unmodified++;
 	else ctx.summary.dirs_changed++;

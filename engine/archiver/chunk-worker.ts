@@ -21,14 +21,18 @@ import {FifoArena} from './fifo-arena.js';
 import {PackBuilder} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
 import type {FromWorker, ToWorker} from './worker-protocol.js';
+import {findMemoryBudget} from '../util/memory-budget.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
 /** Chunks read and not yet finished, at most. */
 const PENDING_LIMIT = 8;
-/** Pack buffers per worker at most: one filling, one being stored. */
-const PACK_BUFFERS = 2;
+/**
+ * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
+ * (see memory-budget.ts).
+ */
+const PACK_BUFFERS = findMemoryBudget().packBuffersPerWorker;
 /** How long a worker waits for its pack buffer to come back before it makes a second one (once). */
 const SECOND_BUFFER_WAIT_MS = 250;
 /**

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import {Chunker, type ChunkerTables} from '../chunker/chunker.js';
 import type {MasterKey} from '../crypto/cipher.js';
-import {compressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
+import {compressZstd, compressZstdSync, hasSyncZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
+import {looksIncompressible} from '../format/incompressible.js';
 
 /** What a file chunker needs. */
 export interface FileChunkerSetup {
@@ -29,10 +30,23 @@ export interface ChunkBody {
 	uncompressedLength: number;
 }
 
-/** Compresses one chunk when the repository compresses and it helps. */
+/**
+ * Chunks below this size are compressed in the worker's own thread where the runtime can
+ * (Node 22.15+): they are whole small files, for which the trip through libuv's pool costs more
+ * than the compression. Larger chunks still go to the pool, so that one large file is compressed
+ * on more than one core while its worker reads and hashes the next chunks.
+ */
+export const SYNC_COMPRESS_LIMIT = 512 * 1024;
+
+/**
+ * Compresses one chunk when the repository compresses and it helps. In `auto` mode, chunks that
+ * look incompressible (random-looking bytes) are stored as they are without trying; `max` always
+ * tries.
+ */
 export async function compressChunk(compression: CompressionMode, chunk: Uint8Array): Promise<ChunkBody> {
-	if (compression !== 'off' && chunk.length > 0) {
-		const compressed = await compressZstd(chunk, ZSTD_LEVELS[compression]);
+	if (compression !== 'off' && chunk.length > 0 && !(compression === 'auto' && looksIncompressible(chunk))) {
+		const level = ZSTD_LEVELS[compression];
+		const compressed = chunk.length < SYNC_COMPRESS_LIMIT && hasSyncZstd() ? compressZstdSync(chunk, level) : await compressZstd(chunk, level);
 		if (compressed.length < chunk.length) return {body: compressed, uncompressedLength: chunk.length};
 	}
 	return {body: chunk, uncompressedLength: 0};
