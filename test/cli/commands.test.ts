@@ -186,9 +186,10 @@ describe('backup, snapshots and ls output', () => {
 			const node = byPath.get(path.join(src, rel));
 			expect(node, rel).toBeDefined();
 			expect(node).toMatchObject({type: 'file', size, name: path.basename(rel)});
-			const stats = await fs.lstat(path.join(src, rel));
-			expect(Date.parse(node!.mtime as string), rel).toBe(Math.trunc(stats.mtimeMs));
-			expect((node!.mode as number) % 0o1000).toBe(stats.mode & 0o777);
+			// Exact milliseconds from the nanoseconds: mtimeMs is a double, which Node 24 may round up.
+			const stats = await fs.lstat(path.join(src, rel), {bigint: true});
+			expect(Date.parse(node!.mtime as string), rel).toBe(Number(stats.mtimeNs / 1_000_000n));
+			expect((node!.mode as number) % 0o1000).toBe(Number(stats.mode & 0o777n));
 		}
 		for (const [rel, target] of tree.symlinks) expect(byPath.get(path.join(src, rel)), rel).toMatchObject({type: 'symlink', linktarget: target});
 		for (const rel of tree.dirs) expect(byPath.get(path.join(src, rel)), rel).toMatchObject({type: 'dir'});
