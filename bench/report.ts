@@ -1,7 +1,10 @@
 /**
- * Summarising runs: the best wall time of each measure, peak RSS, and the tables printed at the end.
+ * Summarising runs: the best wall time of each measure, peak RSS, ratios, and the tables printed
+ * at the end of each case.
+ *
+ * Runners are named: `restic`, `floor` (plain system tools doing the same work), and one name per
+ * cairn runtime (`cairn`, or `cairn-node20`, `cairn-node24`, ... when several runtimes run).
  */
-import type {ToolName} from './options.js';
 
 /** The three timed operations. */
 export type MeasureName = 'backup-initial' | 'backup-unchanged' | 'restore';
@@ -12,13 +15,15 @@ export const MEASURES: ReadonlyArray<{name: MeasureName; label: string}> = [
 	{name: 'restore', label: 'restore latest, empty dir'},
 ];
 
-/**
- * What ran: one of the tools, or the floor, the time plain system tools take for the same work
- * (`tar -c | zstd -1 -T0 > /dev/null` for a first backup, `cp -a` for a restore).
- */
-export type RunnerName = ToolName | 'floor';
+/** A runner's name: `floor`, `restic`, or a cairn runtime's name (starting with `cairn`). */
+export type RunnerName = string;
 
-/** One timed run of one tool (or of the floor). */
+/** True for the names of cairn runners. */
+export function isCairn(runner: RunnerName): boolean {
+	return runner === 'cairn' || runner.startsWith('cairn-');
+}
+
+/** One timed run of one runner. */
 export interface RunRecord {
 	round: number;
 	tool: RunnerName;
@@ -33,7 +38,7 @@ export interface RunRecord {
 	summary?: Record<string, unknown>;
 }
 
-/** The figures kept for one tool and measure. */
+/** The figures kept for one runner and measure. */
 export interface BestRun {
 	/** The lowest wall time over the rounds, with the CPU times of that same run. */
 	wallSeconds: number;
@@ -48,19 +53,12 @@ export interface BestRun {
 	rounds: number;
 }
 
-/** One row of the comparison. */
+/** One row of the comparison: every runner's best run of one measure. */
 export interface TableRow {
 	measure: MeasureName;
 	label: string;
-	cairn?: BestRun;
-	restic?: BestRun;
-	/** The floor of this measure, when it has one. */
-	floor?: BestRun;
-	wallRatio?: number;
-	rssRatio?: number;
-	/** cairn's wall time over the floor's: how far is left. */
-	cairnPerFloor?: number;
-	resticPerFloor?: number;
+	/** By runner name; `floor` when the measure has one. */
+	best: Record<RunnerName, BestRun>;
 }
 
 function summarise(runs: readonly RunRecord[]): BestRun | undefined {
@@ -77,54 +75,88 @@ function summarise(runs: readonly RunRecord[]): BestRun | undefined {
 	};
 }
 
-/** Builds the comparison rows from all runs. */
-export function buildTable(runs: readonly RunRecord[]): TableRow[] {
-	return MEASURES.map(({name, label}) => {
-		const cairn = summarise(runs.filter((r) => r.tool === 'cairn' && r.measure === name));
-		const restic = summarise(runs.filter((r) => r.tool === 'restic' && r.measure === name));
-		const floor = summarise(runs.filter((r) => r.tool === 'floor' && r.measure === name));
-		return {
-			measure: name,
-			label,
-			cairn,
-			restic,
-			floor,
-			wallRatio: cairn && restic ? cairn.wallSeconds / restic.wallSeconds : undefined,
-			rssRatio: cairn && restic ? cairn.peakRssMib / restic.peakRssMib : undefined,
-			cairnPerFloor: cairn && floor ? cairn.wallSeconds / floor.wallSeconds : undefined,
-			resticPerFloor: restic && floor ? restic.wallSeconds / floor.wallSeconds : undefined,
-		};
-	});
+/** The runners present in `runs`: cairn runtimes first (in order of appearance), then restic, then floor. */
+export function listRunners(runs: readonly RunRecord[]): RunnerName[] {
+	const seen = [...new Set(runs.map((r) => r.tool))];
+	return [...seen.filter(isCairn), ...seen.filter((r) => r === 'restic'), ...seen.filter((r) => r === 'floor')];
 }
 
-function fixed(value: number | undefined, digits: number): string {
-	return value === undefined ? '-' : value.toFixed(digits);
+/** Builds the comparison rows (of the measures that ran) from all runs. */
+export function buildTable(runs: readonly RunRecord[]): TableRow[] {
+	const rows: TableRow[] = [];
+	for (const {name, label} of MEASURES) {
+		const best: Record<RunnerName, BestRun> = {};
+		for (const runner of listRunners(runs)) {
+			const summary = summarise(runs.filter((r) => r.tool === runner && r.measure === name));
+			if (summary) best[runner] = summary;
+		}
+		if (Object.keys(best).length > 0) rows.push({measure: name, label, best});
+	}
+	return rows;
+}
+
+/** `a`'s wall time over `b`'s, when both ran. */
+export function wallRatio(row: TableRow, a: RunnerName, b: RunnerName): number | undefined {
+	const x = row.best[a];
+	const y = row.best[b];
+	return x && y ? x.wallSeconds / y.wallSeconds : undefined;
+}
+
+/** `a`'s peak RSS over `b`'s, when both ran. */
+export function rssRatio(row: TableRow, a: RunnerName, b: RunnerName): number | undefined {
+	const x = row.best[a];
+	const y = row.best[b];
+	return x && y ? x.peakRssMib / y.peakRssMib : undefined;
+}
+
+export function fixed(value: number | undefined, digits: number): string {
+	return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
 }
 
 /** Lays out rows of cells as a text table with a rule under the header. */
-function layout(header: string[], rows: string[][]): string {
+export function layout(header: string[], rows: string[][]): string {
 	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 	const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 	return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The main table: wall time and peak RSS of both tools, with ratios, and the floors. */
+/**
+ * The main table: wall time of every runner, each cairn runtime's ratio to restic, peak RSS and
+ * its ratio, and every tool's wall time over the floor's.
+ */
 export function formatTable(rows: readonly TableRow[]): string {
-	return layout(
-		['measure', 'cairn wall s', 'restic wall s', 'ratio c/r', 'cairn RSS MiB', 'restic RSS MiB', 'RSS ratio', 'floor wall s', 'cairn/floor', 'restic/floor'],
-		rows.map((r) => [r.label, fixed(r.cairn?.wallSeconds, 2), fixed(r.restic?.wallSeconds, 2), fixed(r.wallRatio, 2), fixed(r.cairn?.peakRssMib, 0), fixed(r.restic?.peakRssMib, 0), fixed(r.rssRatio, 2), fixed(r.floor?.wallSeconds, 2), fixed(r.cairnPerFloor, 2), fixed(r.resticPerFloor, 2)]),
-	);
+	const runners = [...new Set(rows.flatMap((r) => Object.keys(r.best)))];
+	const cairns = runners.filter(isCairn);
+	const tools = runners.filter((r) => r !== 'floor');
+	const hasRestic = runners.includes('restic');
+	const hasFloor = runners.includes('floor');
+	const header = ['measure', ...runners.map((r) => `${r} s`)];
+	if (hasRestic) header.push(...cairns.map((c) => `${c}/restic`));
+	header.push(...tools.map((t) => `${t} MiB`));
+	if (hasRestic) header.push(...cairns.map((c) => `RSS ${c}/restic`));
+	if (hasFloor) header.push(...tools.map((t) => `${t}/floor`));
+	return layout(header, rows.map((row) => {
+		const cells = [row.label, ...runners.map((r) => fixed(row.best[r]?.wallSeconds, 2))];
+		if (hasRestic) cells.push(...cairns.map((c) => fixed(wallRatio(row, c, 'restic'), 2)));
+		cells.push(...tools.map((t) => fixed(row.best[t]?.peakRssMib, 0)));
+		if (hasRestic) cells.push(...cairns.map((c) => fixed(rssRatio(row, c, 'restic'), 2)));
+		if (hasFloor) cells.push(...tools.map((t) => fixed(wallRatio(row, t, 'floor'), 2)));
+		return cells;
+	}));
 }
 
 /** The CPU table: user and system time of the best run and how many cores that kept busy. */
 export function formatCpuTable(rows: readonly TableRow[]): string {
 	const lines: string[][] = [];
 	for (const row of rows) {
-		for (const tool of ['cairn', 'restic', 'floor'] as const) {
-			const best = row[tool];
-			if (!best) continue;
-			lines.push([`${row.label} (${tool})`, fixed(best.wallSeconds, 2), fixed(best.userSeconds, 2), fixed(best.systemSeconds, 2), fixed(best.cpuPerWall, 2), fixed(best.otherCores, 2)]);
+		for (const [runner, best] of Object.entries(row.best)) {
+			lines.push([`${row.label} (${runner})`, fixed(best.wallSeconds, 2), fixed(best.userSeconds, 2), fixed(best.systemSeconds, 2), fixed(best.cpuPerWall, 2), fixed(best.peakRssMib, 0), fixed(best.otherCores, 2)]);
 		}
 	}
-	return layout(['measure (tool)', 'wall s', 'user s', 'sys s', 'cpu/wall', 'others cores'], lines);
+	return layout(['measure (runner)', 'wall s', 'user s', 'sys s', 'cpu/wall', 'peak MiB', 'others cores'], lines);
+}
+
+/** Cost per file of a first backup: wall and CPU time over the file count, in microseconds. */
+export function costPerFile(best: BestRun, files: number): {wallMicros: number; cpuMicros: number} {
+	return {wallMicros: (best.wallSeconds / files) * 1e6, cpuMicros: ((best.userSeconds + best.systemSeconds) / files) * 1e6};
 }

@@ -4,13 +4,18 @@
 import {promises as fs} from 'node:fs';
 import * as path from 'node:path';
 
-/** Writes `results` as JSON into `dir` under today's date; returns the file written. */
-export async function writeResults(dir: string, results: object): Promise<string> {
+/**
+ * Writes `results` into `dir` as `<date>-<label>.json` (or `<date>.json` without a label;
+ * `-2`, `-3`, ... appended when that exists); returns the file written. Text (e.g. markdown) is
+ * written as it is, under the extension given.
+ */
+export async function writeResults(dir: string, results: object | string, label?: string, extension = 'json'): Promise<string> {
 	await fs.mkdir(dir, {recursive: true});
 	const date = new Date().toISOString().slice(0, 10);
-	const text = JSON.stringify(results, null, '\t') + '\n';
+	const stem = label ? `${date}-${label}` : date;
+	const text = typeof results === 'string' ? results : JSON.stringify(results, null, '\t') + '\n';
 	for (let n = 1; ; n++) {
-		const file = path.join(dir, n === 1 ? `${date}.json` : `${date}-${n}.json`);
+		const file = path.join(dir, n === 1 ? `${stem}.${extension}` : `${stem}-${n}.${extension}`);
 		try {
 			await fs.writeFile(file, text, {flag: 'wx'});
 			return file;

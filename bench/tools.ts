@@ -24,11 +24,13 @@ export interface RunPaths {
 
 /** One tool's command lines and environment. */
 export interface Tool {
-	name: ToolName;
+	/** The runner's name in the results: `restic`, `cairn`, or `cairn-node24` etc. when several runtimes run. */
+	name: string;
+	family: ToolName;
 	env: NodeJS.ProcessEnv;
 	version(): string;
 	init(paths: RunPaths): Invocation;
-	backup(paths: RunPaths, source: string): Invocation;
+	backup(paths: RunPaths, sources: readonly string[]): Invocation;
 	restore(paths: RunPaths, target: string): Invocation;
 }
 
@@ -49,16 +51,27 @@ function readVersion(command: string, args: string[]): string {
 	return result.stdout.trim();
 }
 
-/** cairn, run from the built CLI with the node running the benchmark. */
-export function createCairn(cliPath: string): Tool {
-	const node = process.execPath;
+/** The version of a Node binary (`v24.22.3`). */
+export function readNodeVersion(node: string): string {
+	return readVersion(node, ['--version']);
+}
+
+/** A runner name for cairn on a runtime: `cairn-node24` for v24.x. */
+export function nameCairnRunner(nodeVersion: string): string {
+	return `cairn-node${/^v?(\d+)/.exec(nodeVersion)?.[1] ?? nodeVersion}`;
+}
+
+/** cairn, run from the built CLI by the given Node binary. */
+export function createCairn(cliPath: string, node: string = process.execPath, name = 'cairn'): Tool {
+	const nodeVersion = readNodeVersion(node);
 	const cli = (args: string[]): Invocation => ({command: node, args: [cliPath, ...args]});
 	return {
-		name: 'cairn',
+		name,
+		family: 'cairn',
 		env: cleanEnv({CAIRN_PASSWORD: PASSWORD}),
-		version: () => `cairn ${readVersion(node, [cliPath, '--version'])} (node ${process.version})`,
+		version: () => `cairn ${readVersion(node, [cliPath, '--version'])} (node ${nodeVersion}, ${node})`,
 		init: ({repo, cache}) => cli(['init', '--repo', repo, '--cache-dir', cache, '--repository-version', '2', '--quiet']),
-		backup: ({repo, cache}, source) => cli(['backup', '--repo', repo, '--cache-dir', cache, '--json', source]),
+		backup: ({repo, cache}, sources) => cli(['backup', '--repo', repo, '--cache-dir', cache, '--json', ...sources]),
 		restore: ({repo, cache}, target) => cli(['restore', 'latest', '--repo', repo, '--cache-dir', cache, '--target', target, '--json']),
 	};
 }
@@ -68,10 +81,11 @@ export function createRestic(): Tool {
 	const restic = (paths: RunPaths, args: string[]): Invocation => ({command: 'restic', args: ['--repo', paths.repo, '--cache-dir', paths.cache, ...args]});
 	return {
 		name: 'restic',
+		family: 'restic',
 		env: cleanEnv({RESTIC_PASSWORD: PASSWORD}),
 		version: () => readVersion('restic', ['version']),
 		init: (paths) => restic(paths, ['init', '--repository-version', '2', '--quiet']),
-		backup: (paths, source) => restic(paths, ['backup', '--json', source]),
+		backup: (paths, sources) => restic(paths, ['backup', '--json', ...sources]),
 		// restic 0.14 restore prints no JSON.
 		restore: (paths, target) => restic(paths, ['restore', 'latest', '--target', target]),
 	};

@@ -50,3 +50,16 @@ export async function verifyRestore(restoredRoot: string, expected: Inventory, s
 	}
 	return {ok: problems.length === 0, files: actual.files.size, bytes: actual.bytes, symlinks: actual.symlinks.size, hashed: names.length, problems};
 }
+
+/** Joins the checks of several restored folders (a corpus of several paths) into one outcome. */
+export function mergeVerifications(parts: readonly Verification[]): Verification {
+	const problems = parts.flatMap((p) => p.problems).slice(0, MAX_PROBLEMS + 1);
+	return {
+		ok: parts.every((p) => p.ok),
+		files: parts.reduce((n, p) => n + p.files, 0),
+		bytes: parts.reduce((n, p) => n + p.bytes, 0),
+		symlinks: parts.reduce((n, p) => n + p.symlinks, 0),
+		hashed: parts.reduce((n, p) => n + p.hashed, 0),
+		problems,
+	};
+}
