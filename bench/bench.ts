@@ -35,10 +35,10 @@ import {chooseSample, hashFiles, takeInventory, warmUp, type Inventory} from './
 import {detectMeasureMethod, runMeasured, type MeasureMethod} from './measure.js';
 import {parseOptions, USAGE, type BenchOptions, type CorpusKind} from './options.js';
 import {buildTable, costPerFile, formatCpuTable, formatTable, type MeasureName, type RunRecord, type TableRow} from './report.js';
-import {checkTargets, formatFileCosts, formatTargets, type CaseSummary} from './targets.js';
+import {checkTargets, compareAffinity, formatFileCosts, formatTargets, type CaseSummary} from './targets.js';
 import {createCairn, createRestic, findSummary, nameCairnRunner, readNodeVersion, type Invocation, type RunPaths, type Tool} from './tools.js';
 import {mergeVerifications, verifyRestore, type Verification} from './verify.js';
-import {writeResults} from './results.js';
+import {readLatestResults, writeResults} from './results.js';
 import {copyBuild, readGitState} from './build-copy.js';
 
 /** Cores' worth of CPU used by other processes during a run above which the run is flagged. */
@@ -301,6 +301,8 @@ async function main(): Promise<number> {
 		const summaries: CaseSummary[] = [];
 		const failures: string[] = [];
 		const written: string[] = [];
+		const twoCoreCases: CaseSummary[] = [];
+		const twoCoreFiles: string[] = [];
 		for (const kind of options.kinds) {
 			const cases = await prepareCases(kind, options, corpusRoot, projectRoot, log);
 			const records: Array<Record<string, unknown>> = [];
@@ -326,13 +328,27 @@ async function main(): Promise<number> {
 					verifications: record.verifications,
 				});
 			}
+			if (options.taskset !== undefined) {
+				// Before writing this run's file: the newest run of this kind without taskset, for "on one core, no ratio worse than on two".
+				const previous = await readLatestResults(resultsDir, kind);
+				if (previous) {
+					twoCoreFiles.push(path.basename(previous.file));
+					twoCoreCases.push(...readCaseSummaries(previous.results));
+				}
+			}
 			written.push(await writeResults(resultsDir, {date: new Date().toISOString(), corpusKind: kind, ...header, cases: records}, `${kind}${suffix}`));
 		}
 
-		const markdown = formatSummary(summaries, options, runtimes, header.versions);
+		let markdown = formatSummary(summaries, options, runtimes, header.versions);
+		if (options.taskset !== undefined) {
+			const affinity = compareAffinity(summaries, twoCoreCases);
+			markdown += affinity.length > 0
+				? `\nOn CPUs ${options.taskset} only (taskset) against the run without it (${twoCoreFiles.join(', ')}): no ratio worse than there.\n\n${formatTargets(affinity)}\n`
+				: `\nNo run of these corpora without taskset found in ${resultsDir} to compare with: run the same command without --taskset first.\n`;
+		}
 		process.stdout.write(`\n${markdown}\n`);
 		written.push(await writeResults(resultsDir, markdown, suffix ? suffix.slice(1) : undefined, 'md'));
-		process.stdout.write(`results written to ${written.map((file) => path.relative(projectRoot, file)).join(', ')}\n`);
+		process.stdout.write(`results written to ${written.map((file) => (file.startsWith(projectRoot) ? path.relative(projectRoot, file) : file)).join(', ')}\n`);
 		if (failures.length > 0) process.stdout.write(`restored trees that DIFFER from the corpus: ${failures.join('; ')}\n`);
 		return failures.length === 0 ? 0 : 1;
 	} finally {
@@ -348,6 +364,15 @@ async function main(): Promise<number> {
 			if (ownWorkDir) await fs.rm(workDir, {recursive: true, force: true});
 		}
 	}
+}
+
+/** The case summaries of a results file written by this benchmark. */
+function readCaseSummaries(results: Record<string, unknown>): CaseSummary[] {
+	const cases = Array.isArray(results.cases) ? (results.cases as Array<Record<string, unknown>>) : [];
+	return cases.map((c) => {
+		const corpus = (c.corpus ?? {}) as {files?: number; bytes?: number};
+		return {name: String(c.name), role: c.role as CaseSummary['role'], files: corpus.files ?? 0, bytes: corpus.bytes ?? 0, rows: (c.table ?? []) as TableRow[], generatedFiles: String(c.name).startsWith('files-')};
+	});
 }
 
 /** The closing summary: how the run was made, the targets table, the cost per file. */

@@ -24,3 +24,21 @@ export async function writeResults(dir: string, results: object | string, label?
 		}
 	}
 }
+
+/**
+ * The newest results file (by modification time) in `dir` named `<date>-<label>.json` or
+ * `<date>-<label>-<n>.json`, parsed; undefined when there is none.
+ */
+export async function readLatestResults(dir: string, label: string): Promise<{file: string; results: Record<string, unknown>} | undefined> {
+	const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+	const pattern = new RegExp(`^\\d{4}-\\d{2}-\\d{2}-${escaped}(-\\d+)?\\.json$`);
+	let newest: {file: string; mtime: number} | undefined;
+	for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+		if (!pattern.test(name)) continue;
+		const file = path.join(dir, name);
+		const {mtimeMs} = await fs.stat(file);
+		if (!newest || mtimeMs > newest.mtime) newest = {file, mtime: mtimeMs};
+	}
+	if (!newest) return undefined;
+	return {file: newest.file, results: JSON.parse(await fs.readFile(newest.file, 'utf8')) as Record<string, unknown>};
+}

@@ -41,6 +41,8 @@ export interface TargetLine {
 	met?: boolean;
 	/** Times behind the value, for a person. */
 	detail: string;
+	/** Shown instead of the limit alone (e.g. where it comes from). */
+	limitNote?: string;
 }
 
 /** This round's wall-time limits of cairn/restic (issue 14's table). */
@@ -108,7 +110,8 @@ function showValue(line: TargetLine): string {
 
 function showLimit(line: TargetLine): string {
 	const sign = line.bound === 'max' ? '≤' : '≥';
-	return line.unit === 'percent' ? `${sign} ${line.limit} %` : `${sign} ${line.limit.toFixed(2)}`;
+	const text = line.unit === 'percent' ? `${sign} ${line.limit} %` : `${sign} ${line.limit.toFixed(2)}`;
+	return line.limitNote ? `${text} (${line.limitNote})` : text;
 }
 
 /** The targets as a markdown table in the issue's layout; a runner column when several cairn runtimes ran. */
@@ -141,5 +144,47 @@ export function formatFileCosts(cases: readonly CaseSummary[]): string {
 		}
 		out.push(`| ${cells.join(' | ')} |`);
 	}
+	// The marginal cost: what each further file cost from one count to the next (start-up and fixed costs drop out).
+	const sorted = [...generated].sort((a, b) => a.files - b.files);
+	if (sorted.length > 1) {
+		const tools = runners.filter((r) => r !== 'floor');
+		const head = ['files', ...tools.flatMap((r) => [`${r} Δµs/file wall`, `${r} Δµs/file CPU`])];
+		out.push('', 'Marginal cost per file, from the previous count:', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
+		for (let i = 1; i < sorted.length; i++) {
+			const [a, b] = [sorted[i - 1]!, sorted[i]!];
+			const files = b.files - a.files;
+			const cells = [`${a.files.toLocaleString('en-US')} → ${b.files.toLocaleString('en-US')}`];
+			for (const runner of tools) {
+				const x = a.rows.find((r) => r.measure === 'backup-initial')?.best[runner];
+				const y = b.rows.find((r) => r.measure === 'backup-initial')?.best[runner];
+				const ok = x && y && files > 0;
+				cells.push(fixed(ok ? ((y.wallSeconds - x.wallSeconds) / files) * 1e6 : undefined, 1), fixed(ok ? ((y.userSeconds + y.systemSeconds - x.userSeconds - x.systemSeconds) / files) * 1e6 : undefined, 1));
+			}
+			out.push(`| ${cells.join(' | ')} |`);
+		}
+	}
 	return out.join('\n');
+}
+
+/**
+ * "On one core, no ratio worse than on two": each cairn/restic wall-time ratio of a run under
+ * taskset (`oneCore`) against the same case, measure and runner of a run without it.
+ */
+export function compareAffinity(oneCore: readonly CaseSummary[], twoCores: readonly CaseSummary[]): TargetLine[] {
+	const lines: TargetLine[] = [];
+	for (const summary of oneCore) {
+		const other = twoCores.find((c) => c.name === summary.name);
+		if (!other) continue;
+		for (const row of summary.rows) {
+			const otherRow = other.rows.find((r) => r.measure === row.measure);
+			if (!otherRow) continue;
+			for (const runner of Object.keys(row.best).filter(isCairn)) {
+				const value = wallRatio(row, runner, 'restic');
+				const limit = wallRatio(otherRow, runner, 'restic');
+				if (value === undefined || limit === undefined) continue;
+				lines.push({measure: `${summary.name}: ${MEASURE_TEXT[row.measure]}, one core`, runner, value, unit: 'ratio', limit, bound: 'max', met: judge(value, limit, 'max'), limitNote: 'without taskset', detail: `${seconds(row, runner)} / ${seconds(row, 'restic')}`});
+			}
+		}
+	}
+	return lines;
 }

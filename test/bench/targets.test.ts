@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {buildTable, type RunRecord} from '../../bench/report.js';
-import {checkTargets, formatFileCosts, formatTargets, type CaseSummary} from '../../bench/targets.js';
+import {checkTargets, compareAffinity, formatFileCosts, formatTargets, type CaseSummary} from '../../bench/targets.js';
 
 function run(tool: string, measure: RunRecord['measure'], wallSeconds: number, rssMib: number, cpu = wallSeconds): RunRecord {
 	return {round: 1, tool, measure, wallSeconds, userSeconds: cpu * 0.8, systemSeconds: cpu * 0.2, peakRssKib: rssMib * 1024};
@@ -58,5 +58,25 @@ describe('the targets table', () => {
 		const costs = formatFileCosts(cases);
 		expect(costs).toContain('cairn-node24 µs/file wall');
 		expect(costs).toContain('| 100,000 | 120.0 | 120.0 | 60.0 | 60.0 | 100.0 | 100.0 |');
+	});
+
+	it('gives the marginal cost per file from one count to the next', () => {
+		const at = (files: number, cairn: number, restic: number): CaseSummary => summary(`files-${files}`, 'tree', [run('cairn', 'backup-initial', cairn, 100), run('restic', 'backup-initial', restic, 100), run('floor', 'backup-initial', 1, 2)], {generatedFiles: true, files});
+		const costs = formatFileCosts([at(10_000, 1, 0.5), at(100_000, 7, 4.5), at(300_000, 21, 12.5)]);
+		expect(costs).toContain('| files | cairn Δµs/file wall | cairn Δµs/file CPU | restic Δµs/file wall | restic Δµs/file CPU |');
+		expect(costs).toContain('| 10,000 → 100,000 | 66.7 | 66.7 | 44.4 | 44.4 |');
+		expect(costs).toContain('| 100,000 → 300,000 | 70.0 | 70.0 | 40.0 | 40.0 |');
+	});
+
+	it('compares a run on one core with the same cases without taskset', () => {
+		const one = [summary('system', 'tree', [run('cairn', 'backup-initial', 9, 100), run('restic', 'backup-initial', 10, 100), run('cairn', 'restore', 8, 100), run('restic', 'restore', 10, 100)])];
+		const two = [summary('system', 'tree', [run('cairn', 'backup-initial', 5, 100), run('restic', 'backup-initial', 6, 100), run('cairn', 'restore', 4, 100), run('restic', 'restore', 4, 100)])];
+		const lines = compareAffinity(one, two);
+		expect(lines).toHaveLength(2);
+		expect(lines[0]).toMatchObject({measure: 'system: first backup, one core', value: 0.9, met: false});
+		expect(lines[0]!.limit).toBeCloseTo(5 / 6, 10);
+		expect(lines[1]).toMatchObject({measure: 'system: full restore, one core', value: 0.8, limit: 1, met: true});
+		expect(formatTargets(lines)).toContain('| system: full restore, one core | 0.80 | ≤ 1.00 (without taskset) | yes |');
+		expect(compareAffinity(one, [])).toEqual([]);
 	});
 });
