@@ -46,6 +46,10 @@ describe('the targets table', () => {
 		expect(stream).toMatchObject({bound: 'min', limit: 90, met: true});
 		expect(lines.find((l) => l.measure === 'large-stream: restore + sync (restic), % of disk write speed')!.met).toBe(false);
 		expect(formatTargets(lines)).toContain('| large-stream: restore + sync (cairn), % of disk write speed | 95 % | ≥ 90 % | yes |');
+		// with two runtimes, restic's line comes once
+		const two = checkTargets([summary('large-stream', 'stream', [run('cairn-node20', 'restore', 10, 100), run('cairn-node24', 'restore', 11, 100), run('restic', 'restore', 12, 100), run('floor', 'restore', 9.5, 2)])]);
+		expect(two.filter((l) => l.measure.includes('(restic), % of disk'))).toHaveLength(1);
+		expect(two.filter((l) => l.measure.includes('% of disk')).map((l) => l.runner)).toEqual(['cairn-node20', 'restic', 'cairn-node24']);
 	});
 
 	it('adds a runtime column when several cairn runtimes ran, and the cost per file', () => {
