@@ -183,7 +183,7 @@ export function compareAffinity(oneCore: readonly CaseSummary[], twoCores: reado
 				const value = wallRatio(row, runner, 'restic');
 				const limit = wallRatio(otherRow, runner, 'restic');
 				if (value === undefined || limit === undefined) continue;
-				lines.push({measure: `${summary.name}: ${MEASURE_TEXT[row.measure]}, one core`, runner, value, unit: 'ratio', limit, bound: 'max', met: judge(value, limit, 'max'), limitNote: 'without taskset', detail: `${seconds(row, runner)} / ${seconds(row, 'restic')}`});
+				lines.push({measure: `${summary.name}: ${summary.role === 'stream' ? 'restore + sync' : MEASURE_TEXT[row.measure]}, one core`, runner, value, unit: 'ratio', limit, bound: 'max', met: judge(value, limit, 'max'), limitNote: 'without taskset', detail: `${seconds(row, runner)} / ${seconds(row, 'restic')}`});
 			}
 		}
 	}
