@@ -3,7 +3,7 @@
  * chunks the main thread says are new. Protocol: see worker-protocol.ts.
  *
  * Pipeline, in this thread: files are read and chunked synchronously and each chunk is hashed at
- * once; its ID goes to the main thread, which answers whether to store it. A chunk waits in a
+ * once; its ID goes to the main thread (in a batch of events), which answers whether to store it. A chunk waits in a
  * ring of reused memory (FifoArena) for that verdict and for its compression, which runs in
  * libuv's pool meanwhile, and is then sealed straight into this worker's open pack. Chunks are
  * finished in the order they were read. Memory is bounded: the ring, the read buffer, and at most
@@ -20,14 +20,21 @@ import {compressChunk, FileReadError, openRegularFile, READ_BUFFER_SIZE, readChu
 import {FifoArena} from './fifo-arena.js';
 import {PackBuilder} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
-import type {FromWorker, ToWorker} from './worker-protocol.js';
+import type {FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
+import {loadTinyZstd} from './small-zstd.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
-/** Chunks read and not yet finished, at most. */
-const PENDING_LIMIT = 8;
+/**
+ * Chunks read and not yet finished, at most. Small files make small chunks, and a verdict round
+ * trip is paid per batch of them, so the count is generous: the ring (its bytes) is what bounds
+ * memory.
+ */
+const PENDING_LIMIT = 256;
+/** Events collected before they are sent without waiting for a reason to. */
+const EVENT_BATCH = 32;
 /**
  * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
  * (see memory-budget.ts).
@@ -52,6 +59,10 @@ interface PendingChunk {
 
 let setup: (FileChunkerSetup & {packSize: number}) | undefined;
 const jobs: Array<{jobId: number; path: string | Buffer}> = [];
+/** Events not yet sent (see worker-protocol.ts). */
+let outbox: JobEvent[] = [];
+/** Resolves once the WebAssembly zstd for tiny chunks has loaded (or failed to). */
+let tinyZstdReady: Promise<boolean> = Promise.resolve(false);
 const pending: PendingChunk[] = [];
 /** Resolvers of verdicts not yet received, in the order of the `chunk` messages. */
 const verdictWaiters: Array<(store: boolean) => void> = [];
@@ -66,6 +77,19 @@ let running: Promise<void> | undefined;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 	port.postMessage(message, transfer);
+}
+
+/** Queues a job event; sends the batch when it is full. */
+function report(event: JobEvent): void {
+	outbox.push(event);
+	if (outbox.length >= EVENT_BATCH) sendEvents();
+}
+
+/** Sends the collected events (before this worker waits for anything the main thread sends). */
+function sendEvents(): void {
+	if (outbox.length === 0) return;
+	post({type: 'events', events: outbox});
+	outbox = [];
 }
 
 /** Reports a failure of the pipeline itself and stops taking work. */
@@ -128,6 +152,7 @@ async function packBlob(id: string, chunk: ChunkBody): Promise<void> {
 /** Finishes the oldest pending chunk: waits for its verdict and compression, packs it, frees its memory. */
 async function finishOldest(): Promise<void> {
 	const chunk = pending[0]!;
+	sendEvents();
 	try {
 		if (await chunk.verdict) await packBlob(chunk.id, await chunk.body!);
 	} finally {
@@ -142,7 +167,7 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 	try {
 		fd = openRegularFile(path);
 	} catch (error) {
-		post({type: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
+		report({type: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
 		return;
 	}
 	try {
@@ -150,7 +175,7 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 		while (true) {
 			const next = chunks.next();
 			if (next.done) {
-				post({type: 'done', jobId, size: next.value});
+				report({type: 'done', jobId, size: next.value});
 				return;
 			}
 			const size = next.value.length;
@@ -171,11 +196,11 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 				return store;
 			});
 			pending.push(chunk);
-			post({type: 'chunk', jobId, id, length: size});
+			report({type: 'chunk', jobId, id, length: size});
 		}
 	} catch (error) {
 		if (!(error instanceof FileReadError)) throw error;
-		post({type: 'error', jobId, message: error.message, readError: true});
+		report({type: 'error', jobId, message: error.message, readError: true});
 	} finally {
 		fs.closeSync(fd);
 	}
@@ -184,12 +209,15 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 /** Works through queued jobs, then finishes whatever is pending. */
 async function drain(): Promise<void> {
 	try {
+		await tinyZstdReady;
 		while (jobs.length > 0 || pending.length > 0) {
 			const job = jobs.shift();
 			if (job) await chunkJob(job.jobId, job.path);
 			else await finishOldest();
 		}
+		sendEvents();
 	} catch (error) {
+		sendEvents();
 		failFatally(error);
 	}
 }
@@ -212,13 +240,14 @@ port.on('message', (message: ToWorker) => {
 				compression: message.compression as CompressionMode,
 				packSize: message.packSize,
 			};
+			if (setup.compression !== 'off') tinyZstdReady = loadTinyZstd();
 			break;
-		case 'file':
-			jobs.push({jobId: message.jobId, path: typeof message.path === 'string' ? message.path : Buffer.from(message.path)});
+		case 'files':
+			for (const job of message.jobs) jobs.push({jobId: job.jobId, path: typeof job.path === 'string' ? job.path : Buffer.from(job.path)});
 			void startDrain();
 			break;
-		case 'verdict':
-			verdictWaiters.shift()?.(message.store);
+		case 'verdicts':
+			for (const store of message.store) verdictWaiters.shift()?.(store);
 			break;
 		case 'buffer': {
 			freeBuffers.push(message.buffer);

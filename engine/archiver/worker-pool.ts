@@ -10,7 +10,10 @@ import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
 import {FileReadError} from './file-chunker.js';
-import type {FromWorker, ToWorker} from './worker-protocol.js';
+import type {FileJob, FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
+
+/** File jobs queued for one worker before they are sent without waiting for the walk to pause. */
+const FILE_BATCH = 32;
 
 /** One chunk of a file, as the main thread sees it. */
 export interface ChunkInfo {
@@ -50,6 +53,8 @@ interface PoolWorker {
 	/** Packs of this worker being stored. */
 	storing: Set<Promise<void>>;
 	onFlushed?: () => void;
+	/** File jobs not yet sent (see {@link ChunkWorkerPool.sendFiles}). */
+	outgoing: FileJob[];
 }
 
 /** The default number of workers: the number of cores. */
@@ -65,11 +70,13 @@ export class ChunkWorkerPool {
 	private nextJob = 1;
 	private closed = false;
 	private failure: Error | undefined;
+	/** Whether a send of the queued file jobs is scheduled. */
+	private sendScheduled = false;
 
 	constructor(private readonly setup: PoolSetup, size = findDefaultWorkerCount()) {
 		for (let i = 0; i < size; i++) {
 			const worker = startModuleWorker(import.meta.url, 'chunk-worker');
-			const entry: PoolWorker = {worker, jobs: 0, storing: new Set()};
+			const entry: PoolWorker = {worker, jobs: 0, storing: new Set(), outgoing: []};
 			worker.on('message', (message: FromWorker) => this.handleMessage(entry, message));
 			worker.on('error', (error) => this.failWorker(entry, error));
 			worker.on('exit', (code) => {
@@ -97,14 +104,31 @@ export class ChunkWorkerPool {
 			target.jobs++;
 			this.jobs.set(jobId, {onChunk, resolve, reject, worker: target});
 			target.worker.ref();
-			const message: ToWorker = {type: 'file', jobId, path};
-			target.worker.postMessage(message);
+			target.outgoing.push({jobId, path});
+			if (target.outgoing.length >= FILE_BATCH) this.sendFiles(target);
+			else if (!this.sendScheduled) {
+				// The walk hands out files many at a time between two waits: they go in one message
+				// when it pauses (or when a batch is full).
+				this.sendScheduled = true;
+				setImmediate(() => {
+					this.sendScheduled = false;
+					for (const entry of this.workers) this.sendFiles(entry);
+				});
+			}
 		});
+	}
+
+	private sendFiles(entry: PoolWorker): void {
+		if (entry.outgoing.length === 0 || entry.dead || this.closed) return;
+		const message: ToWorker = {type: 'files', jobs: entry.outgoing};
+		entry.outgoing = [];
+		entry.worker.postMessage(message);
 	}
 
 	/** Has every worker send its open pack, and waits until all packs are stored. */
 	async flush(): Promise<void> {
 		await Promise.all(this.workers.filter((w) => !w.dead).map((entry) => new Promise<void>((resolve) => {
+			this.sendFiles(entry);
 			entry.onFlushed = resolve;
 			entry.worker.ref();
 			entry.worker.postMessage({type: 'flush'} satisfies ToWorker);
@@ -127,28 +151,40 @@ export class ChunkWorkerPool {
 		return job;
 	}
 
-	/** Tells a worker whether to store a blob, reserving it when it is new. */
-	private judgeChunk(entry: PoolWorker, id: string): void {
+	/** Whether a worker should store a blob; reserves it when it is new. */
+	private judgeChunk(id: string): boolean {
 		const store = !this.failure && !this.setup.isKnown(id) && !this.reserved.has(id);
 		if (store) this.reserved.add(id);
-		entry.worker.postMessage({type: 'verdict', store} satisfies ToWorker);
+		return store;
+	}
+
+	/** Handles a batch of job events and answers its chunks with one `verdicts` message. */
+	private handleEvents(entry: PoolWorker, events: JobEvent[]): void {
+		const verdicts: boolean[] = [];
+		for (const event of events) {
+			switch (event.type) {
+				case 'chunk':
+					verdicts.push(this.judgeChunk(event.id));
+					this.jobs.get(event.jobId)?.onChunk({id: event.id, length: event.length});
+					break;
+				case 'done':
+					this.finishJob(event.jobId)?.resolve(event.size);
+					break;
+				case 'error': {
+					const job = this.finishJob(event.jobId);
+					job?.reject(event.readError ? new FileReadError(event.message) : new Error(event.message));
+					break;
+				}
+			}
+		}
+		if (verdicts.length > 0 && !entry.dead && !this.closed) entry.worker.postMessage({type: 'verdicts', store: verdicts} satisfies ToWorker);
 	}
 
 	private handleMessage(entry: PoolWorker, message: FromWorker): void {
 		switch (message.type) {
-			case 'chunk': {
-				this.judgeChunk(entry, message.id);
-				this.jobs.get(message.jobId)?.onChunk({id: message.id, length: message.length});
+			case 'events':
+				this.handleEvents(entry, message.events);
 				break;
-			}
-			case 'done':
-				this.finishJob(message.jobId)?.resolve(message.size);
-				break;
-			case 'error': {
-				const job = this.finishJob(message.jobId);
-				job?.reject(message.readError ? new FileReadError(message.message) : new Error(message.message));
-				break;
-			}
 			case 'pack':
 				this.storePack(entry, message.buffer, message.size, message.id, message.blobs);
 				break;
