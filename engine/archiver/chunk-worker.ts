@@ -9,7 +9,7 @@
  * finished in the order they were read. Memory is bounded: the ring, the read buffer, and at most
  * two pack buffers (the open one and one the main thread is storing).
  */
-import {parentPort} from 'node:worker_threads';
+import {parentPort, type MessagePort} from 'node:worker_threads';
 import * as fs from 'node:fs';
 import {createChunkerTables} from '../chunker/chunker.js';
 import {parsePolynomial} from '../chunker/polynomial.js';
@@ -20,7 +20,7 @@ import {compressChunk, FileReadError, openRegularFile, READ_BUFFER_SIZE, readChu
 import {FifoArena} from './fifo-arena.js';
 import {PackBuilder} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
-import type {FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
+import type {FromWorker, JobEvent, PeerMessage, ToWorker} from './worker-protocol.js';
 import {loadTinyZstd} from './small-zstd.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
 
@@ -36,6 +36,14 @@ const PENDING_LIMIT = 256;
 /** Events collected before they are sent without waiting for a reason to. */
 const EVENT_BATCH = 32;
 /**
+ * Chunks at least this large may be handed to another worker, which hashes, compresses and seals
+ * them (see {@link shipToPeer}): only large files make them (restic's minimum chunk is 512 KiB),
+ * and for them the copy costs far less than the hashing it moves.
+ */
+const SHARE_MIN_SIZE = 256 * 1024;
+/** Chunks handed to one peer and not yet given back, at most (bounds the memory in flight). */
+const PEER_CREDIT = 2;
+/**
  * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
  * (see memory-budget.ts).
  */
@@ -50,14 +58,28 @@ const HEADER_ROOM = 512 * 1024;
 
 interface PendingChunk {
 	id: string;
-	/** The chunk's bytes, in the ring. */
+	/** The chunk's bytes: in the ring, or (a peer's chunk) in the buffer it sent. */
 	view: Buffer;
+	/** The peer that sent this chunk, to be given its buffer back once the chunk is finished. */
+	from?: Peer;
 	verdict: Promise<boolean>;
 	/** Started once the verdict says store. */
 	body?: Promise<ChunkBody>;
 }
 
+/** Another chunk worker, reached through its own channel. */
+interface Peer {
+	port: MessagePort;
+	/** Chunks sent to it and not yet given back. */
+	inFlight: number;
+}
+
 let setup: (FileChunkerSetup & {packSize: number}) | undefined;
+let peers: Peer[] = [];
+/** Chunk buffers given back by peers, for reuse. */
+const spareBuffers: ArrayBuffer[] = [];
+/** Chunks that peers sent to be hashed, compressed and sealed here, in arrival order. */
+const peerChunks: Array<{jobId: number; seq: number; buffer: ArrayBuffer; length: number; from: Peer}> = [];
 const jobs: Array<{jobId: number; path: string | Buffer}> = [];
 /** Events not yet sent (see worker-protocol.ts). */
 let outbox: JobEvent[] = [];
@@ -157,8 +179,55 @@ async function finishOldest(): Promise<void> {
 		if (await chunk.verdict) await packBlob(chunk.id, await chunk.body!);
 	} finally {
 		pending.shift();
-		arena.release();
+		if (chunk.from) {
+			const buffer = chunk.view.buffer as ArrayBuffer;
+			chunk.from.port.postMessage({type: 'return', buffer} satisfies PeerMessage, [buffer]);
+		} else {
+			arena.release();
+		}
 	}
+}
+
+/** Queues a hashed chunk for its verdict, compression and packing, and reports it. */
+function queueChunk(jobId: number, seq: number, view: Buffer, from?: Peer): void {
+	const id = hashHex(view);
+	const chunk: PendingChunk = {id, view, from, verdict: new Promise<boolean>((resolve) => verdictWaiters.push(resolve))};
+	chunk.verdict = chunk.verdict.then((store) => {
+		if (store) {
+			chunk.body = compressChunk(setup!.compression, view);
+			chunk.body.catch(() => undefined);
+		}
+		return store;
+	});
+	pending.push(chunk);
+	report({type: 'chunk', jobId, seq, id, length: view.length});
+}
+
+/** Hashes and queues the chunks peers sent. */
+async function takePeerChunks(): Promise<void> {
+	while (peerChunks.length > 0) {
+		while (pending.length >= PENDING_LIMIT) await finishOldest();
+		const item = peerChunks.shift()!;
+		queueChunk(item.jobId, item.seq, Buffer.from(item.buffer, 0, item.length), item.from);
+	}
+}
+
+/**
+ * Hands a chunk of a large file to the least busy peer with room for it, so that one file keeps
+ * every worker busy: this worker reads and chunks (which must be sequential), the peer hashes,
+ * compresses and seals. Returns false (the caller keeps the chunk) when every peer is full.
+ */
+function shipToPeer(jobId: number, seq: number, bytes: Uint8Array): boolean {
+	if (bytes.length < SHARE_MIN_SIZE) return false;
+	let target: Peer | undefined;
+	for (const peer of peers) if (peer.inFlight < PEER_CREDIT && (!target || peer.inFlight < target.inFlight)) target = peer;
+	if (!target) return false;
+	let buffer = spareBuffers.pop();
+	if (!buffer || buffer.byteLength < bytes.length) buffer = new ArrayBuffer(Math.max(bytes.length, 1024 * 1024));
+	new Uint8Array(buffer, 0, bytes.length).set(bytes);
+	target.inFlight++;
+	target.port.postMessage({type: 'chunk', jobId, seq, buffer, length: bytes.length} satisfies PeerMessage, [buffer]);
+	return true;
 }
 
 /** Reads and chunks one file: sends each chunk's ID at once, and queues the chunk for packing. */
@@ -172,12 +241,14 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 	}
 	try {
 		const chunks = readChunks(fd, setup!.tables, readBuffer);
-		while (true) {
+		for (let seq = 0; ; seq++) {
 			const next = chunks.next();
 			if (next.done) {
-				report({type: 'done', jobId, size: next.value});
+				report({type: 'done', jobId, size: next.value, chunks: seq});
 				return;
 			}
+			if (peerChunks.length > 0) await takePeerChunks();
+			if (shipToPeer(jobId, seq, next.value)) continue;
 			const size = next.value.length;
 			while (pending.length >= PENDING_LIMIT) await finishOldest();
 			let view = arena.take(size);
@@ -186,17 +257,7 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 				view = arena.take(size);
 			}
 			view.set(next.value);
-			const id = hashHex(view);
-			const chunk: PendingChunk = {id, view, verdict: new Promise<boolean>((resolve) => verdictWaiters.push(resolve))};
-			chunk.verdict = chunk.verdict.then((store) => {
-				if (store) {
-					chunk.body = compressChunk(setup!.compression, view);
-					chunk.body.catch(() => undefined);
-				}
-				return store;
-			});
-			pending.push(chunk);
-			report({type: 'chunk', jobId, id, length: size});
+			queueChunk(jobId, seq, view);
 		}
 	} catch (error) {
 		if (!(error instanceof FileReadError)) throw error;
@@ -210,7 +271,11 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 async function drain(): Promise<void> {
 	try {
 		await tinyZstdReady;
-		while (jobs.length > 0 || pending.length > 0) {
+		while (jobs.length > 0 || pending.length > 0 || peerChunks.length > 0) {
+			if (peerChunks.length > 0) {
+				await takePeerChunks();
+				continue;
+			}
 			const job = jobs.shift();
 			if (job) await chunkJob(job.jobId, job.path);
 			else await finishOldest();
@@ -226,9 +291,20 @@ async function drain(): Promise<void> {
 function startDrain(): Promise<void> {
 	running ??= drain().finally(() => {
 		running = undefined;
-		if (jobs.length > 0) void startDrain();
+		if (jobs.length > 0 || peerChunks.length > 0) void startDrain();
 	});
 	return running;
+}
+
+function receiveFromPeer(peer: Peer, message: PeerMessage): void {
+	if (message.type === 'chunk') {
+		peerChunks.push({jobId: message.jobId, seq: message.seq, buffer: message.buffer, length: message.length, from: peer});
+		void startDrain();
+	} else {
+		peer.inFlight--;
+		spareBuffers.push(message.buffer);
+		if (spareBuffers.length > PEER_CREDIT) spareBuffers.shift();
+	}
 }
 
 port.on('message', (message: ToWorker) => {
@@ -241,6 +317,11 @@ port.on('message', (message: ToWorker) => {
 				packSize: message.packSize,
 			};
 			if (setup.compression !== 'off') tinyZstdReady = loadTinyZstd();
+			peers = message.peers.map((port) => {
+				const peer: Peer = {port, inFlight: 0};
+				port.on('message', (peerMessage: PeerMessage) => receiveFromPeer(peer, peerMessage));
+				return peer;
+			});
 			break;
 		case 'files':
 			for (const job of message.jobs) jobs.push({jobId: job.jobId, path: typeof job.path === 'string' ? job.path : Buffer.from(job.path)});

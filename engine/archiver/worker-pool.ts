@@ -1,10 +1,11 @@
 /**
  * A pool of chunk workers (one per core) that read, chunk, compress, encrypt and pack files in
- * parallel with the main thread. The main thread decides which blobs are new (so that each is
+ * parallel with the main thread. A large file is chunked by one worker, which shares its chunks'
+ * hashing, compression and sealing with the others (see worker-protocol.ts). The main thread decides which blobs are new (so that each is
  * stored once, whichever worker meets it first) and stores the packs the workers finish.
  */
 import * as os from 'node:os';
-import type {Worker} from 'node:worker_threads';
+import {MessageChannel, type MessagePort, type Worker} from 'node:worker_threads';
 import type {MasterKey} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
@@ -44,6 +45,13 @@ interface Job {
 	resolve: (size: number) => void;
 	reject: (error: Error) => void;
 	worker: PoolWorker;
+	/** The `seq` of the next chunk to hand to onChunk. */
+	next: number;
+	/** Chunks that came before their turn (from other workers), by seq. */
+	early?: Map<number, ChunkInfo>;
+	/** From `done`: the file's size and number of chunks. */
+	size?: number;
+	total?: number;
 }
 
 interface PoolWorker {
@@ -74,6 +82,15 @@ export class ChunkWorkerPool {
 	private sendScheduled = false;
 
 	constructor(private readonly setup: PoolSetup, size = findDefaultWorkerCount()) {
+		// One channel between each pair of workers, for sharing the chunks of large files.
+		const peers: MessagePort[][] = Array.from({length: size}, () => []);
+		for (let i = 0; i < size; i++) {
+			for (let j = i + 1; j < size; j++) {
+				const channel = new MessageChannel();
+				peers[i]!.push(channel.port1);
+				peers[j]!.push(channel.port2);
+			}
+		}
 		for (let i = 0; i < size; i++) {
 			const worker = startModuleWorker(import.meta.url, 'chunk-worker');
 			const entry: PoolWorker = {worker, jobs: 0, storing: new Set(), outgoing: []};
@@ -83,8 +100,8 @@ export class ChunkWorkerPool {
 				if (!this.closed) this.failWorker(entry, new Error(`a chunk worker stopped unexpectedly (exit ${code})`));
 			});
 			worker.unref();
-			const init: ToWorker = {type: 'init', polynomial: setup.polynomial, key: {encrypt: setup.key.encrypt, macK: setup.key.macK, macR: setup.key.macR}, compression: setup.compression, packSize: setup.packSize};
-			worker.postMessage(init);
+			const init: ToWorker = {type: 'init', polynomial: setup.polynomial, key: {encrypt: setup.key.encrypt, macK: setup.key.macK, macR: setup.key.macR}, compression: setup.compression, packSize: setup.packSize, peers: peers[i]!};
+			worker.postMessage(init, peers[i]!);
 			this.workers.push(entry);
 		}
 	}
@@ -102,7 +119,7 @@ export class ChunkWorkerPool {
 		const jobId = this.nextJob++;
 		return new Promise<number>((resolve, reject) => {
 			target.jobs++;
-			this.jobs.set(jobId, {onChunk, resolve, reject, worker: target});
+			this.jobs.set(jobId, {onChunk, resolve, reject, worker: target, next: 0});
 			target.worker.ref();
 			target.outgoing.push({jobId, path});
 			if (target.outgoing.length >= FILE_BATCH) this.sendFiles(target);
@@ -158,6 +175,29 @@ export class ChunkWorkerPool {
 		return store;
 	}
 
+	/** Hands a file's chunks to its job in file order, whichever worker hashed them. */
+	private deliverChunk(jobId: number, seq: number, chunk: ChunkInfo): void {
+		const job = this.jobs.get(jobId);
+		if (!job) return;
+		if (seq !== job.next) {
+			(job.early ??= new Map()).set(seq, chunk);
+			return;
+		}
+		job.onChunk(chunk);
+		job.next++;
+		for (let early = job.early?.get(job.next); early; early = job.early?.get(job.next)) {
+			job.early!.delete(job.next);
+			job.onChunk(early);
+			job.next++;
+		}
+		this.completeIfDone(jobId, job);
+	}
+
+	/** Resolves a job once its `done` and all its chunks have come. */
+	private completeIfDone(jobId: number, job: Job): void {
+		if (job.total !== undefined && job.next === job.total) this.finishJob(jobId)?.resolve(job.size!);
+	}
+
 	/** Handles a batch of job events and answers its chunks with one `verdicts` message. */
 	private handleEvents(entry: PoolWorker, events: JobEvent[]): void {
 		const verdicts: boolean[] = [];
@@ -165,11 +205,16 @@ export class ChunkWorkerPool {
 			switch (event.type) {
 				case 'chunk':
 					verdicts.push(this.judgeChunk(event.id));
-					this.jobs.get(event.jobId)?.onChunk({id: event.id, length: event.length});
+					this.deliverChunk(event.jobId, event.seq, {id: event.id, length: event.length});
 					break;
-				case 'done':
-					this.finishJob(event.jobId)?.resolve(event.size);
+				case 'done': {
+					const job = this.jobs.get(event.jobId);
+					if (!job) break;
+					job.size = event.size;
+					job.total = event.chunks;
+					this.completeIfDone(event.jobId, job);
 					break;
+				}
 				case 'error': {
 					const job = this.finishJob(event.jobId);
 					job?.reject(event.readError ? new FileReadError(event.message) : new Error(event.message));

@@ -11,7 +11,15 @@
  * this worker) or drop it (the repository has it, or another worker is storing it). The worker
  * packs the blobs it stores itself and sends each full pack as one transferred buffer; the main
  * thread stores it and sends the buffer back for reuse. `flush` asks for the open pack.
+ *
+ * Large files: the worker that reads a file must chunk it alone (content-defined chunking is
+ * sequential), but it hands chunks of 256 KiB and more to other workers over direct channels
+ * (`PeerMessage`), a few at a time, so that one file is hashed, compressed and sealed on every
+ * core. The peer reports such a chunk's event itself, with its `seq`; the main thread puts a
+ * file's chunks back in order, and the file is done once `done` and all its chunks have come.
+ * Chunk boundaries and blob IDs are those of one sequential chunker whichever worker hashes them.
  */
+import type {MessagePort} from 'node:worker_threads';
 import type {PackedBlob} from '../format/pack.js';
 
 /** One file to chunk. */
@@ -22,12 +30,15 @@ export interface FileJob {
 
 /** What a worker reports about its jobs, in order. */
 export type JobEvent =
-	| {type: 'chunk'; jobId: number; id: string; length: number}
-	| {type: 'done'; jobId: number; size: number}
+	/** `seq`: the chunk's place in its file (chunks of one file may come from several workers). */
+	| {type: 'chunk'; jobId: number; seq: number; id: string; length: number}
+	/** `chunks`: how many chunk events the file has in all, from whichever workers. */
+	| {type: 'done'; jobId: number; size: number; chunks: number}
 	| {type: 'error'; jobId: number; message: string; readError: boolean};
 
 export type ToWorker =
-	| {type: 'init'; polynomial: string; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}; compression: string; packSize: number}
+	/** `peers`: one channel to each other worker (see {@link PeerMessage}). */
+	| {type: 'init'; polynomial: string; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}; compression: string; packSize: number; peers: MessagePort[]}
 	| {type: 'files'; jobs: FileJob[]}
 	/** One flag per `chunk` event of an `events` message, in order. */
 	| {type: 'verdicts'; store: boolean[]}
@@ -42,3 +53,10 @@ export type FromWorker =
 	| {type: 'flushed'}
 	/** The pipeline itself failed (not a file): the backup cannot go on. */
 	| {type: 'fatal'; message: string};
+
+/** Between two chunk workers. */
+export type PeerMessage =
+	/** A chunk to hash, compress and seal, as its reader's chunk number `seq` of job `jobId`. */
+	| {type: 'chunk'; jobId: number; seq: number; buffer: ArrayBuffer; length: number}
+	/** A chunk's buffer back, once the chunk is finished (for reuse). */
+	| {type: 'return'; buffer: ArrayBuffer};
