@@ -41,8 +41,14 @@ const EVENT_BATCH = 32;
  * and for them the copy costs far less than the hashing it moves.
  */
 const SHARE_MIN_SIZE = 256 * 1024;
-/** Chunks handed to one peer and not yet given back, at most (bounds the memory in flight). */
-const PEER_CREDIT = 2;
+/**
+ * Bytes of chunks handed to one peer and not yet given back, at most (beyond one chunk): bounds
+ * the memory in flight. A chunk stays out for a verdict round trip and its compression, so a
+ * peer needs several to stay busy.
+ */
+const PEER_CREDIT_BYTES = 8 * 1024 * 1024;
+/** Returned chunk buffers kept for reuse, at most. */
+const SPARE_BUFFERS = 8;
 /**
  * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
  * (see memory-budget.ts).
@@ -70,7 +76,7 @@ interface PendingChunk {
 /** Another chunk worker, reached through its own channel. */
 interface Peer {
 	port: MessagePort;
-	/** Chunks sent to it and not yet given back. */
+	/** Bytes of chunks sent to it and not yet given back. */
 	inFlight: number;
 }
 
@@ -181,7 +187,7 @@ async function finishOldest(): Promise<void> {
 		pending.shift();
 		if (chunk.from) {
 			const buffer = chunk.view.buffer as ArrayBuffer;
-			chunk.from.port.postMessage({type: 'return', buffer} satisfies PeerMessage, [buffer]);
+			chunk.from.port.postMessage({type: 'return', buffer, length: chunk.view.length} satisfies PeerMessage, [buffer]);
 		} else {
 			arena.release();
 		}
@@ -220,12 +226,15 @@ async function takePeerChunks(): Promise<void> {
 function shipToPeer(jobId: number, seq: number, bytes: Uint8Array): boolean {
 	if (bytes.length < SHARE_MIN_SIZE) return false;
 	let target: Peer | undefined;
-	for (const peer of peers) if (peer.inFlight < PEER_CREDIT && (!target || peer.inFlight < target.inFlight)) target = peer;
+	for (const peer of peers) {
+		if (peer.inFlight > 0 && peer.inFlight + bytes.length > PEER_CREDIT_BYTES) continue;
+		if (!target || peer.inFlight < target.inFlight) target = peer;
+	}
 	if (!target) return false;
 	let buffer = spareBuffers.pop();
 	if (!buffer || buffer.byteLength < bytes.length) buffer = new ArrayBuffer(Math.max(bytes.length, 1024 * 1024));
 	new Uint8Array(buffer, 0, bytes.length).set(bytes);
-	target.inFlight++;
+	target.inFlight += bytes.length;
 	target.port.postMessage({type: 'chunk', jobId, seq, buffer, length: bytes.length} satisfies PeerMessage, [buffer]);
 	return true;
 }
@@ -301,9 +310,9 @@ function receiveFromPeer(peer: Peer, message: PeerMessage): void {
 		peerChunks.push({jobId: message.jobId, seq: message.seq, buffer: message.buffer, length: message.length, from: peer});
 		void startDrain();
 	} else {
-		peer.inFlight--;
+		peer.inFlight -= message.length;
 		spareBuffers.push(message.buffer);
-		if (spareBuffers.length > PEER_CREDIT) spareBuffers.shift();
+		if (spareBuffers.length > SPARE_BUFFERS) spareBuffers.shift();
 	}
 }
 

@@ -14,7 +14,7 @@
  *
  * Large files: the worker that reads a file must chunk it alone (content-defined chunking is
  * sequential), but it hands chunks of 256 KiB and more to other workers over direct channels
- * (`PeerMessage`), a few at a time, so that one file is hashed, compressed and sealed on every
+ * (`PeerMessage`), a few megabytes at a time, so that one file is hashed, compressed and sealed on every
  * core. The peer reports such a chunk's event itself, with its `seq`; the main thread puts a
  * file's chunks back in order, and the file is done once `done` and all its chunks have come.
  * Chunk boundaries and blob IDs are those of one sequential chunker whichever worker hashes them.
@@ -59,4 +59,4 @@ export type PeerMessage =
 	/** A chunk to hash, compress and seal, as its reader's chunk number `seq` of job `jobId`. */
 	| {type: 'chunk'; jobId: number; seq: number; buffer: ArrayBuffer; length: number}
 	/** A chunk's buffer back, once the chunk is finished (for reuse). */
-	| {type: 'return'; buffer: ArrayBuffer};
+	| {type: 'return'; buffer: ArrayBuffer; length: number};
