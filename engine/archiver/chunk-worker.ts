@@ -258,6 +258,12 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 			}
 			if (peerChunks.length > 0) await takePeerChunks();
 			if (shipToPeer(jobId, seq, next.value)) continue;
+			if (next.value.length >= SHARE_MIN_SIZE && peers.length > 0) {
+				// Every peer looked full, but this loop does not let the messages that give their
+				// buffers back in: let them in once, then try again.
+				await new Promise<void>((resolve) => setImmediate(resolve));
+				if (shipToPeer(jobId, seq, next.value)) continue;
+			}
 			const size = next.value.length;
 			while (pending.length >= PENDING_LIMIT) await finishOldest();
 			let view = arena.take(size);
