@@ -47,8 +47,9 @@ const SHARE_MIN_SIZE = 256 * 1024;
  * peer needs several to stay busy.
  */
 const PEER_CREDIT_BYTES = 8 * 1024 * 1024;
-/** Returned chunk buffers kept for reuse, at most. */
-const SPARE_BUFFERS = 8;
+/** Returned chunk buffers kept for reuse, at most, and the largest kept (larger ones are dropped). */
+const SPARE_BUFFERS = 4;
+const SPARE_BUFFER_MAX = 2 * 1024 * 1024;
 /**
  * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
  * (see memory-budget.ts).
@@ -317,8 +318,7 @@ function receiveFromPeer(peer: Peer, message: PeerMessage): void {
 		void startDrain();
 	} else {
 		peer.inFlight -= message.length;
-		spareBuffers.push(message.buffer);
-		if (spareBuffers.length > SPARE_BUFFERS) spareBuffers.shift();
+		if (message.buffer.byteLength <= SPARE_BUFFER_MAX && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(message.buffer);
 	}
 }
 
