@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../../adapters/local.js';
+import type {Storage} from '../../../adapters/storage.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
+import {CancelledError} from '../../../engine/errors.js';
 import {decodeTree, type TreeNode} from '../../../engine/format/tree.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {loadSnapshot} from '../../../engine/repository/snapshots.js';
@@ -30,9 +32,10 @@ beforeAll(async () => {
 	await fs.mkdir(source);
 	// Random regions (many chunks), a region repeated twice (the same blobs met twice, possibly by
 	// two workers at once), and compressible text.
-	const repeated = randomBytes(5 * 1024 * 1024);
+	// 12 MiB: long enough for the chunker to resynchronise and cut whole chunks inside both copies.
+	const repeated = randomBytes(12 * 1024 * 1024);
 	const text = Buffer.from(Array.from({length: 120_000}, (_, i) => `line ${i} of a compressible log file\n`).join(''));
-	fileBytes = Buffer.concat([randomBytes(9 * 1024 * 1024), repeated, text, repeated, randomBytes(7 * 1024 * 1024 + 12345)]);
+	fileBytes = Buffer.concat([randomBytes(4 * 1024 * 1024), repeated, text, repeated, randomBytes(3 * 1024 * 1024 + 12345)]);
 	file = path.join(source, 'disk.img');
 	await fs.writeFile(file, fileBytes);
 	await fs.writeFile(path.join(source, 'small.txt'), 'a small file beside it\n');
@@ -94,6 +97,35 @@ describe('one large file on several workers', () => {
 		expect(summary.data_blobs).toBe(0);
 		const target = path.join(work, 'restored');
 		await run('restic', ['-r', repoDir, 'restore', shared.snapshot_id, '--target', target], {env});
+		expect((await fs.readFile(path.join(target, file))).equals(fileBytes)).toBe(true);
+	}, 120_000);
+
+	it('leaves a repository restic checks when cancelled while workers share a file, and the next backup completes it', async () => {
+		const repoDir = path.join(work, 'repo-cancelled');
+		const controller = new AbortController();
+		let dataPacks = 0;
+		// Cancels once the first data pack is stored, while the workers still hold chunks.
+		const cancelling = (storage: Storage): Storage => new Proxy(storage, {
+			get: (target, key, receiver) => key !== 'save' ? Reflect.get(target, key, receiver) : (async (...args: Parameters<Storage['save']>) => {
+				await target.save(...args);
+				if (args[0].type === 'data' && ++dataPacks === 1) controller.abort();
+			}),
+		});
+		const first = await Repository.init(cancelling(createLocalStorage(repoDir)), PASSWORD, {packSize: 2 * 1024 * 1024});
+		await expect(runBackup(first, {paths: [source], workers: 3, scan: false, signal: controller.signal})).rejects.toBeInstanceOf(CancelledError);
+		await first.close();
+		expect(dataPacks).toBeGreaterThan(0);
+		const env = {...process.env, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(work, 'restic-cache')};
+		expect((await run('restic', ['-r', repoDir, 'check'], {env})).stdout).toContain('no errors were found');
+
+		const repo = await Repository.open(createLocalStorage(repoDir), PASSWORD);
+		const summary = await runBackup(repo, {paths: [source], workers: 2, scan: false});
+		const content = (await findNode(repo, summary.snapshot_id, file)).content!;
+		await repo.close();
+		expect(content.length).toBeGreaterThan(8);
+		expect((await run('restic', ['-r', repoDir, 'check', '--read-data'], {env})).stdout).toContain('no errors were found');
+		const target = path.join(work, 'restored-after-cancel');
+		await run('restic', ['-r', repoDir, 'restore', summary.snapshot_id, '--target', target], {env});
 		expect((await fs.readFile(path.join(target, file))).equals(fileBytes)).toBe(true);
 	}, 120_000);
 });
