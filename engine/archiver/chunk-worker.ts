@@ -3,11 +3,14 @@
  * chunks the main thread says are new. Protocol: see worker-protocol.ts.
  *
  * Pipeline, in this thread: files are read and chunked synchronously and each chunk is hashed at
- * once; its ID goes to the main thread (in a batch of events), which answers whether to store it. A chunk waits in a
- * ring of reused memory (FifoArena) for that verdict and for its compression, which runs in
- * libuv's pool meanwhile, and is then sealed straight into this worker's open pack. Chunks are
- * finished in the order they were read. Memory is bounded: the ring, the read buffer, and at most
- * two pack buffers (the open one and one the main thread is storing).
+ * once; its ID goes to the main thread (in a batch of events), which answers whether to store it.
+ * A chunk waits in a ring of reused memory (FifoArena) for that verdict and for its compression
+ * (tiny chunks here, in WebAssembly; larger ones in libuv's pool meanwhile), and is then sealed
+ * straight into this worker's open pack. Chunks are finished in the order they were read. Chunks
+ * of large files are mostly handed to peer workers instead (see {@link shipToPeer}), which treat
+ * them like their own. Memory is bounded: the ring, the read buffer, the chunks lent to or
+ * borrowed from peers (PEER_CREDIT_BYTES each way per peer), and at most two pack buffers (the
+ * open one and one the main thread is storing).
  */
 import {parentPort, type MessagePort} from 'node:worker_threads';
 import * as fs from 'node:fs';
