@@ -49,9 +49,9 @@ const SHARE_MIN_SIZE = 256 * 1024;
  * the memory in flight. A chunk stays out for a verdict round trip and its compression, so a
  * peer needs several to stay busy.
  */
-const PEER_CREDIT_BYTES = 8 * 1024 * 1024;
+const PEER_CREDIT_BYTES = 4 * 1024 * 1024;
 /** Returned chunk buffers kept for reuse, at most, and the largest kept (larger ones are dropped). */
-const SPARE_BUFFERS = 4;
+const SPARE_BUFFERS = 2;
 const SPARE_BUFFER_MAX = 2 * 1024 * 1024;
 /**
  * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
