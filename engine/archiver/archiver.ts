@@ -87,8 +87,12 @@ export interface BackupSummary {
 }
 
 const PROGRAM_VERSION = `cairn ${readBuildInfo().version}`;
-/** Files handed to the chunk workers at once. */
-const FILE_CONCURRENCY = 16;
+/**
+ * Files handed to the chunk workers at once. Small files travel to the workers, and their
+ * results back, in batches (see worker-protocol.ts); this lets the walk run far enough ahead to
+ * fill them. A file in flight costs only its node and a few closures.
+ */
+const FILE_CONCURRENCY = 128;
 /** Parent-snapshot trees loaded at once ahead of the walk. */
 const TREE_PREFETCH = 16;
 

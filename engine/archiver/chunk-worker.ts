@@ -3,13 +3,16 @@
  * chunks the main thread says are new. Protocol: see worker-protocol.ts.
  *
  * Pipeline, in this thread: files are read and chunked synchronously and each chunk is hashed at
- * once; its ID goes to the main thread, which answers whether to store it. A chunk waits in a
- * ring of reused memory (FifoArena) for that verdict and for its compression, which runs in
- * libuv's pool meanwhile, and is then sealed straight into this worker's open pack. Chunks are
- * finished in the order they were read. Memory is bounded: the ring, the read buffer, and at most
- * two pack buffers (the open one and one the main thread is storing).
+ * once; its ID goes to the main thread (in a batch of events), which answers whether to store it.
+ * A chunk waits in a ring of reused memory (FifoArena) for that verdict and for its compression
+ * (tiny chunks here, in WebAssembly; larger ones in libuv's pool meanwhile), and is then sealed
+ * straight into this worker's open pack. Chunks are finished in the order they were read. Chunks
+ * of large files are mostly handed to peer workers instead (see {@link shipToPeer}), which treat
+ * them like their own. Memory is bounded: the ring, the read buffer, the chunks lent to or
+ * borrowed from peers (PEER_CREDIT_BYTES each way per peer), and at most two pack buffers (the
+ * open one and one the main thread is storing).
  */
-import {parentPort} from 'node:worker_threads';
+import {parentPort, type MessagePort} from 'node:worker_threads';
 import * as fs from 'node:fs';
 import {createChunkerTables} from '../chunker/chunker.js';
 import {parsePolynomial} from '../chunker/polynomial.js';
@@ -20,14 +23,36 @@ import {compressChunk, FileReadError, openRegularFile, READ_BUFFER_SIZE, readChu
 import {FifoArena} from './fifo-arena.js';
 import {PackBuilder} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
-import type {FromWorker, ToWorker} from './worker-protocol.js';
+import type {FromWorker, JobEvent, PeerMessage, ToWorker} from './worker-protocol.js';
+import {loadTinyZstd} from './small-zstd.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
 
-/** Chunks read and not yet finished, at most. */
-const PENDING_LIMIT = 8;
+/**
+ * Chunks read and not yet finished, at most. Small files make small chunks, and a verdict round
+ * trip is paid per batch of them, so the count is generous: the ring (its bytes) is what bounds
+ * memory.
+ */
+const PENDING_LIMIT = 256;
+/** Events collected before they are sent without waiting for a reason to. */
+const EVENT_BATCH = 32;
+/**
+ * Chunks at least this large may be handed to another worker, which hashes, compresses and seals
+ * them (see {@link shipToPeer}): only large files make them (restic's minimum chunk is 512 KiB),
+ * and for them the copy costs far less than the hashing it moves.
+ */
+const SHARE_MIN_SIZE = 256 * 1024;
+/**
+ * Bytes of chunks handed to one peer and not yet given back, at most (beyond one chunk): bounds
+ * the memory in flight. A chunk stays out for a verdict round trip and its compression, so a
+ * peer needs several to stay busy.
+ */
+const PEER_CREDIT_BYTES = 4 * 1024 * 1024;
+/** Returned chunk buffers kept for reuse, at most, and the largest kept (larger ones are dropped). */
+const SPARE_BUFFERS = 2;
+const SPARE_BUFFER_MAX = 2 * 1024 * 1024;
 /**
  * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
  * (see memory-budget.ts).
@@ -43,15 +68,33 @@ const HEADER_ROOM = 512 * 1024;
 
 interface PendingChunk {
 	id: string;
-	/** The chunk's bytes, in the ring. */
+	/** The chunk's bytes: in the ring, or (a peer's chunk) in the buffer it sent. */
 	view: Buffer;
+	/** The peer that sent this chunk, to be given its buffer back once the chunk is finished. */
+	from?: Peer;
 	verdict: Promise<boolean>;
 	/** Started once the verdict says store. */
 	body?: Promise<ChunkBody>;
 }
 
+/** Another chunk worker, reached through its own channel. */
+interface Peer {
+	port: MessagePort;
+	/** Bytes of chunks sent to it and not yet given back. */
+	inFlight: number;
+}
+
 let setup: (FileChunkerSetup & {packSize: number}) | undefined;
+let peers: Peer[] = [];
+/** Chunk buffers given back by peers, for reuse. */
+const spareBuffers: ArrayBuffer[] = [];
+/** Chunks that peers sent to be hashed, compressed and sealed here, in arrival order. */
+const peerChunks: Array<{jobId: number; seq: number; buffer: ArrayBuffer; length: number; from: Peer}> = [];
 const jobs: Array<{jobId: number; path: string | Buffer}> = [];
+/** Events not yet sent (see worker-protocol.ts). */
+let outbox: JobEvent[] = [];
+/** Resolves once the WebAssembly zstd for tiny chunks has loaded (or failed to). */
+let tinyZstdReady: Promise<boolean> = Promise.resolve(false);
 const pending: PendingChunk[] = [];
 /** Resolvers of verdicts not yet received, in the order of the `chunk` messages. */
 const verdictWaiters: Array<(store: boolean) => void> = [];
@@ -66,6 +109,19 @@ let running: Promise<void> | undefined;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 	port.postMessage(message, transfer);
+}
+
+/** Queues a job event; sends the batch when it is full. */
+function report(event: JobEvent): void {
+	outbox.push(event);
+	if (outbox.length >= EVENT_BATCH) sendEvents();
+}
+
+/** Sends the collected events (before this worker waits for anything the main thread sends). */
+function sendEvents(): void {
+	if (outbox.length === 0) return;
+	post({type: 'events', events: outbox});
+	outbox = [];
 }
 
 /** Reports a failure of the pipeline itself and stops taking work. */
@@ -128,12 +184,63 @@ async function packBlob(id: string, chunk: ChunkBody): Promise<void> {
 /** Finishes the oldest pending chunk: waits for its verdict and compression, packs it, frees its memory. */
 async function finishOldest(): Promise<void> {
 	const chunk = pending[0]!;
+	sendEvents();
 	try {
 		if (await chunk.verdict) await packBlob(chunk.id, await chunk.body!);
 	} finally {
 		pending.shift();
-		arena.release();
+		if (chunk.from) {
+			const buffer = chunk.view.buffer as ArrayBuffer;
+			chunk.from.port.postMessage({type: 'return', buffer, length: chunk.view.length} satisfies PeerMessage, [buffer]);
+		} else {
+			arena.release();
+		}
 	}
+}
+
+/** Queues a hashed chunk for its verdict, compression and packing, and reports it. */
+function queueChunk(jobId: number, seq: number, view: Buffer, from?: Peer): void {
+	const id = hashHex(view);
+	const chunk: PendingChunk = {id, view, from, verdict: new Promise<boolean>((resolve) => verdictWaiters.push(resolve))};
+	chunk.verdict = chunk.verdict.then((store) => {
+		if (store) {
+			chunk.body = compressChunk(setup!.compression, view);
+			chunk.body.catch(() => undefined);
+		}
+		return store;
+	});
+	pending.push(chunk);
+	report({type: 'chunk', jobId, seq, id, length: view.length});
+}
+
+/** Hashes and queues the chunks peers sent. */
+async function takePeerChunks(): Promise<void> {
+	while (peerChunks.length > 0) {
+		while (pending.length >= PENDING_LIMIT) await finishOldest();
+		const item = peerChunks.shift()!;
+		queueChunk(item.jobId, item.seq, Buffer.from(item.buffer, 0, item.length), item.from);
+	}
+}
+
+/**
+ * Hands a chunk of a large file to the least busy peer with room for it, so that one file keeps
+ * every worker busy: this worker reads and chunks (which must be sequential), the peer hashes,
+ * compresses and seals. Returns false (the caller keeps the chunk) when every peer is full.
+ */
+function shipToPeer(jobId: number, seq: number, bytes: Uint8Array): boolean {
+	if (bytes.length < SHARE_MIN_SIZE) return false;
+	let target: Peer | undefined;
+	for (const peer of peers) {
+		if (peer.inFlight > 0 && peer.inFlight + bytes.length > PEER_CREDIT_BYTES) continue;
+		if (!target || peer.inFlight < target.inFlight) target = peer;
+	}
+	if (!target) return false;
+	let buffer = spareBuffers.pop();
+	if (!buffer || buffer.byteLength < bytes.length) buffer = new ArrayBuffer(Math.max(bytes.length, 1024 * 1024));
+	new Uint8Array(buffer, 0, bytes.length).set(bytes);
+	target.inFlight += bytes.length;
+	target.port.postMessage({type: 'chunk', jobId, seq, buffer, length: bytes.length} satisfies PeerMessage, [buffer]);
+	return true;
 }
 
 /** Reads and chunks one file: sends each chunk's ID at once, and queues the chunk for packing. */
@@ -142,16 +249,24 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 	try {
 		fd = openRegularFile(path);
 	} catch (error) {
-		post({type: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
+		report({type: 'error', jobId, message: (error as Error).message, readError: error instanceof FileReadError});
 		return;
 	}
 	try {
 		const chunks = readChunks(fd, setup!.tables, readBuffer);
-		while (true) {
+		for (let seq = 0; ; seq++) {
 			const next = chunks.next();
 			if (next.done) {
-				post({type: 'done', jobId, size: next.value});
+				report({type: 'done', jobId, size: next.value, chunks: seq});
 				return;
+			}
+			if (peerChunks.length > 0) await takePeerChunks();
+			if (shipToPeer(jobId, seq, next.value)) continue;
+			if (next.value.length >= SHARE_MIN_SIZE && peers.length > 0) {
+				// Every peer looked full, but this loop does not let the messages that give their
+				// buffers back in: let them in once, then try again.
+				await new Promise<void>((resolve) => setImmediate(resolve));
+				if (shipToPeer(jobId, seq, next.value)) continue;
 			}
 			const size = next.value.length;
 			while (pending.length >= PENDING_LIMIT) await finishOldest();
@@ -161,21 +276,11 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 				view = arena.take(size);
 			}
 			view.set(next.value);
-			const id = hashHex(view);
-			const chunk: PendingChunk = {id, view, verdict: new Promise<boolean>((resolve) => verdictWaiters.push(resolve))};
-			chunk.verdict = chunk.verdict.then((store) => {
-				if (store) {
-					chunk.body = compressChunk(setup!.compression, view);
-					chunk.body.catch(() => undefined);
-				}
-				return store;
-			});
-			pending.push(chunk);
-			post({type: 'chunk', jobId, id, length: size});
+			queueChunk(jobId, seq, view);
 		}
 	} catch (error) {
 		if (!(error instanceof FileReadError)) throw error;
-		post({type: 'error', jobId, message: error.message, readError: true});
+		report({type: 'error', jobId, message: error.message, readError: true});
 	} finally {
 		fs.closeSync(fd);
 	}
@@ -184,12 +289,19 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 /** Works through queued jobs, then finishes whatever is pending. */
 async function drain(): Promise<void> {
 	try {
-		while (jobs.length > 0 || pending.length > 0) {
+		await tinyZstdReady;
+		while (jobs.length > 0 || pending.length > 0 || peerChunks.length > 0) {
+			if (peerChunks.length > 0) {
+				await takePeerChunks();
+				continue;
+			}
 			const job = jobs.shift();
 			if (job) await chunkJob(job.jobId, job.path);
 			else await finishOldest();
 		}
+		sendEvents();
 	} catch (error) {
+		sendEvents();
 		failFatally(error);
 	}
 }
@@ -198,9 +310,19 @@ async function drain(): Promise<void> {
 function startDrain(): Promise<void> {
 	running ??= drain().finally(() => {
 		running = undefined;
-		if (jobs.length > 0) void startDrain();
+		if (jobs.length > 0 || peerChunks.length > 0) void startDrain();
 	});
 	return running;
+}
+
+function receiveFromPeer(peer: Peer, message: PeerMessage): void {
+	if (message.type === 'chunk') {
+		peerChunks.push({jobId: message.jobId, seq: message.seq, buffer: message.buffer, length: message.length, from: peer});
+		void startDrain();
+	} else {
+		peer.inFlight -= message.length;
+		if (message.buffer.byteLength <= SPARE_BUFFER_MAX && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(message.buffer);
+	}
 }
 
 port.on('message', (message: ToWorker) => {
@@ -212,13 +334,19 @@ port.on('message', (message: ToWorker) => {
 				compression: message.compression as CompressionMode,
 				packSize: message.packSize,
 			};
+			if (setup.compression !== 'off') tinyZstdReady = loadTinyZstd();
+			peers = message.peers.map((port) => {
+				const peer: Peer = {port, inFlight: 0};
+				port.on('message', (peerMessage: PeerMessage) => receiveFromPeer(peer, peerMessage));
+				return peer;
+			});
 			break;
-		case 'file':
-			jobs.push({jobId: message.jobId, path: typeof message.path === 'string' ? message.path : Buffer.from(message.path)});
+		case 'files':
+			for (const job of message.jobs) jobs.push({jobId: job.jobId, path: typeof job.path === 'string' ? job.path : Buffer.from(job.path)});
 			void startDrain();
 			break;
-		case 'verdict':
-			verdictWaiters.shift()?.(message.store);
+		case 'verdicts':
+			for (const store of message.store) verdictWaiters.shift()?.(store);
 			break;
 		case 'buffer': {
 			freeBuffers.push(message.buffer);

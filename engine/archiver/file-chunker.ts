@@ -10,6 +10,7 @@ import {Chunker, type ChunkerTables} from '../chunker/chunker.js';
 import type {MasterKey} from '../crypto/cipher.js';
 import {compressZstd, compressZstdSync, hasSyncZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
 import {looksIncompressible} from '../format/incompressible.js';
+import {compressTinySync} from './small-zstd.js';
 
 /** What a file chunker needs. */
 export interface FileChunkerSetup {
@@ -39,14 +40,16 @@ export interface ChunkBody {
 export const SYNC_COMPRESS_LIMIT = 512 * 1024;
 
 /**
- * Compresses one chunk when the repository compresses and it helps. In `auto` mode, chunks that
+ * Compresses one chunk when the repository compresses and it helps. Tiny chunks are compressed
+ * synchronously in WebAssembly once the worker has loaded it (see small-zstd.ts). In `auto` mode, chunks that
  * look incompressible (random-looking bytes) are stored as they are without trying; `max` always
  * tries.
  */
 export async function compressChunk(compression: CompressionMode, chunk: Uint8Array): Promise<ChunkBody> {
 	if (compression !== 'off' && chunk.length > 0 && !(compression === 'auto' && looksIncompressible(chunk))) {
 		const level = ZSTD_LEVELS[compression];
-		const compressed = chunk.length < SYNC_COMPRESS_LIMIT && hasSyncZstd() ? compressZstdSync(chunk, level) : await compressZstd(chunk, level);
+		const compressed = compressTinySync(chunk, level)
+			?? (chunk.length < SYNC_COMPRESS_LIMIT && hasSyncZstd() ? compressZstdSync(chunk, level) : await compressZstd(chunk, level));
 		if (compressed.length < chunk.length) return {body: compressed, uncompressedLength: chunk.length};
 	}
 	return {body: chunk, uncompressedLength: 0};

@@ -1,16 +1,20 @@
 /**
  * A pool of chunk workers (one per core) that read, chunk, compress, encrypt and pack files in
- * parallel with the main thread. The main thread decides which blobs are new (so that each is
+ * parallel with the main thread. A large file is chunked by one worker, which shares its chunks'
+ * hashing, compression and sealing with the others (see worker-protocol.ts). The main thread decides which blobs are new (so that each is
  * stored once, whichever worker meets it first) and stores the packs the workers finish.
  */
 import * as os from 'node:os';
-import type {Worker} from 'node:worker_threads';
+import {MessageChannel, type MessagePort, type Worker} from 'node:worker_threads';
 import type {MasterKey} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
 import {FileReadError} from './file-chunker.js';
-import type {FromWorker, ToWorker} from './worker-protocol.js';
+import type {FileJob, FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
+
+/** File jobs queued for one worker before they are sent without waiting for the walk to pause. */
+const FILE_BATCH = 32;
 
 /** One chunk of a file, as the main thread sees it. */
 export interface ChunkInfo {
@@ -41,6 +45,13 @@ interface Job {
 	resolve: (size: number) => void;
 	reject: (error: Error) => void;
 	worker: PoolWorker;
+	/** The `seq` of the next chunk to hand to onChunk. */
+	next: number;
+	/** Chunks that came before their turn (from other workers), by seq. */
+	early?: Map<number, ChunkInfo>;
+	/** From `done`: the file's size and number of chunks. */
+	size?: number;
+	total?: number;
 }
 
 interface PoolWorker {
@@ -50,6 +61,8 @@ interface PoolWorker {
 	/** Packs of this worker being stored. */
 	storing: Set<Promise<void>>;
 	onFlushed?: () => void;
+	/** File jobs not yet sent (see {@link ChunkWorkerPool.sendFiles}). */
+	outgoing: FileJob[];
 }
 
 /** The default number of workers: the number of cores. */
@@ -65,19 +78,30 @@ export class ChunkWorkerPool {
 	private nextJob = 1;
 	private closed = false;
 	private failure: Error | undefined;
+	/** Whether a send of the queued file jobs is scheduled. */
+	private sendScheduled = false;
 
 	constructor(private readonly setup: PoolSetup, size = findDefaultWorkerCount()) {
+		// One channel between each pair of workers, for sharing the chunks of large files.
+		const peers: MessagePort[][] = Array.from({length: size}, () => []);
+		for (let i = 0; i < size; i++) {
+			for (let j = i + 1; j < size; j++) {
+				const channel = new MessageChannel();
+				peers[i]!.push(channel.port1);
+				peers[j]!.push(channel.port2);
+			}
+		}
 		for (let i = 0; i < size; i++) {
 			const worker = startModuleWorker(import.meta.url, 'chunk-worker');
-			const entry: PoolWorker = {worker, jobs: 0, storing: new Set()};
+			const entry: PoolWorker = {worker, jobs: 0, storing: new Set(), outgoing: []};
 			worker.on('message', (message: FromWorker) => this.handleMessage(entry, message));
 			worker.on('error', (error) => this.failWorker(entry, error));
 			worker.on('exit', (code) => {
 				if (!this.closed) this.failWorker(entry, new Error(`a chunk worker stopped unexpectedly (exit ${code})`));
 			});
 			worker.unref();
-			const init: ToWorker = {type: 'init', polynomial: setup.polynomial, key: {encrypt: setup.key.encrypt, macK: setup.key.macK, macR: setup.key.macR}, compression: setup.compression, packSize: setup.packSize};
-			worker.postMessage(init);
+			const init: ToWorker = {type: 'init', polynomial: setup.polynomial, key: {encrypt: setup.key.encrypt, macK: setup.key.macK, macR: setup.key.macR}, compression: setup.compression, packSize: setup.packSize, peers: peers[i]!};
+			worker.postMessage(init, peers[i]!);
 			this.workers.push(entry);
 		}
 	}
@@ -95,16 +119,33 @@ export class ChunkWorkerPool {
 		const jobId = this.nextJob++;
 		return new Promise<number>((resolve, reject) => {
 			target.jobs++;
-			this.jobs.set(jobId, {onChunk, resolve, reject, worker: target});
+			this.jobs.set(jobId, {onChunk, resolve, reject, worker: target, next: 0});
 			target.worker.ref();
-			const message: ToWorker = {type: 'file', jobId, path};
-			target.worker.postMessage(message);
+			target.outgoing.push({jobId, path});
+			if (target.outgoing.length >= FILE_BATCH) this.sendFiles(target);
+			else if (!this.sendScheduled) {
+				// The walk hands out files many at a time between two waits: they go in one message
+				// when it pauses (or when a batch is full).
+				this.sendScheduled = true;
+				setImmediate(() => {
+					this.sendScheduled = false;
+					for (const entry of this.workers) this.sendFiles(entry);
+				});
+			}
 		});
+	}
+
+	private sendFiles(entry: PoolWorker): void {
+		if (entry.outgoing.length === 0 || entry.dead || this.closed) return;
+		const message: ToWorker = {type: 'files', jobs: entry.outgoing};
+		entry.outgoing = [];
+		entry.worker.postMessage(message);
 	}
 
 	/** Has every worker send its open pack, and waits until all packs are stored. */
 	async flush(): Promise<void> {
 		await Promise.all(this.workers.filter((w) => !w.dead).map((entry) => new Promise<void>((resolve) => {
+			this.sendFiles(entry);
 			entry.onFlushed = resolve;
 			entry.worker.ref();
 			entry.worker.postMessage({type: 'flush'} satisfies ToWorker);
@@ -127,28 +168,68 @@ export class ChunkWorkerPool {
 		return job;
 	}
 
-	/** Tells a worker whether to store a blob, reserving it when it is new. */
-	private judgeChunk(entry: PoolWorker, id: string): void {
+	/** Whether a worker should store a blob; reserves it when it is new. */
+	private judgeChunk(id: string): boolean {
 		const store = !this.failure && !this.setup.isKnown(id) && !this.reserved.has(id);
 		if (store) this.reserved.add(id);
-		entry.worker.postMessage({type: 'verdict', store} satisfies ToWorker);
+		return store;
+	}
+
+	/** Hands a file's chunks to its job in file order, whichever worker hashed them. */
+	private deliverChunk(jobId: number, seq: number, chunk: ChunkInfo): void {
+		const job = this.jobs.get(jobId);
+		if (!job) return;
+		if (seq !== job.next) {
+			(job.early ??= new Map()).set(seq, chunk);
+			return;
+		}
+		job.onChunk(chunk);
+		job.next++;
+		for (let early = job.early?.get(job.next); early; early = job.early?.get(job.next)) {
+			job.early!.delete(job.next);
+			job.onChunk(early);
+			job.next++;
+		}
+		this.completeIfDone(jobId, job);
+	}
+
+	/** Resolves a job once its `done` and all its chunks have come. */
+	private completeIfDone(jobId: number, job: Job): void {
+		if (job.total !== undefined && job.next === job.total) this.finishJob(jobId)?.resolve(job.size!);
+	}
+
+	/** Handles a batch of job events and answers its chunks with one `verdicts` message. */
+	private handleEvents(entry: PoolWorker, events: JobEvent[]): void {
+		const verdicts: boolean[] = [];
+		for (const event of events) {
+			switch (event.type) {
+				case 'chunk':
+					verdicts.push(this.judgeChunk(event.id));
+					this.deliverChunk(event.jobId, event.seq, {id: event.id, length: event.length});
+					break;
+				case 'done': {
+					const job = this.jobs.get(event.jobId);
+					if (!job) break;
+					job.size = event.size;
+					job.total = event.chunks;
+					this.completeIfDone(event.jobId, job);
+					break;
+				}
+				case 'error': {
+					const job = this.finishJob(event.jobId);
+					job?.reject(event.readError ? new FileReadError(event.message) : new Error(event.message));
+					break;
+				}
+			}
+		}
+		if (verdicts.length > 0 && !entry.dead && !this.closed) entry.worker.postMessage({type: 'verdicts', store: verdicts} satisfies ToWorker);
 	}
 
 	private handleMessage(entry: PoolWorker, message: FromWorker): void {
 		switch (message.type) {
-			case 'chunk': {
-				this.judgeChunk(entry, message.id);
-				this.jobs.get(message.jobId)?.onChunk({id: message.id, length: message.length});
+			case 'events':
+				this.handleEvents(entry, message.events);
 				break;
-			}
-			case 'done':
-				this.finishJob(message.jobId)?.resolve(message.size);
-				break;
-			case 'error': {
-				const job = this.finishJob(message.jobId);
-				job?.reject(message.readError ? new FileReadError(message.message) : new Error(message.message));
-				break;
-			}
 			case 'pack':
 				this.storePack(entry, message.buffer, message.size, message.id, message.blobs);
 				break;
