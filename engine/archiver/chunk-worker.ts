@@ -22,6 +22,7 @@ import {PackBuilder} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
 import type {FromWorker, ToWorker} from './worker-protocol.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
+import {noteGarbageBytes} from '../util/worker.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
@@ -129,7 +130,11 @@ async function packBlob(id: string, chunk: ChunkBody): Promise<void> {
 async function finishOldest(): Promise<void> {
 	const chunk = pending[0]!;
 	try {
-		if (await chunk.verdict) await packBlob(chunk.id, await chunk.body!);
+		if (await chunk.verdict) {
+			const body = await chunk.body!;
+			await packBlob(chunk.id, body);
+			noteGarbageBytes(body.body.byteLength);
+		}
 	} finally {
 		pending.shift();
 		arena.release();
