@@ -41,10 +41,10 @@ export function limitMallocArenas(env: NodeJS.ProcessEnv = process.env, limit = 
 /**
  * Semi-space of the main isolate, in MiB. V8 lets the young generation of a busy isolate grow to
  * two 16 MiB semi-spaces (plus as much again for large new objects), nearly all of it resident;
- * the main thread of a backup or restore allocates fast but keeps little, so 1 MiB costs no
+ * the main thread of a backup or restore allocates fast but keeps little, so 2 MiB costs no
  * measurable time and saves about 30 MiB of peak RSS.
  */
-export const MAIN_SEMI_SPACE_MB = 1;
+export const MAIN_SEMI_SPACE_MB = 2;
 /** Set (to the names of variables it added) in the environment of the process started by {@link restartWithMemoryLimits}. */
 const RESTART_MARK = 'CAIRN_MEMORY_RESTART';
 
