@@ -37,3 +37,70 @@ export function limitMallocArenas(env: NodeJS.ProcessEnv = process.env, limit = 
 		return 'unsupported';
 	}
 }
+
+/**
+ * Semi-space of the main isolate, in MiB. V8 lets the young generation of a busy isolate grow to
+ * two 16 MiB semi-spaces (plus as much again for large new objects), nearly all of it resident;
+ * the main thread of a backup or restore allocates fast but keeps little, so 2 MiB costs no
+ * measurable time and saves about 30 MiB of peak RSS.
+ */
+export const MAIN_SEMI_SPACE_MB = 2;
+/** Set (to the names of variables it added) in the environment of the process started by {@link restartWithMemoryLimits}. */
+const RESTART_MARK = 'CAIRN_MEMORY_RESTART';
+
+/** What {@link restartWithMemoryLimits} did when it returned (it does not return once it restarted). */
+export type RestartResult = 'restarted-before' | 'user-set' | 'unsupported' | 'failed';
+
+/**
+ * V8 fixes the young generation's size when the main isolate starts, so it can only be set by
+ * starting node again with `--max-semi-space-size`. This replaces the running process with
+ * execve() (same PID, no second process left behind) before anything but this module has loaded:
+ * the same node, its flags, the flag, the script and its arguments, the same environment plus
+ * MALLOC_ARENA_MAX (glibc reads it at start-up; see {@link limitMallocArenas}). The restarted
+ * process removes what was added from its environment again, so child processes do not inherit it.
+ *
+ * Nothing is done (and the caller goes on in this process) when the flag is already given, in the
+ * single-file executable, with an IPC channel, off glibc, or when execve fails.
+ */
+export function restartWithMemoryLimits(env: NodeJS.ProcessEnv = process.env): RestartResult {
+	const mark = env[RESTART_MARK];
+	if (mark !== undefined) {
+		for (const name of mark.split(',').filter(Boolean)) delete env[name];
+		delete env[RESTART_MARK];
+		return 'restarted-before';
+	}
+	const flagged = (text: string | undefined) => text?.includes('--max-semi-space-size') === true;
+	if (process.execArgv.some(flagged) || flagged(env.NODE_OPTIONS)) return 'user-set';
+	if (process.platform !== 'linux' || env.NODE_CHANNEL_FD !== undefined || process.argv[1] === undefined) return 'unsupported';
+	try {
+		const require = createRequire(import.meta.url);
+		const sea = (() => {
+			try {
+				return (require('node:sea') as {isSea(): boolean}).isSea();
+			} catch {
+				return false;
+			}
+		})();
+		if (sea) return 'unsupported';
+		const koffi = require('koffi') as typeof import('koffi');
+		const libc = koffi.load('libc.so.6');
+		libc.func('const char *gnu_get_libc_version()');
+		const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number;
+		const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)') as (path: string, argv: Array<string | null>, envp: Array<string | null>) => number;
+		const added: string[] = [];
+		const next: Record<string, string> = {};
+		for (const [name, value] of Object.entries(env)) if (value !== undefined) next[name] = value;
+		if (next.MALLOC_ARENA_MAX === undefined || next.MALLOC_ARENA_MAX === '') {
+			next.MALLOC_ARENA_MAX = String(DEFAULT_ARENA_LIMIT);
+			added.push('MALLOC_ARENA_MAX');
+		}
+		next[RESTART_MARK] = added.join(',');
+		const argv = [process.execPath, ...process.execArgv, `--max-semi-space-size=${MAIN_SEMI_SPACE_MB}`, ...process.argv.slice(1)];
+		// Node marks the standard descriptors close-on-exec; the new image needs them (F_SETFD = 2).
+		for (const fd of [0, 1, 2]) fcntl(fd, 2, 0);
+		execve(process.execPath, [...argv, null], [...Object.entries(next).map(([name, value]) => `${name}=${value}`), null]);
+		return 'failed';
+	} catch {
+		return 'unsupported';
+	}
+}

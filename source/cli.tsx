@@ -2,17 +2,22 @@
 /**
  * Entry point: with no arguments, the full-screen app; with a subcommand, the scriptable CLI.
  */
-import {runCli} from './program.js';
-import {limitMallocArenas} from './allocator.js';
+import {availableParallelism} from 'node:os';
+import {limitMallocArenas, restartWithMemoryLimits} from './allocator.js';
 
 const DATA_COMMANDS = new Set(['backup', 'restore', 'check', 'prune', 'forget', 'service']);
 
-// File reads and zstd jobs share libuv's thread pool (4 threads by default); give reads room.
-// This must happen before the first asynchronous file operation starts the pool.
-process.env.UV_THREADPOOL_SIZE ??= '8';
-// Likewise before the pool and the worker threads start, for the commands that move data (the
-// others start faster without loading the FFI package, and keep little memory anyway).
-if (process.argv.slice(2).some((arg) => DATA_COMMANDS.has(arg))) limitMallocArenas();
+// File reads and zstd jobs share libuv's thread pool; more threads than twice the cores buy
+// nothing but memory (each keeps its own zstd context and malloc arena). This must happen before
+// the first asynchronous file operation starts the pool.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, 2 * availableParallelism()));
+// The commands that move data start again once with a small young generation and two malloc
+// arenas (see allocator.ts); everything else is imported only after that. The others start faster
+// without it, and keep little memory anyway.
+if (process.argv.slice(2).some((arg) => DATA_COMMANDS.has(arg))) {
+	const restart = restartWithMemoryLimits();
+	if (restart !== 'restarted-before') limitMallocArenas();
+}
 
 async function main(): Promise<void> {
 	const args = process.argv.slice(2);
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
 		process.exitCode = await runService(args.slice(1));
 		return;
 	}
+	const {runCli} = await import('./program.js');
 	process.exitCode = await runCli(args);
 }
 

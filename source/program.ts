@@ -5,6 +5,7 @@ import {Command, CommanderError, Option} from 'commander';
 import {CairnError, IntegrityError} from '../engine/errors.js';
 import {StorageError} from '../adapters/storage.js';
 import {describeVersion} from '../engine/version.js';
+import {MEMORY_LIMIT_ENV, parseMemorySize} from '../engine/util/memory-budget.js';
 
 function collect(value: string, previous: string[] = []): string[] {
 	return [...previous, value];
@@ -13,6 +14,16 @@ function collect(value: string, previous: string[] = []): string[] {
 type Action = (signal: AbortSignal, command: Command) => Promise<number>;
 
 /** Runs an action with Ctrl-C wired to cancellation; resolves with the exit code. */
+/**
+ * Checks `--max-memory` (or CAIRN_MAX_MEMORY) and hands it to the memory budget through the
+ * environment, where worker threads started later see it too. Throws on an invalid size.
+ */
+function applyMemoryLimit(flag: string | undefined): void {
+	const text = flag ?? process.env[MEMORY_LIMIT_ENV];
+	if (text === undefined || text === '') return;
+	process.env[MEMORY_LIMIT_ENV] = String(parseMemorySize(text, flag === undefined ? MEMORY_LIMIT_ENV : '--max-memory'));
+}
+
 async function runAction(action: Action, command: Command): Promise<number> {
 	const controller = new AbortController();
 	let interrupts = 0;
@@ -98,6 +109,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 		.option('--no-cache', 'do not use the local cache of index files, snapshots and tree packs')
 		.option('--limit-upload <KiB/s>', 'limit uploads to the repository to this many KiB/s (or CAIRN_LIMIT_UPLOAD)')
 		.option('--limit-download <KiB/s>', 'limit downloads from the repository to this many KiB/s (or CAIRN_LIMIT_DOWNLOAD)')
+		.option('--max-memory <size>', 'memory a backup or restore may plan for, e.g. 512M or 2G (or CAIRN_MAX_MEMORY; default the machine\'s RAM): sizes workers and buffers')
 		.option('--json', 'print machine-readable JSON')
 		.option('-q, --quiet', 'print less')
 		.showHelpAfterError()
@@ -108,7 +120,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
 			const cmd = params.at(-1) as Command;
 			const args = cmd.args;
 			const flags = cmd.optsWithGlobals();
-			setExit(await runAction((signal) => action(args, flags, signal), cmd));
+			setExit(await runAction((signal) => {
+				applyMemoryLimit(flags.maxMemory as string | undefined);
+				return action(args, flags, signal);
+			}, cmd));
 		});
 	};
 

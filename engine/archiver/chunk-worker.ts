@@ -26,6 +26,7 @@ import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
 import type {FromWorker, JobEvent, PeerMessage, ToWorker} from './worker-protocol.js';
 import {loadTinyZstd} from './small-zstd.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
+import {noteGarbageBytes} from '../util/worker.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
 const port = parentPort;
@@ -186,7 +187,11 @@ async function finishOldest(): Promise<void> {
 	const chunk = pending[0]!;
 	sendEvents();
 	try {
-		if (await chunk.verdict) await packBlob(chunk.id, await chunk.body!);
+		if (await chunk.verdict) {
+			const body = await chunk.body!;
+			await packBlob(chunk.id, body);
+			noteGarbageBytes(body.body.byteLength);
+		}
 	} finally {
 		pending.shift();
 		if (chunk.from) {

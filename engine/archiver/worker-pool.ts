@@ -10,6 +10,7 @@ import type {MasterKey} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
+import {findMemoryBudget} from '../util/memory-budget.js';
 import {FileReadError} from './file-chunker.js';
 import type {FileJob, FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
 
@@ -65,9 +66,9 @@ interface PoolWorker {
 	outgoing: FileJob[];
 }
 
-/** The default number of workers: the number of cores. */
+/** The default number of workers: the number of cores, fewer when memory is short (memory-budget.ts). */
 export function findDefaultWorkerCount(): number {
-	return Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length));
+	return Math.max(1, Math.min(8, findMemoryBudget().maxWorkers, os.availableParallelism?.() ?? os.cpus().length));
 }
 
 export class ChunkWorkerPool {

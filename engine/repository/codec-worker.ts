@@ -7,6 +7,7 @@ import {parentPort} from 'node:worker_threads';
 import {closeSync, fchmodSync, fchownSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync} from 'node:fs';
 import {setFdTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import type {MasterKey} from '../crypto/cipher.js';
+import {releaseGarbageBuffers} from '../util/worker.js';
 import {decodeStoredBlob, isAllZero} from './blob-codec.js';
 import type {DecodedBlob, FromCodec, ToCodec, WriteBlob, WriteFailure, WriteFile, WriteReport} from './codec-protocol.js';
 
@@ -164,7 +165,7 @@ port.on('message', (message: ToCodec) => {
 		key = {encrypt: Buffer.from(message.key.encrypt), macK: Buffer.from(message.key.macK), macR: Buffer.from(message.key.macR)};
 		return;
 	}
-	queue = queue.then(() => runJob(message));
+	queue = queue.then(() => runJob(message)).finally(releaseGarbageBuffers);
 });
 
 async function runJob(message: Exclude<ToCodec, {type: 'init'}>): Promise<void> {

@@ -25,6 +25,7 @@ import {parseGoTime} from '../format/time.js';
 import type {Repository} from '../repository/repository.js';
 import type {BlobLocation} from '../repository/master-index.js';
 import {setFdTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
+import {findMemoryBudget} from '../util/memory-budget.js';
 import type {BlobCodecPool, WriteBlob, WriteFile, WriteReport} from '../repository/codec-pool.js';
 
 /** A regular file to write: where it goes and its snapshot node. */
@@ -70,6 +71,7 @@ export interface ContentLimits {
 	readonly maxFilesPerJob: number;
 }
 
+/** Limits on a machine with enough memory; `maxBytesInFlight` follows the memory budget (memory-budget.ts). */
 export const DEFAULT_CONTENT_LIMITS: ContentLimits = {
 	maxRange: 4 * 1024 * 1024,
 	maxGap: 1024 * 1024,
@@ -116,7 +118,8 @@ export const CANCELLED_MESSAGE = 'restore cancelled: files restored so far are c
  * temporary file) or on an unexpected internal error (after the same clean-up).
  */
 export async function writeFileContents(repo: Repository, codecs: BlobCodecPool, files: readonly ContentFile[], events: ContentEvents, options: {signal?: AbortSignal; limits?: Partial<ContentLimits>} = {}): Promise<void> {
-	const writer = new ContentWriter(repo, codecs, events, {...DEFAULT_CONTENT_LIMITS, ...options.limits}, options.signal);
+	const budget = {maxBytesInFlight: findMemoryBudget().restoreBytesInFlight};
+	const writer = new ContentWriter(repo, codecs, events, {...DEFAULT_CONTENT_LIMITS, ...budget, ...options.limits}, options.signal);
 	await writer.run(files);
 }
 
