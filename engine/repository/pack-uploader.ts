@@ -12,6 +12,12 @@ import type {MasterIndex} from './master-index.js';
 
 /** Write an index file after this many packs have been stored without one. */
 const PACKS_PER_INDEX = 24;
+/**
+ * ...or once the packs stored without one hold this many blobs (restic's index files hold at
+ * most 50,000): their entries wait in memory as objects until written, about 200 bytes each,
+ * which a backup of many small files would otherwise keep for hundreds of thousands of blobs.
+ */
+const BLOBS_PER_INDEX = 32_768;
 /** ...or after this long since the last index write. */
 const INDEX_INTERVAL_MS = 60_000;
 /** Uploads in flight before `add` waits. */
@@ -55,6 +61,8 @@ export class PackUploader {
 	private readonly pending: Record<BlobType, Set<string>> = {data: new Set(), tree: new Set()};
 	private readonly inFlight = new Set<Promise<void>>();
 	private unindexed: PackEntry[] = [];
+	/** Blobs in `unindexed`. */
+	private unindexedBlobs = 0;
 	private lastIndexWrite = Date.now();
 	private failure: Error | undefined;
 	uploadedBytes = 0;
@@ -138,7 +146,8 @@ export class PackUploader {
 		const entry: PackEntry = {packId: id, blobs};
 		this.index.addPack(entry);
 		this.unindexed.push(entry);
-		if (this.unindexed.length >= PACKS_PER_INDEX || Date.now() - this.lastIndexWrite > INDEX_INTERVAL_MS) {
+		this.unindexedBlobs += blobs.length;
+		if (this.unindexed.length >= PACKS_PER_INDEX || this.unindexedBlobs >= BLOBS_PER_INDEX || Date.now() - this.lastIndexWrite > INDEX_INTERVAL_MS) {
 			await this.writePendingIndex();
 		}
 	}
@@ -147,11 +156,13 @@ export class PackUploader {
 		if (this.unindexed.length === 0) return;
 		const packs = this.unindexed;
 		this.unindexed = [];
+		this.unindexedBlobs = 0;
 		this.lastIndexWrite = Date.now();
 		try {
 			await this.writeIndex(packs);
 		} catch (error) {
 			this.unindexed.push(...packs);
+			this.unindexedBlobs += packs.reduce((sum, pack) => sum + pack.blobs.length, 0);
 			throw error;
 		}
 	}
