@@ -18,6 +18,7 @@ import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
+import {findSyncDecompress, NeedsAsyncError, SMALL_ZSTD_INPUT} from './sync-zstd.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
@@ -67,6 +68,8 @@ export class Repository {
 	/** The local cache, when one is in use. */
 	readonly cache?: LocalCache;
 	private readonly cached?: CachedStorage;
+	/** The backend's storage, without the local cache. */
+	private readonly backing: Storage;
 	/** Packs the index lists with tree blobs: the packs the cache keeps. */
 	private readonly treePacks = new Set<string>();
 	private readonly uploader: PackUploader;
@@ -81,6 +84,7 @@ export class Repository {
 	) {
 		this.compression = config.version >= 2 ? options.compression ?? 'auto' : 'off';
 		this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
+		this.backing = backing;
 		if (cache !== undefined) {
 			this.cache = cache;
 			this.cached = withLocalCache(backing, cache, {isTreePack: (id) => this.treePacks.has(id), holdsTrees: (pack) => packHoldsTrees(key, pack)});
@@ -140,10 +144,12 @@ export class Repository {
 	/**
 	 * Loads, verifies and decrypts an unpacked file (snapshot, index, lock). The file's name must be
 	 * the SHA-256 of its bytes and its MAC must verify; either failure is an IntegrityError naming the file.
+	 * `bypassCache` reads the repository's copy and leaves the local cache alone (for callers that
+	 * keep what they read in the cache in another form, such as the snapshot list).
 	 */
-	async loadUnpacked(type: Exclude<FileType, 'data' | 'keys' | 'config'>, id: string, signal?: AbortSignal): Promise<Buffer> {
+	async loadUnpacked(type: Exclude<FileType, 'data' | 'keys' | 'config'>, id: string, signal?: AbortSignal, options: {bypassCache?: boolean} = {}): Promise<Buffer> {
 		const handle = {type, name: id};
-		const raw = await this.storage.load(handle, {signal});
+		const raw = await (options.bypassCache ? this.backing : this.storage).load(handle, {signal});
 		if (hashHex(raw) !== id) {
 			throw new IntegrityError(`${describeFile(handle)} is damaged: its content does not match its name (SHA-256 mismatch; ${raw.length} bytes)`);
 		}
@@ -161,8 +167,8 @@ export class Repository {
 	}
 
 	/** Loads an unpacked file and parses its JSON. */
-	async loadJson<T>(type: 'snapshots' | 'index' | 'locks', id: string, signal?: AbortSignal): Promise<T> {
-		const plain = await this.loadUnpacked(type, id, signal);
+	async loadJson<T>(type: 'snapshots' | 'index' | 'locks', id: string, signal?: AbortSignal, options: {bypassCache?: boolean} = {}): Promise<T> {
+		const plain = await this.loadUnpacked(type, id, signal, options);
 		try {
 			return parseJsonBytes<T>(plain, `${type}/${id}`);
 		} catch (error) {
@@ -334,11 +340,26 @@ function packHoldsTrees(key: MasterKey, pack: Uint8Array): boolean {
 	return decodePackHeader(header).some((blob) => blob.type === 'tree');
 }
 
-/** Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd. */
+/**
+ * Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd.
+ * Small files (snapshots, most index files) are decompressed in this thread where the runtime
+ * can (sync-zstd.ts): cheaper than a trip through libuv's pool.
+ */
 export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffer> {
 	if (plain.length === 0) throw new Error(`${what} is empty`);
 	const first = plain[0];
 	if (first === 0x5b || first === 0x7b) return plain;
-	if (first === 2) return decompressZstd(plain.subarray(1));
+	if (first === 2) {
+		const body = plain.subarray(1);
+		const sync = body.length <= SMALL_ZSTD_INPUT ? findSyncDecompress() : undefined;
+		if (sync) {
+			try {
+				return sync(body);
+			} catch (error) {
+				if (!(error instanceof NeedsAsyncError)) throw error;
+			}
+		}
+		return decompressZstd(body);
+	}
 	throw new Error(`${what} uses unsupported encoding version ${first}`);
 }

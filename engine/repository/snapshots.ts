@@ -8,24 +8,38 @@ import {mapConcurrent} from '../util/concurrency.js';
 import type {Repository} from './repository.js';
 import {readSnapshotList, writeSnapshotList} from './snapshot-list-cache.js';
 
-/** Loads one snapshot by its full ID. */
-export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<Snapshot> {
-	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal);
+/**
+ * Snapshot files read at once: enough to keep a link with latency busy (each is a few hundred
+ * bytes, so the limit is round trips; the storage's own concurrency wrapper still applies).
+ */
+const SNAPSHOT_LOADS = 32;
+
+/**
+ * Loads one snapshot by its full ID. `bypassCache`: read the repository's file and leave the
+ * local cache alone (listSnapshots keeps what it reads in the cached snapshot list instead).
+ */
+export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal, options: {bypassCache?: boolean} = {}): Promise<Snapshot> {
+	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal, options);
 	return {...validateSnapshot(json, id), id};
 }
 
 /**
  * Loads every snapshot, oldest first. Unreadable snapshot files are passed to `onError`
  * (and skipped) when it is given; otherwise the first failure throws.
+ *
+ * With a local cache, the snapshots are kept there as one decoded list (snapshot-list-cache.ts):
+ * snapshot files it lacks are read from the repository without copying each into the cache (a
+ * cold listing of 10,000 snapshots would otherwise create 10,000 small files), many at a time.
  */
 export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
 	const ids = await repo.listIds('snapshots', options.signal);
 	const known = await readSnapshotList(repo);
-	const loaded = await mapConcurrent(ids, 16, async (id): Promise<Snapshot | undefined> => {
+	const bypassCache = repo.cache !== undefined;
+	const loaded = await mapConcurrent(ids, SNAPSHOT_LOADS, async (id): Promise<Snapshot | undefined> => {
 		const cached = known.get(id);
 		if (cached) return {...cached, id};
 		try {
-			return await loadSnapshot(repo, id, options.signal);
+			return await loadSnapshot(repo, id, options.signal, {bypassCache});
 		} catch (error) {
 			if (!options.onError) throw error;
 			options.onError(id, error as Error);
