@@ -68,8 +68,6 @@ export class Repository {
 	/** The local cache, when one is in use. */
 	readonly cache?: LocalCache;
 	private readonly cached?: CachedStorage;
-	/** The backend's storage, without the local cache. */
-	private readonly backing: Storage;
 	/** Packs the index lists with tree blobs: the packs the cache keeps. */
 	private readonly treePacks = new Set<string>();
 	private readonly uploader: PackUploader;
@@ -84,7 +82,6 @@ export class Repository {
 	) {
 		this.compression = config.version >= 2 ? options.compression ?? 'auto' : 'off';
 		this.packSize = options.packSize ?? DEFAULT_PACK_SIZE;
-		this.backing = backing;
 		if (cache !== undefined) {
 			this.cache = cache;
 			this.cached = withLocalCache(backing, cache, {isTreePack: (id) => this.treePacks.has(id), holdsTrees: (pack) => packHoldsTrees(key, pack)});
@@ -144,12 +141,10 @@ export class Repository {
 	/**
 	 * Loads, verifies and decrypts an unpacked file (snapshot, index, lock). The file's name must be
 	 * the SHA-256 of its bytes and its MAC must verify; either failure is an IntegrityError naming the file.
-	 * `bypassCache` reads the repository's copy and leaves the local cache alone (for callers that
-	 * keep what they read in the cache in another form, such as the snapshot list).
 	 */
-	async loadUnpacked(type: Exclude<FileType, 'data' | 'keys' | 'config'>, id: string, signal?: AbortSignal, options: {bypassCache?: boolean} = {}): Promise<Buffer> {
+	async loadUnpacked(type: Exclude<FileType, 'data' | 'keys' | 'config'>, id: string, signal?: AbortSignal): Promise<Buffer> {
 		const handle = {type, name: id};
-		const raw = await (options.bypassCache ? this.backing : this.storage).load(handle, {signal});
+		const raw = await this.storage.load(handle, {signal});
 		if (hashHex(raw) !== id) {
 			throw new IntegrityError(`${describeFile(handle)} is damaged: its content does not match its name (SHA-256 mismatch; ${raw.length} bytes)`);
 		}
@@ -167,8 +162,8 @@ export class Repository {
 	}
 
 	/** Loads an unpacked file and parses its JSON. */
-	async loadJson<T>(type: 'snapshots' | 'index' | 'locks', id: string, signal?: AbortSignal, options: {bypassCache?: boolean} = {}): Promise<T> {
-		const plain = await this.loadUnpacked(type, id, signal, options);
+	async loadJson<T>(type: 'snapshots' | 'index' | 'locks', id: string, signal?: AbortSignal): Promise<T> {
+		const plain = await this.loadUnpacked(type, id, signal);
 		try {
 			return parseJsonBytes<T>(plain, `${type}/${id}`);
 		} catch (error) {

@@ -14,12 +14,9 @@ import {readSnapshotList, writeSnapshotList} from './snapshot-list-cache.js';
  */
 const SNAPSHOT_LOADS = 32;
 
-/**
- * Loads one snapshot by its full ID. `bypassCache`: read the repository's file and leave the
- * local cache alone (listSnapshots keeps what it reads in the cached snapshot list instead).
- */
-export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal, options: {bypassCache?: boolean} = {}): Promise<Snapshot> {
-	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal, options);
+/** Loads one snapshot by its full ID. */
+export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<Snapshot> {
+	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal);
 	return {...validateSnapshot(json, id), id};
 }
 
@@ -27,19 +24,17 @@ export async function loadSnapshot(repo: Repository, id: string, signal?: AbortS
  * Loads every snapshot, oldest first. Unreadable snapshot files are passed to `onError`
  * (and skipped) when it is given; otherwise the first failure throws.
  *
- * With a local cache, the snapshots are kept there as one decoded list (snapshot-list-cache.ts):
- * snapshot files it lacks are read from the repository without copying each into the cache (a
- * cold listing of 10,000 snapshots would otherwise create 10,000 small files), many at a time.
+ * With a local cache, the snapshots are also kept there as one decoded list
+ * (snapshot-list-cache.ts), read first; only the files it lacks are read (and cached), many at a time.
  */
 export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
 	const ids = await repo.listIds('snapshots', options.signal);
 	const known = await readSnapshotList(repo);
-	const bypassCache = repo.cache !== undefined;
 	const loaded = await mapConcurrent(ids, SNAPSHOT_LOADS, async (id): Promise<Snapshot | undefined> => {
 		const cached = known.get(id);
 		if (cached) return {...cached, id};
 		try {
-			return await loadSnapshot(repo, id, options.signal, {bypassCache});
+			return await loadSnapshot(repo, id, options.signal);
 		} catch (error) {
 			if (!options.onError) throw error;
 			options.onError(id, error as Error);
