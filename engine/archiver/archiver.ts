@@ -14,7 +14,7 @@ import {ProgressTracker, type ProgressListener} from '../progress.js';
 import type {Repository} from '../repository/repository.js';
 import {findSnapshotId, loadSnapshot, saveSnapshot, samePaths, listSnapshots} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
-import {indexUnindexedPacks} from '../repository/unindexed-packs.js';
+import {indexUnindexedPacks, listPacksAndLocks} from '../repository/unindexed-packs.js';
 import {buildNode, isUnchanged} from './node-from-stat.js';
 import type {ExcludeMatcher} from './excludes.js';
 import {compileSelection, type SelectionOptions} from './selection.js';
@@ -213,11 +213,15 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	const selection = compileSelection(options, targets, notice);
 	const lock = options.noLock || options.dryRun ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
 	try {
+		const hostname = options.host ?? os.hostname();
+		// The parent is looked up while the index loads (round trips at once on a slow link).
+		const parentFound = findParent(repo, options, hostname, targets);
+		parentFound.catch(() => undefined);
+		const listings = options.dryRun ? undefined : listPacksAndLocks(repo, options.signal);
 		await repo.loadIndex({signal: options.signal});
 		// Packs a killed backup uploaded but never indexed: index them so their blobs are reused.
-		if (!options.dryRun) await indexUnindexedPacks(repo, {signal: options.signal}).catch(() => undefined);
-		const hostname = options.host ?? os.hostname();
-		const parentId = await findParent(repo, options, hostname, targets);
+		if (listings) await indexUnindexedPacks(repo, {signal: options.signal, listings}).catch(() => undefined);
+		const parentId = await parentFound;
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
 		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets.map(sourceOf), exclude, options.signal).then((totals) => {

@@ -105,16 +105,21 @@ export class Repository {
 	 * WrongPasswordError when no key opens, CairnError for an unsupported version.
 	 */
 	static async open(storage: Storage, password: string, options: RepositoryOptions = {}): Promise<Repository> {
+		// The config is fetched while the keys are listed and tried (one round trip instead of three
+		// in a row on a slow link); a missing config still says "no repository" before any key error.
+		const configLoad = storage.load({type: 'config', name: ''}, {signal: options.signal});
+		const keyOpen = openMasterKey(storage, password, {signal: options.signal});
+		let raw: Uint8Array;
 		try {
-			await storage.stat({type: 'config', name: ''}, {signal: options.signal});
+			raw = await configLoad;
 		} catch (error) {
+			keyOpen.catch(() => undefined);
 			if (isStorageError(error, 'not-found')) {
 				throw new RepositoryNotFoundError(`there is no repository at ${storage.location}: it has no config file. Check the location, or run \`cairn init\` to create a repository there`, {cause: error});
 			}
 			throw error;
 		}
-		const {master, keyId} = await openMasterKey(storage, password, {signal: options.signal});
-		const raw = await storage.load({type: 'config', name: ''}, {signal: options.signal});
+		const {master, keyId} = await keyOpen;
 		let config: RepositoryConfig;
 		try {
 			const plain = openBytes(master, raw);
