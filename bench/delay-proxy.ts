@@ -49,7 +49,7 @@ function pipeDelayed(from: net.Socket, to: net.Socket, latencyMs: number): void 
 		while (queue.length > 0 && queue[0]!.due <= now) {
 			const {chunk} = queue.shift()!;
 			if (chunk === undefined) {
-				to.end();
+				if (!to.destroyed) to.end();
 				return;
 			}
 			if (!to.destroyed) to.write(chunk);
@@ -66,8 +66,12 @@ function pipeDelayed(from: net.Socket, to: net.Socket, latencyMs: number): void 
 		// A reset (not an orderly end) is passed on after the delay too.
 		if (from.errored) setTimeout(() => to.destroy(), latencyMs);
 	});
-	to.on('close', () => {
+	to.on('close', (hadError: boolean) => {
+		// The receiving side was reset: nothing more can be delivered, so the sending side goes too.
+		// (An orderly close, both directions ended, leaves the other direction to finish.)
+		if (!hadError) return;
 		if (timer !== undefined) clearTimeout(timer);
+		queue.length = 0;
 		from.destroy();
 	});
 }
@@ -78,9 +82,11 @@ export async function startDelayProxy(options: DelayProxyOptions): Promise<Delay
 	if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`invalid latency ${latencyMs}: give milliseconds, 0 or more`);
 	const sockets = new Set<net.Socket>();
 	let accepted = 0;
-	const server = net.createServer((client) => {
+	// Half-open sockets: an end from one side must not close the other direction, whose data may
+	// still be on its way (delayed); each socket closes once both of its directions have ended.
+	const server = net.createServer({allowHalfOpen: true}, (client) => {
 		accepted++;
-		const upstream = net.connect({host: options.targetHost, port: options.targetPort});
+		const upstream = net.connect({host: options.targetHost, port: options.targetPort, allowHalfOpen: true});
 		for (const socket of [client, upstream]) {
 			socket.setNoDelay(true);
 			sockets.add(socket);
