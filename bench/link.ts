@@ -34,7 +34,7 @@ import {readGitState} from './build-copy.js';
 
 const PASSWORD = 'link bench';
 const distDir = fileURLToPath(new URL('../', import.meta.url));
-const CLI = path.join(distDir, 'source', 'cli.js');
+let CLI = path.join(distDir, 'source', 'cli.js');
 const projectRoot = path.resolve(distDir, '..');
 const MEASURES = ['backup', 'unchanged', 'restore'] as const;
 type MeasureName = (typeof MEASURES)[number];
@@ -48,6 +48,7 @@ interface Options {
 	tools: ToolName[];
 	work?: string;
 	keep: boolean;
+	cli?: string;
 }
 
 const USAGE = `Usage: node dist/bench/link.js [options]
@@ -63,12 +64,13 @@ Options:
   --only TOOL      cairn or restic
   --work DIR       where the corpus, server data and restores go (default: a temp dir)
   --keep           keep the work dir
+  --cli PATH       the cairn CLI to time (default: this build's dist/source/cli.js), e.g. an older build
 `;
 
 function parseOptions(argv: string[]): Options | undefined {
 	const {values} = parseArgs({args: argv, strict: true, options: {
 		latency: {type: 'string'}, files: {type: 'string'}, 'size-mib': {type: 'string'}, rounds: {type: 'string'},
-		only: {type: 'string'}, work: {type: 'string'}, keep: {type: 'boolean'}, help: {type: 'boolean', short: 'h'},
+		only: {type: 'string'}, work: {type: 'string'}, keep: {type: 'boolean'}, cli: {type: 'string'}, help: {type: 'boolean', short: 'h'},
 	}});
 	if (values.help) return undefined;
 	const count = (text: string | undefined, fallback: number, name: string, min = 1): number => {
@@ -81,7 +83,7 @@ function parseOptions(argv: string[]): Options | undefined {
 	return {
 		latency: count(values.latency, 50, 'latency', 0), files: count(values.files, 3000, 'files'), sizeMib: count(values['size-mib'], 32, 'size-mib'),
 		rounds: count(values.rounds, 2, 'rounds'), tools: values.only ? [values.only as ToolName] : ['cairn', 'restic'],
-		work: values.work, keep: values.keep === true,
+		work: values.work, keep: values.keep === true, cli: values.cli,
 	};
 }
 
@@ -268,6 +270,7 @@ async function main(): Promise<number> {
 		process.stdout.write(USAGE);
 		return 0;
 	}
+	if (options.cli !== undefined) CLI = path.resolve(options.cli);
 	if (options.tools.includes('cairn') && !existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
 	const method = detectMeasureMethod();
 	const workDir = options.work ?? await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-link-bench-'));
@@ -349,6 +352,7 @@ async function main(): Promise<number> {
 		machine: {cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryMib: Math.round(os.totalmem() / 1024 / 1024), kernel: os.release(), loadBefore, loadAfter},
 		versions: {node: process.version, restic: readVersion('restic', ['version']), rclone: readVersion('rclone', ['version']).split('\n')[0]},
 		sources: readGitState(projectRoot),
+		cairnCli: CLI,
 		method: {
 			link: `bench/delay-proxy.ts: every chunk delayed ${options.latency} ms in each direction, order kept; in front of rclone serve restic on loopback`,
 			steps: 'per round and tool: init (untimed, new repository and cache dir), first backup, unchanged backup, restore of latest; sync before each step; tools alternate order',

@@ -26,7 +26,7 @@ import {readGitState} from './build-copy.js';
 
 const PASSWORD = 'listing bench';
 const distDir = fileURLToPath(new URL('../', import.meta.url));
-const CLI = path.join(distDir, 'source', 'cli.js');
+let CLI = path.join(distDir, 'source', 'cli.js');
 const projectRoot = path.resolve(distDir, '..');
 
 interface Options {
@@ -36,6 +36,7 @@ interface Options {
 	work?: string;
 	keep: boolean;
 	restic: boolean;
+	cli?: string;
 }
 
 const USAGE = `Usage: node dist/bench/listing.js [options]
@@ -50,12 +51,13 @@ Options:
   --work DIR       where the repository and caches go; the repository is reused (default: temp dir)
   --keep           keep the work dir
   --no-restic      time cairn only
+  --cli PATH       the cairn CLI to time (default: this build's dist/source/cli.js), e.g. an older build
 `;
 
 function parseOptions(argv: string[]): Options | undefined {
 	const {values} = parseArgs({args: argv, strict: true, options: {
 		snapshots: {type: 'string'}, runs: {type: 'string'}, node: {type: 'string'}, work: {type: 'string'},
-		keep: {type: 'boolean'}, 'no-restic': {type: 'boolean'}, help: {type: 'boolean', short: 'h'},
+		keep: {type: 'boolean'}, 'no-restic': {type: 'boolean'}, cli: {type: 'string'}, help: {type: 'boolean', short: 'h'},
 	}});
 	if (values.help) return undefined;
 	const count = (text: string | undefined, fallback: number, name: string): number => {
@@ -67,7 +69,7 @@ function parseOptions(argv: string[]): Options | undefined {
 	const nodes = (values.node ?? process.execPath).split(',').map((s) => s.trim()).filter(Boolean);
 	return {
 		snapshots: count(values.snapshots, 10_000, 'snapshots'), runs: count(values.runs, 5, 'runs'), nodes,
-		work: values.work, keep: values.keep === true, restic: values['no-restic'] !== true,
+		work: values.work, keep: values.keep === true, restic: values['no-restic'] !== true, cli: values.cli,
 	};
 }
 
@@ -130,6 +132,7 @@ async function main(): Promise<number> {
 		process.stdout.write(USAGE);
 		return 0;
 	}
+	if (options.cli !== undefined) CLI = path.resolve(options.cli);
 	if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
 	const method = detectMeasureMethod();
 	const workDir = options.work ?? await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-listing-bench-'));
@@ -190,6 +193,7 @@ async function main(): Promise<number> {
 		machine: {cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryMib: Math.round(os.totalmem() / 1024 / 1024), kernel: os.release(), loadBefore, loadAfter},
 		versions: {restic: options.restic ? readVersion('restic', ['version']) : undefined, nodes: options.nodes.map((node) => ({path: node, version: readVersion(node, ['--version'])}))},
 		sources: readGitState(projectRoot),
+		cairnCli: CLI,
 		method: {
 			repository: 'bench/ui.ts makeSnapshotRepository: one small tree, then the snapshot files (varied times, hosts, paths, tags; half with a summary)',
 			cold: 'the tool\'s cache directory is removed before the run (cairn --cache-dir, restic --cache-dir)',
