@@ -85,6 +85,9 @@ interface Series {
 	cache: 'cold' | 'warm';
 	wallSeconds: number[];
 	cpuSeconds: number[];
+	/** The user and system parts of the CPU time (system time is mostly the file system's: creating cache files). */
+	userSeconds: number[];
+	systemSeconds: number[];
 	peakRssKib: number[];
 	otherCpuSeconds: Array<number | undefined>;
 }
@@ -122,6 +125,8 @@ async function runOnce(method: MeasureMethod, series: Series, repo: string, cach
 	}
 	series.wallSeconds.push(result.wallSeconds);
 	series.cpuSeconds.push(result.userSeconds + result.systemSeconds);
+	series.userSeconds.push(result.userSeconds);
+	series.systemSeconds.push(result.systemSeconds);
 	series.peakRssKib.push(result.peakRssKib);
 	series.otherCpuSeconds.push(result.otherCpuSeconds);
 }
@@ -151,7 +156,7 @@ async function main(): Promise<number> {
 	const series: Series[] = [];
 	const make = (tool: 'cairn' | 'restic', cache: 'cold' | 'warm', node?: string): Series => {
 		const label = tool === 'cairn' ? `cairn snapshots (node ${readVersion(node!, ['--version'])})` : 'restic snapshots';
-		const s: Series = {measure: `${label}, ${cache} cache`, tool, node, cache, wallSeconds: [], cpuSeconds: [], peakRssKib: [], otherCpuSeconds: []};
+		const s: Series = {measure: `${label}, ${cache} cache`, tool, node, cache, wallSeconds: [], cpuSeconds: [], userSeconds: [], systemSeconds: [], peakRssKib: [], otherCpuSeconds: []};
 		series.push(s);
 		return s;
 	};
@@ -178,14 +183,16 @@ async function main(): Promise<number> {
 	const table = series.map((s) => {
 		const wall = summarize(s.wallSeconds);
 		const cpu = summarize(s.cpuSeconds);
+		const user = summarize(s.userSeconds);
+		const system = summarize(s.systemSeconds);
 		const restic = s.tool === 'cairn' ? resticOf(s.cache) : undefined;
 		const ratio = restic ? {wall: Math.round(wall.best / summarize(restic.wallSeconds).best * 100) / 100, cpu: Math.round(cpu.best / summarize(restic.cpuSeconds).best * 100) / 100} : undefined;
-		return {measure: s.measure, wall, cpu, peakRssMib: Math.round(Math.max(...s.peakRssKib) / 1024), ratioToRestic: ratio};
+		return {measure: s.measure, wall, cpu, user, system, peakRssMib: Math.round(Math.max(...s.peakRssKib) / 1024), ratioToRestic: ratio};
 	});
-	process.stdout.write(`\n${'measure'.padEnd(48)} ${'wall best'.padStart(9)} ${'median'.padStart(7)} ${'CPU best'.padStart(9)} ${'median'.padStart(7)} ${'RSS MiB'.padStart(8)}  cairn/restic (wall, CPU)\n`);
+	process.stdout.write(`\n${'measure'.padEnd(48)} ${'wall best'.padStart(9)} ${'median'.padStart(7)} ${'CPU best'.padStart(9)} ${'median'.padStart(7)} ${'user'.padStart(6)} ${'sys'.padStart(6)} ${'RSS MiB'.padStart(8)}  cairn/restic (wall, CPU)\n`);
 	for (const line of table) {
 		const ratio = line.ratioToRestic ? `${line.ratioToRestic.wall.toFixed(2)}, ${line.ratioToRestic.cpu.toFixed(2)}` : '';
-		process.stdout.write(`${line.measure.padEnd(48)} ${line.wall.best.toFixed(3).padStart(9)} ${line.wall.median.toFixed(3).padStart(7)} ${line.cpu.best.toFixed(2).padStart(9)} ${line.cpu.median.toFixed(2).padStart(7)} ${String(line.peakRssMib).padStart(8)}  ${ratio}\n`);
+		process.stdout.write(`${line.measure.padEnd(48)} ${line.wall.best.toFixed(3).padStart(9)} ${line.wall.median.toFixed(3).padStart(7)} ${line.cpu.best.toFixed(2).padStart(9)} ${line.cpu.median.toFixed(2).padStart(7)} ${line.user.best.toFixed(2).padStart(6)} ${line.system.best.toFixed(2).padStart(6)} ${String(line.peakRssMib).padStart(8)}  ${ratio}\n`);
 	}
 	process.stdout.write(`\n${options.runs} runs each (seconds); load average before ${loadBefore.map((n) => n.toFixed(2)).join(' ')}, after ${loadAfter.map((n) => n.toFixed(2)).join(' ')} (${os.cpus().length} cores)\n`);
 	const file = await writeResults(path.join(projectRoot, 'bench', 'results', 'listing'), {
