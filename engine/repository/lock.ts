@@ -129,8 +129,14 @@ export function findHeldLocks(repo: Repository): HeldLock[] {
 /**
  * Takes a lock. Throws LockError naming the holder when a live conflicting lock exists, and
  * re-checks after writing to catch a racing process. The lock is refreshed every 5 minutes.
+ *
+ * `meanwhile` runs once the lock file is written, during the wait and the recheck (on a slow link
+ * that wait and a round trip are otherwise idle): for reads that are sound once this lock is in
+ * place, such as loading the index. A process that held an exclusive lock meanwhile is seen by the
+ * recheck, and then acquireLock throws (after `meanwhile` settles), so nothing read is used. When
+ * `meanwhile` rejects, the lock is removed and its error thrown.
  */
-export async function acquireLock(repo: Repository, options: {exclusive: boolean; signal?: AbortSignal; recheckDelayMs?: number}): Promise<HeldLock> {
+export async function acquireLock(repo: Repository, options: {exclusive: boolean; signal?: AbortSignal; recheckDelayMs?: number; meanwhile?: (lockId: string) => Promise<void>}): Promise<HeldLock> {
 	const before = await listLocks(repo, options.signal);
 	const conflict = findConflict(before, options.exclusive);
 	if (conflict) throw lockErrorFor(conflict, repo);
@@ -139,19 +145,20 @@ export async function acquireLock(repo: Repository, options: {exclusive: boolean
 		time: formatGoTime(nowNs()), exclusive: options.exclusive, hostname: os.hostname(), username: user.username, pid: process.pid, uid: user.uid, gid: user.gid,
 	} satisfies LockJson));
 	let id = await repo.saveUnpacked('locks', make(), options.signal);
+	const work = options.meanwhile?.(id);
+	work?.catch(() => undefined);
 	let late: LockInfo | undefined;
 	try {
 		await new Promise((resolve) => setTimeout(resolve, options.recheckDelayMs ?? 200));
 		// Only locks that appeared meanwhile are loaded: not this one, nor those checked above.
 		late = findConflict(await listLocks(repo, options.signal, {skip: new Set([id]), known: byId(before)}), options.exclusive, id);
+		if (late && (options.exclusive || late.exclusive)) throw lockErrorFor(late, repo);
+		await work;
 	} catch (error) {
-		// Cancelled (or the listing failed) between writing the lock and checking it: leave no lock behind.
+		// Cancelled, a conflict, or a failure between writing the lock and checking it: leave no lock behind.
+		await work?.catch(() => undefined);
 		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
 		throw error;
-	}
-	if (late && (options.exclusive || late.exclusive)) {
-		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
-		throw lockErrorFor(late, repo);
 	}
 	let released = false;
 	let refreshing: Promise<void> = Promise.resolve();

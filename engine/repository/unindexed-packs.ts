@@ -66,11 +66,14 @@ export interface PackAndLockListings {
 
 /**
  * Starts listing the packs in storage and the locks of other processes, so that both run while
- * the index loads (round trips at once on a slow link). Pass the result to
+ * the index loads (round trips at once on a slow link). `ownLock`: a lock of this process not yet
+ * held (being taken), to leave out. Pass the result to
  * {@link indexUnindexedPacks}; its promises never reject unobserved.
  */
-export function listPacksAndLocks(repo: Repository, signal?: AbortSignal): PackAndLockListings {
+export function listPacksAndLocks(repo: Repository, signal?: AbortSignal, ownLock?: string): PackAndLockListings {
 	const own = new Set(findHeldLocks(repo).map((lock) => lock.id));
+	// A lock being taken (listed from acquireLock's `meanwhile`) is not registered as held yet.
+	if (ownLock !== undefined) own.add(ownLock);
 	const packs = (async () => {
 		const listed: Array<{name: string; size: number}> = [];
 		for await (const info of repo.storage.list('data', {signal})) listed.push(info);

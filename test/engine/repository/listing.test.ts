@@ -174,4 +174,35 @@ describe('round trips', () => {
 		await lock.release();
 		await foreign.release();
 	});
+
+	it('a lock runs `meanwhile` after its file is written; a failure there or a conflict leaves no lock', async () => {
+		const store = createMemoryStorage();
+		const repo = await Repository.init(store, PASSWORD);
+		let seen: string[] = [];
+		const lock = await acquireLock(repo, {exclusive: false, recheckDelayMs: 30, meanwhile: async (id) => {
+			// The lock file is there while `meanwhile` runs.
+			seen = await repo.listIds('locks');
+			expect(seen).toContain(id);
+		}});
+		expect(seen).toEqual([lock.id]);
+		await lock.release();
+
+		await expect(acquireLock(repo, {exclusive: false, recheckDelayMs: 1, meanwhile: async () => {
+			throw new Error('index unreadable');
+		}})).rejects.toThrow('index unreadable');
+		expect(await repo.listIds('locks')).toEqual([]);
+
+		// An exclusive lock of another host written during the wait (a racing prune that had not
+		// seen this one yet): the recheck refuses, after `meanwhile` has settled, and leaves no lock.
+		let settled = false;
+		let racing = '';
+		await expect(acquireLock(repo, {exclusive: false, recheckDelayMs: 100, meanwhile: async () => {
+			racing = await repo.saveUnpacked('locks', Buffer.from(JSON.stringify({time: formatGoTime(BigInt(Date.now()) * 1_000_000n), exclusive: true, hostname: 'elsewhere', username: 'prune', pid: 1})));
+			await new Promise((resolve) => setTimeout(resolve, 150));
+			settled = true;
+		}})).rejects.toThrow(/locked/);
+		expect(settled).toBe(true);
+		expect(await repo.listIds('locks')).toEqual([racing]);
+	});
 });
+
