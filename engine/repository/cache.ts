@@ -12,6 +12,7 @@ import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import {closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {homedir} from 'node:os';
+import {threadId} from 'node:worker_threads';
 import {isAbsolute, join, resolve} from 'node:path';
 import type {FileHandle} from '../../adapters/storage.js';
 
@@ -72,12 +73,18 @@ async function writeAtomically(target: string, bytes: Uint8Array): Promise<void>
 	}
 }
 
+/** Process, thread and a counter in hex: unique among writers without asking for random bytes per file. */
+let tempCounter = 0;
+function nextTempSuffix(): string {
+	return `${process.pid.toString(16)}0${threadId.toString(16)}0${(tempCounter++).toString(16)}`;
+}
+
 /**
  * The same as {@link writeAtomically} with synchronous calls: for small files (snapshot and index
  * files), where four trips through libuv's pool cost more than the system calls themselves.
  */
 function writeAtomicallySync(target: string, bytes: Uint8Array): void {
-	const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+	const temp = `${target}.tmp-${nextTempSuffix()}`;
 	try {
 		const fd = openSync(temp, 'wx', 0o600);
 		try {
