@@ -11,7 +11,7 @@
  * config file, named `''`, when it exists. Names of other shapes are refused by every operation.
  */
 
-import {type Dirent} from 'node:fs';
+import {readFileSync, type Dirent} from 'node:fs';
 import {mkdir, readdir, stat, unlink} from 'node:fs/promises';
 import {availableParallelism, homedir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -39,6 +39,8 @@ import {readFileRange} from './local/ranged-read.js';
 
 /** Mode of every file the adapter creates. */
 export const FILE_MODE = 0o600;
+/** Types of file that are always small, read whole with one synchronous call. */
+const SMALL_FILE_TYPES: ReadonlySet<FileType> = new Set<FileType>(['snapshots', 'locks', 'keys', 'config']);
 /** Mode of every directory the adapter creates. */
 export const DIRECTORY_MODE = 0o700;
 
@@ -104,6 +106,13 @@ class LocalStorage implements Storage {
 		this.checkOpen();
 		const path = this.pathOf(handle);
 		try {
+			// Snapshot, lock and key files and the config are a few hundred bytes: one synchronous
+			// call costs far less than open, fstat, read and close through libuv's pool (a listing
+			// of 10,000 snapshots reads 10,000 of them).
+			if (SMALL_FILE_TYPES.has(handle.type) && (options.offset ?? 0) === 0 && options.length === undefined) {
+				throwIfAborted(options.signal);
+				return readFileSync(path);
+			}
 			return await readFileRange({path, label: pathOf(handle), offset: options.offset ?? 0, length: options.length, signal: options.signal});
 		} catch (error) {
 			throw mapFsError(error, `load ${pathOf(handle)}`, path);

@@ -141,8 +141,8 @@ async function saveContents(repo: Repository): Promise<Array<{id: string; size: 
 }
 
 /** A repository of `count` snapshots of one small tree, with varied times, hosts, paths and tags. */
-async function makeSnapshotRepository(dir: string, count: number): Promise<void> {
-	const repo = await Repository.init(createLocalStorage(dir), PASSWORD);
+export async function makeSnapshotRepository(dir: string, count: number, password = PASSWORD): Promise<void> {
+	const repo = await Repository.init(createLocalStorage(dir), password);
 	const contents = await saveContents(repo);
 	const tree = await repo.saveBlob('tree', encodeTree([fileNode('notes.txt', 1, contents[1]!), fileNode('todo.txt', 2, contents[2]!)]));
 	const root = await repo.saveBlob('tree', encodeTree([dirNode('home', tree.id)]));
@@ -548,9 +548,12 @@ async function main(): Promise<number> {
 	return 0;
 }
 
-main().then((code) => {
-	process.exitCode = code;
-}, (error: unknown) => {
-	log(`ui bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-	process.exitCode = 1;
-});
+// Run only as the script itself: bench/listing.ts imports the repository makers.
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	main().then((code) => {
+		process.exitCode = code;
+	}, (error: unknown) => {
+		log(`ui bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+		process.exitCode = 1;
+	});
+}

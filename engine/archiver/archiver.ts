@@ -14,7 +14,7 @@ import {ProgressTracker, type ProgressListener} from '../progress.js';
 import type {Repository} from '../repository/repository.js';
 import {findSnapshotId, loadSnapshot, saveSnapshot, samePaths, listSnapshots} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
-import {indexUnindexedPacks} from '../repository/unindexed-packs.js';
+import {indexUnindexedPacks, listPacksAndLocks, type PackAndLockListings} from '../repository/unindexed-packs.js';
 import {buildNode, isUnchanged} from './node-from-stat.js';
 import type {ExcludeMatcher} from './excludes.js';
 import {compileSelection, type SelectionOptions} from './selection.js';
@@ -215,13 +215,22 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	}
 	const notice = (message: string): void => options.onNotice?.(message);
 	const selection = compileSelection(options, targets, notice);
-	const lock = options.noLock || options.dryRun ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
-	try {
+	const hostname = options.host ?? os.hostname();
+	// The index, the parent and the pack and lock listings are read at once, while the lock's
+	// recheck waits (round trips at once on a slow link; see acquireLock's `meanwhile`).
+	const prepared: {parent?: Promise<string | undefined>; listings?: PackAndLockListings} = {};
+	const prepare = async (ownLock?: string): Promise<void> => {
+		prepared.parent = findParent(repo, options, hostname, targets);
+		prepared.parent.catch(() => undefined);
+		if (!options.dryRun) prepared.listings = listPacksAndLocks(repo, options.signal, ownLock);
 		await repo.loadIndex({signal: options.signal});
+	};
+	const lock = options.noLock || options.dryRun ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal, meanwhile: prepare});
+	try {
+		if (!lock) await prepare();
 		// Packs a killed backup uploaded but never indexed: index them so their blobs are reused.
-		if (!options.dryRun) await indexUnindexedPacks(repo, {signal: options.signal}).catch(() => undefined);
-		const hostname = options.host ?? os.hostname();
-		const parentId = await findParent(repo, options, hostname, targets);
+		if (prepared.listings) await indexUnindexedPacks(repo, {signal: options.signal, listings: prepared.listings}).catch(() => undefined);
+		const parentId = await prepared.parent;
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
 		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets.map(sourceOf), exclude, options.signal).then((totals) => {

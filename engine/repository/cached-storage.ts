@@ -69,6 +69,12 @@ export function withLocalCache(storage: Storage, cache: LocalCache, hooks: Cache
 	const written = new Set<string>();
 	/** Sizes from the last complete listing of each type. */
 	const listed = new Map<FileType, Map<string, number>>();
+	/**
+	 * The cached files of each type found by the last complete listing (plus those written since):
+	 * a file not among them is not looked for in the cache (a cold listing of 10,000 snapshots
+	 * would otherwise try 10,000 reads that fail).
+	 */
+	const present = new Map<FileType, Set<string>>();
 	/** Pack downloads in progress, so concurrent reads of one pack fetch it once. */
 	const filling = new Map<string, Promise<Buffer | undefined>>();
 
@@ -79,6 +85,7 @@ export function withLocalCache(storage: Storage, cache: LocalCache, hooks: Cache
 		try {
 			await cache.write(handle, bytes);
 			written.add(key(handle));
+			present.get(handle.type)?.add(handle.name);
 			return true;
 		} catch {
 			return false;
@@ -87,13 +94,15 @@ export function withLocalCache(storage: Storage, cache: LocalCache, hooks: Cache
 
 	const drop = async (handle: FileHandle & {type: CachedFileType}): Promise<boolean> => {
 		verified.delete(handle.name);
+		present.get(handle.type)?.delete(handle.name);
 		return cache.remove(handle).catch(() => false);
 	};
 
 	/** Index and snapshot files: the cached copy when sound, else the storage's (then cached). */
 	const loadWhole = async (handle: FileHandle & {type: CachedFileType}, options?: LoadOptions): Promise<Uint8Array> => {
 		throwIfAborted(options?.signal);
-		const cached = await cache.read(handle).catch(ignore);
+		const known = present.get(handle.type);
+		const cached = known !== undefined && !known.has(handle.name) ? undefined : await cache.read(handle).catch(ignore);
 		if (cached !== undefined) {
 			const size = listed.get(handle.type)?.get(handle.name);
 			if ((size === undefined || size === cached.length) && hashHex(cached) === handle.name) return cached;
@@ -208,7 +217,9 @@ export function withLocalCache(storage: Storage, cache: LocalCache, hooks: Cache
 			// Only a complete listing says which files are gone.
 			if (type !== 'index' && type !== 'snapshots' && type !== 'data') return;
 			listed.set(type, names);
-			await cache.retain(type, (name) => names.has(name) || written.has(`${type}/${name}`)).catch(ignore);
+			const kept = new Set<string>();
+			if ((await cache.retain(type, (name) => names.has(name) || written.has(`${type}/${name}`), kept).catch(ignore)) !== undefined) present.set(type, kept);
+			else present.delete(type);
 		},
 
 		evict: async (handle) => (isCacheable(handle) ? drop(handle) : false),

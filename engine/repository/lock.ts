@@ -67,13 +67,24 @@ export function describeLock(lock: LockInfo): string {
 	return `${kind} lock ${lock.id.slice(0, 8)} held by ${lock.username}@${lock.hostname} (PID ${lock.pid}) since ${since}`;
 }
 
+/** What {@link listLocks} may leave out or take from an earlier listing. */
+export interface ListLocksOptions {
+	/** Lock IDs not to load or return (this process's own locks). */
+	skip?: ReadonlySet<string>;
+	/**
+	 * Locks loaded before, by ID: a lock file never changes (its name is the hash of its bytes),
+	 * so one listed again is not loaded again (a round trip less on a slow link).
+	 */
+	known?: ReadonlyMap<string, LockJson>;
+}
+
 /** Loads every lock; unreadable lock files are skipped (they may be mid-removal). */
-export async function listLocks(repo: Repository, signal?: AbortSignal): Promise<LockInfo[]> {
-	const ids = await repo.listIds('locks', signal);
+export async function listLocks(repo: Repository, signal?: AbortSignal, options: ListLocksOptions = {}): Promise<LockInfo[]> {
+	const ids = (await repo.listIds('locks', signal)).filter((id) => !options.skip?.has(id));
 	const locks: LockInfo[] = [];
 	await Promise.all(ids.map(async (id) => {
 		try {
-			const json = await repo.loadJson<LockJson>('locks', id, signal);
+			const json = options.known?.get(id) ?? await repo.loadJson<LockJson>('locks', id, signal);
 			locks.push({...json, id, stale: findStaleReason(json)});
 		} catch (error) {
 			if (isStorageError(error, 'not-found')) return;
@@ -81,6 +92,13 @@ export async function listLocks(repo: Repository, signal?: AbortSignal): Promise
 		}
 	}));
 	return locks;
+}
+
+/** The readable locks of a listing by ID, for {@link ListLocksOptions.known}. */
+function byId(locks: readonly LockInfo[]): Map<string, LockJson> {
+	const map = new Map<string, LockJson>();
+	for (const {id, stale, ...json} of locks) if (!stale?.startsWith('unreadable')) map.set(id, json);
+	return map;
 }
 
 function findConflict(locks: LockInfo[], exclusive: boolean, ownId?: string): LockInfo | undefined {
@@ -111,27 +129,36 @@ export function findHeldLocks(repo: Repository): HeldLock[] {
 /**
  * Takes a lock. Throws LockError naming the holder when a live conflicting lock exists, and
  * re-checks after writing to catch a racing process. The lock is refreshed every 5 minutes.
+ *
+ * `meanwhile` runs once the lock file is written, during the wait and the recheck (on a slow link
+ * that wait and a round trip are otherwise idle): for reads that are sound once this lock is in
+ * place, such as loading the index. A process that held an exclusive lock meanwhile is seen by the
+ * recheck, and then acquireLock throws (after `meanwhile` settles), so nothing read is used. When
+ * `meanwhile` rejects, the lock is removed and its error thrown.
  */
-export async function acquireLock(repo: Repository, options: {exclusive: boolean; signal?: AbortSignal; recheckDelayMs?: number}): Promise<HeldLock> {
-	const conflict = findConflict(await listLocks(repo, options.signal), options.exclusive);
+export async function acquireLock(repo: Repository, options: {exclusive: boolean; signal?: AbortSignal; recheckDelayMs?: number; meanwhile?: (lockId: string) => Promise<void>}): Promise<HeldLock> {
+	const before = await listLocks(repo, options.signal);
+	const conflict = findConflict(before, options.exclusive);
 	if (conflict) throw lockErrorFor(conflict, repo);
 	const user = os.userInfo();
 	const make = (): Buffer => Buffer.from(stringifyGoJson({
 		time: formatGoTime(nowNs()), exclusive: options.exclusive, hostname: os.hostname(), username: user.username, pid: process.pid, uid: user.uid, gid: user.gid,
 	} satisfies LockJson));
 	let id = await repo.saveUnpacked('locks', make(), options.signal);
+	const work = options.meanwhile?.(id);
+	work?.catch(() => undefined);
 	let late: LockInfo | undefined;
 	try {
 		await new Promise((resolve) => setTimeout(resolve, options.recheckDelayMs ?? 200));
-		late = findConflict(await listLocks(repo, options.signal), options.exclusive, id);
+		// Only locks that appeared meanwhile are loaded: not this one, nor those checked above.
+		late = findConflict(await listLocks(repo, options.signal, {skip: new Set([id]), known: byId(before)}), options.exclusive, id);
+		if (late && (options.exclusive || late.exclusive)) throw lockErrorFor(late, repo);
+		await work;
 	} catch (error) {
-		// Cancelled (or the listing failed) between writing the lock and checking it: leave no lock behind.
+		// Cancelled, a conflict, or a failure between writing the lock and checking it: leave no lock behind.
+		await work?.catch(() => undefined);
 		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
 		throw error;
-	}
-	if (late && (options.exclusive || late.exclusive)) {
-		await repo.storage.remove({type: 'locks', name: id}).catch(() => undefined);
-		throw lockErrorFor(late, repo);
 	}
 	let released = false;
 	let refreshing: Promise<void> = Promise.resolve();

@@ -18,6 +18,7 @@ import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
+import {findSyncDecompress, NeedsAsyncError, SMALL_ZSTD_INPUT} from './sync-zstd.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
@@ -104,16 +105,21 @@ export class Repository {
 	 * WrongPasswordError when no key opens, CairnError for an unsupported version.
 	 */
 	static async open(storage: Storage, password: string, options: RepositoryOptions = {}): Promise<Repository> {
+		// The config is fetched while the keys are listed and tried (one round trip instead of three
+		// in a row on a slow link); a missing config still says "no repository" before any key error.
+		const configLoad = storage.load({type: 'config', name: ''}, {signal: options.signal});
+		const keyOpen = openMasterKey(storage, password, {signal: options.signal});
+		let raw: Uint8Array;
 		try {
-			await storage.stat({type: 'config', name: ''}, {signal: options.signal});
+			raw = await configLoad;
 		} catch (error) {
+			keyOpen.catch(() => undefined);
 			if (isStorageError(error, 'not-found')) {
 				throw new RepositoryNotFoundError(`there is no repository at ${storage.location}: it has no config file. Check the location, or run \`cairn init\` to create a repository there`, {cause: error});
 			}
 			throw error;
 		}
-		const {master, keyId} = await openMasterKey(storage, password, {signal: options.signal});
-		const raw = await storage.load({type: 'config', name: ''}, {signal: options.signal});
+		const {master, keyId} = await keyOpen;
 		let config: RepositoryConfig;
 		try {
 			const plain = openBytes(master, raw);
@@ -334,11 +340,26 @@ function packHoldsTrees(key: MasterKey, pack: Uint8Array): boolean {
 	return decodePackHeader(header).some((blob) => blob.type === 'tree');
 }
 
-/** Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd. */
+/**
+ * Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd.
+ * Small files (snapshots, most index files) are decompressed in this thread where the runtime
+ * can (sync-zstd.ts): cheaper than a trip through libuv's pool.
+ */
 export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffer> {
 	if (plain.length === 0) throw new Error(`${what} is empty`);
 	const first = plain[0];
 	if (first === 0x5b || first === 0x7b) return plain;
-	if (first === 2) return decompressZstd(plain.subarray(1));
+	if (first === 2) {
+		const body = plain.subarray(1);
+		const sync = body.length <= SMALL_ZSTD_INPUT ? findSyncDecompress() : undefined;
+		if (sync) {
+			try {
+				return sync(body);
+			} catch (error) {
+				if (!(error instanceof NeedsAsyncError)) throw error;
+			}
+		}
+		return decompressZstd(body);
+	}
 	throw new Error(`${what} uses unsupported encoding version ${first}`);
 }

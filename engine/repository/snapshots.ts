@@ -8,6 +8,12 @@ import {mapConcurrent} from '../util/concurrency.js';
 import type {Repository} from './repository.js';
 import {readSnapshotList, writeSnapshotList} from './snapshot-list-cache.js';
 
+/**
+ * Snapshot files read at once: enough to keep a link with latency busy (each is a few hundred
+ * bytes, so the limit is round trips; the storage's own concurrency wrapper still applies).
+ */
+const SNAPSHOT_LOADS = 32;
+
 /** Loads one snapshot by its full ID. */
 export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<Snapshot> {
 	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal);
@@ -17,11 +23,14 @@ export async function loadSnapshot(repo: Repository, id: string, signal?: AbortS
 /**
  * Loads every snapshot, oldest first. Unreadable snapshot files are passed to `onError`
  * (and skipped) when it is given; otherwise the first failure throws.
+ *
+ * With a local cache, the snapshots are also kept there as one decoded list
+ * (snapshot-list-cache.ts), read first; only the files it lacks are read (and cached), many at a time.
  */
 export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
 	const ids = await repo.listIds('snapshots', options.signal);
 	const known = await readSnapshotList(repo);
-	const loaded = await mapConcurrent(ids, 16, async (id): Promise<Snapshot | undefined> => {
+	const loaded = await mapConcurrent(ids, SNAPSHOT_LOADS, async (id): Promise<Snapshot | undefined> => {
 		const cached = known.get(id);
 		if (cached) return {...cached, id};
 		try {

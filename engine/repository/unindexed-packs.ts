@@ -9,7 +9,7 @@ import type {PackEntry} from '../format/index-file.js';
 import {decodePackHeader, headerEntrySize, type PackedBlob} from '../format/pack.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {mapConcurrent} from '../util/concurrency.js';
-import {findHeldLocks, listLocks} from './lock.js';
+import {findHeldLocks, listLocks, type LockInfo} from './lock.js';
 import type {Repository} from './repository.js';
 
 /** Bytes read from the end of a pack in the first request: enough for the header of most packs. */
@@ -58,22 +58,47 @@ export async function readStoredPackHeader(repo: Repository, packId: string, siz
 	}
 }
 
+/** The two listings {@link indexUnindexedPacks} needs, started early (see {@link listPacksAndLocks}). */
+export interface PackAndLockListings {
+	readonly packs: Promise<Array<{name: string; size: number}>>;
+	readonly locks: Promise<LockInfo[]>;
+}
+
+/**
+ * Starts listing the packs in storage and the locks of other processes, so that both run while
+ * the index loads (round trips at once on a slow link). `ownLock`: a lock of this process not yet
+ * held (being taken), to leave out. Pass the result to
+ * {@link indexUnindexedPacks}; its promises never reject unobserved.
+ */
+export function listPacksAndLocks(repo: Repository, signal?: AbortSignal, ownLock?: string): PackAndLockListings {
+	const own = new Set(findHeldLocks(repo).map((lock) => lock.id));
+	// A lock being taken (listed from acquireLock's `meanwhile`) is not registered as held yet.
+	if (ownLock !== undefined) own.add(ownLock);
+	const packs = (async () => {
+		const listed: Array<{name: string; size: number}> = [];
+		for await (const info of repo.storage.list('data', {signal})) listed.push(info);
+		return listed;
+	})();
+	const locks = listLocks(repo, signal, {skip: own});
+	packs.catch(() => undefined);
+	locks.catch(() => undefined);
+	return {packs, locks};
+}
+
 /**
  * Finds packs in storage that the loaded index (`repo.index`) does not list, verifies their
  * headers and saves one index file for them, adding them to `repo.index`. Does nothing while
  * another process holds a live lock: its packs may be unindexed only because it has not written
  * its index yet (indexing them too would be harmless, but would list them twice).
- * Call after `repo.loadIndex`, holding a lock.
+ * Call after `repo.loadIndex`, holding a lock; `listings` (from {@link listPacksAndLocks}, started
+ * while the index loaded) saves listing the packs and locks here.
  */
-export async function indexUnindexedPacks(repo: Repository, options: {signal?: AbortSignal} = {}): Promise<AdoptedPacks> {
+export async function indexUnindexedPacks(repo: Repository, options: {signal?: AbortSignal; listings?: PackAndLockListings} = {}): Promise<AdoptedPacks> {
 	const {signal} = options;
-	const own = new Set(findHeldLocks(repo).map((lock) => lock.id));
-	const others = (await listLocks(repo, signal)).filter((lock) => !lock.stale && !own.has(lock.id));
+	const listings = options.listings ?? listPacksAndLocks(repo, signal);
+	const others = (await listings.locks).filter((lock) => !lock.stale);
 	if (others.length > 0) return {packs: 0, blobs: 0, bytes: 0, skipped: 0, deferred: true};
-	const candidates: Array<{name: string; size: number}> = [];
-	for await (const info of repo.storage.list('data', {signal})) {
-		if (!repo.index.hasPack(info.name)) candidates.push(info);
-	}
+	const candidates = (await listings.packs).filter((info) => !repo.index.hasPack(info.name));
 	if (candidates.length === 0) return {packs: 0, blobs: 0, bytes: 0, skipped: 0, deferred: false};
 	const found = await mapConcurrent(candidates, 4, async ({name, size}) => {
 		try {

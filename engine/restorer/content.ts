@@ -67,7 +67,11 @@ export interface ContentLimits {
 	readonly maxJobs: number;
 	/** Files open at once (files waiting for later packs are closed and reopened beyond this). */
 	readonly maxOpenFiles: number;
-	/** Files one job writes into. */
+	/**
+	 * Files one job writes into. Each job is one read from the pack, so on a link with latency this
+	 * sets the round trips for a pack of small files (256: a 12 MiB pack of 2,000 small files in
+	 * about 8 reads instead of 31; the open-files limit still bounds the jobs in flight).
+	 */
 	readonly maxFilesPerJob: number;
 }
 
@@ -78,7 +82,7 @@ export const DEFAULT_CONTENT_LIMITS: ContentLimits = {
 	maxBytesInFlight: 16 * 1024 * 1024,
 	maxJobs: 4,
 	maxOpenFiles: 512,
-	maxFilesPerJob: 64,
+	maxFilesPerJob: 256,
 };
 
 /** One place a blob's plaintext goes. */
