@@ -109,11 +109,13 @@ export class Repository {
 		// in a row on a slow link); a missing config still says "no repository" before any key error.
 		const configLoad = storage.load({type: 'config', name: ''}, {signal: options.signal});
 		const keyOpen = openMasterKey(storage, password, {signal: options.signal});
+		// Marked handled at once: when the keys fail before the config answers, that rejection must
+		// not reach the process as unhandled; it is still thrown by the `await keyOpen` below.
+		keyOpen.catch(() => undefined);
 		let raw: Uint8Array;
 		try {
 			raw = await configLoad;
 		} catch (error) {
-			keyOpen.catch(() => undefined);
 			if (isStorageError(error, 'not-found')) {
 				throw new RepositoryNotFoundError(`there is no repository at ${storage.location}: it has no config file. Check the location, or run \`cairn init\` to create a repository there`, {cause: error});
 			}
