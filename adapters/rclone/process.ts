@@ -85,6 +85,8 @@ class ManagedRclone implements RcloneTransport {
 	private failure: Error | undefined;
 	private closed = false;
 	restarts = 0;
+	/** The rclone started again after the first one died, once there is one. */
+	private restarted: Running | undefined;
 
 	constructor(private readonly settings: RcloneSettings) {}
 
@@ -137,6 +139,7 @@ class ManagedRclone implements RcloneTransport {
 					throw new PermanentError(`rclone (${redactRcloneSecrets(this.settings.remote)}) was stopped; no more operations can be made`);
 				}
 				this.running = started;
+				this.restarted = started;
 				return started;
 			} catch (error) {
 				this.failure = error instanceof Error ? error : new PermanentError(String(error));
@@ -154,7 +157,9 @@ class ManagedRclone implements RcloneTransport {
 		await Promise.race([running.process.exited, new Promise((resolve) => setTimeout(resolve, 1000))]);
 		const action = `${request.method} ${request.path === '' ? '/' : request.path}`;
 		if (running.process.exit !== undefined || running.session.destroyed || running.session.closed) {
-			if (this.restarts >= 1) {
+			// Only the rclone started again dying ends it: a request that was in flight to the first
+			// one can fail after the restart (several requests run at once), and is retried.
+			if (running === this.restarted) {
 				this.failure ??= makeDeathError(this.settings, running, `again after it was restarted once, during ${action}; giving up`, error);
 				return this.failure;
 			}
