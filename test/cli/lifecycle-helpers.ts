@@ -80,14 +80,5 @@ export async function listRepository(repo: string): Promise<string[]> {
 	return out.sort();
 }
 
-/** A small deterministic pseudo-random generator (mulberry32). */
-export function createRandom(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A small deterministic pseudo-random generator: the benchmark's mulberry32. */
+export {createRandom} from '../../bench/file-tree.js';
