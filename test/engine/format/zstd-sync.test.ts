@@ -4,7 +4,7 @@
  */
 import {describe, expect, it} from 'vitest';
 import {compressChunk} from '../../../engine/archiver/file-chunker.js';
-import {compressTinySync, loadTinyZstd, TINY_CHUNK_LIMIT} from '../../../engine/archiver/small-zstd.js';
+import {compressTinySync, loadWasmZstd as loadTinyZstd, TINY_CHUNK_LIMIT} from '../../../engine/format/zstd-sync.js';
 import {decompressZstd} from '../../../engine/format/compression.js';
 
 const text = (size: number): Buffer => Buffer.from(Array.from({length: size}, (_, i) => 'abcdefgh '[(i * 7 + (i >> 5)) % 9]).join(''));
