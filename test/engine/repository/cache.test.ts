@@ -407,3 +407,29 @@ describe('the cached snapshot list', () => {
 		await repo.close();
 	});
 });
+
+describe('the layout of earlier cairn versions', () => {
+	it('ignores index and snapshot files kept flat in index/ and snapshots/, and removes them on the next listing', async () => {
+		const base = path.join(work, 'legacy-layout');
+		const id = 'cd'.repeat(32);
+		const cache = await LocalCache.open(base, 'ef'.repeat(32));
+		const flat = path.join(cache.directory, 'index', id);
+		const flatSnapshot = path.join(cache.directory, 'snapshots', id);
+		await fs.writeFile(flat, 'old layout', {mode: 0o600});
+		await fs.writeFile(flatSnapshot, 'old layout', {mode: 0o600});
+		expect(await cache.read({type: 'index', name: id})).toBeUndefined();
+		expect(await cache.list('index')).toEqual([]);
+		// Written now, it goes to index/cd/<id>, as restic keeps it.
+		await cache.write({type: 'index', name: id}, Buffer.from('new layout'));
+		expect(cache.pathOf({type: 'index', name: id})).toBe(path.join(cache.directory, 'index', 'cd', id));
+		expect((await cache.read({type: 'index', name: id}))?.toString()).toBe('new layout');
+		expect(await cache.list('index')).toEqual([id]);
+		// A listing that still has the file keeps the new copy and removes the flat one.
+		expect(await cache.retain('index', () => true)).toBe(1);
+		expect(await cache.retain('snapshots', () => true)).toBe(1);
+		expect(await fs.stat(flat).then(() => true, () => false)).toBe(false);
+		expect(await fs.stat(flatSnapshot).then(() => true, () => false)).toBe(false);
+		expect((await cache.read({type: 'index', name: id}))?.toString()).toBe('new layout');
+		expect(await fs.readFile(path.join(cache.directory, 'version'), 'utf8')).toBe('1');
+	});
+});
