@@ -37,8 +37,8 @@ export async function loadSnapshot(repo: Repository, id: string, signal?: AbortS
  * not cached one by one: the list, rewritten when it changed, holds them).
  */
 export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
-	const ids = await repo.listIds('snapshots', options.signal);
-	const known = await readSnapshotList(repo);
+	// The list file is read (in libuv's pool) while the snapshot files are listed; it never rejects.
+	const [ids, known] = await Promise.all([repo.listIds('snapshots', options.signal), readSnapshotList(repo)]);
 	const loaded = await mapConcurrent(ids, SNAPSHOT_LOADS, async (id): Promise<Snapshot | undefined> => {
 		const cached = known.get(id);
 		if (cached) return {...cached, id};
