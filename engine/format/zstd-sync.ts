@@ -136,7 +136,7 @@ interface WasmScratch {
 }
 const scratches = new WeakMap<WasmModule, WasmScratch>();
 
-/** A region of at least `size` bytes in the module's memory, or 0 when it cannot grow. */
+/** The module's scratch with a region of at least `size` bytes, or undefined when its memory cannot grow. */
 function reserve(module: WasmModule, size: number): WasmScratch | undefined {
 	let scratch = scratches.get(module);
 	if (scratch === undefined) {
@@ -194,6 +194,7 @@ export function compressTinySync(data: Uint8Array, level: number): Uint8Array | 
 // ---------------------------------------------------------------------------------------------
 // Node's built-in zstd
 
+/** The synchronous zstd calls of node:zlib (Node 22.15 and newer; absent before). */
 interface BuiltinZstdSync {
 	zstdCompressSync?: (data: Buffer, options: object) => Buffer;
 	zstdDecompressSync?: (data: Buffer) => Buffer;
