@@ -11,7 +11,7 @@
  * config file, named `''`, when it exists. Names of other shapes are refused by every operation.
  */
 
-import {readFileSync, type Dirent} from 'node:fs';
+import {readFileSync, statSync, type Dirent} from 'node:fs';
 import {mkdir, readdir, stat, unlink} from 'node:fs/promises';
 import {availableParallelism, homedir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -145,6 +145,22 @@ class LocalStorage implements Storage {
 		const directories = type === 'data' ? (await this.readNames(base, type)).map((name) => join(base, name)) : [base];
 		for (const directory of directories) {
 			const names = (await this.readNames(directory, type)).filter((name) => ID_PATTERN.test(name));
+			if (SMALL_FILE_TYPES.has(type)) {
+				// As their loads: a synchronous stat costs less than a trip through libuv's pool (a
+				// listing of 10,000 snapshots stats 10,000 files).
+				for (const name of names) {
+					const path = join(directory, name);
+					let info;
+					try {
+						info = statSync(path, {throwIfNoEntry: false});
+					} catch (error) {
+						throw mapFsError(error, `list ${type}`, path);
+					}
+					if (info?.isFile()) yield {name, size: info.size};
+				}
+				throwIfAborted(options.signal);
+				continue;
+			}
 			for (let start = 0; start < names.length; start += LIST_STAT_BATCH) {
 				throwIfAborted(options.signal);
 				const batch = names.slice(start, start + LIST_STAT_BATCH);

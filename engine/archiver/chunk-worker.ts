@@ -24,7 +24,7 @@ import {FifoArena} from './fifo-arena.js';
 import {PackBuilder} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
 import type {FromWorker, JobEvent, PeerMessage, ToWorker} from './worker-protocol.js';
-import {loadTinyZstd} from './small-zstd.js';
+import {loadWasmZstd} from '../format/zstd-sync.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
 import {noteGarbageBytes} from '../util/worker.js';
 
@@ -339,7 +339,7 @@ port.on('message', (message: ToWorker) => {
 				compression: message.compression as CompressionMode,
 				packSize: message.packSize,
 			};
-			if (setup.compression !== 'off') tinyZstdReady = loadTinyZstd();
+			if (setup.compression !== 'off') tinyZstdReady = loadWasmZstd();
 			peers = message.peers.map((port) => {
 				const peer: Peer = {port, inFlight: 0};
 				port.on('message', (peerMessage: PeerMessage) => receiveFromPeer(peer, peerMessage));

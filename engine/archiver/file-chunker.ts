@@ -8,9 +8,9 @@
 import * as fs from 'node:fs';
 import {Chunker, type ChunkerTables} from '../chunker/chunker.js';
 import type {MasterKey} from '../crypto/cipher.js';
-import {compressZstd, compressZstdSync, hasSyncZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
+import {compressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
+import {compressTinySync, compressZstdSync, hasSyncZstd} from '../format/zstd-sync.js';
 import {looksIncompressible} from '../format/incompressible.js';
-import {compressTinySync} from './small-zstd.js';
 
 /** What a file chunker needs. */
 export interface FileChunkerSetup {

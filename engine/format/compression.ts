@@ -1,12 +1,13 @@
 /**
  * zstd compression for blobs and unpacked files. Asynchronous calls use the native
  * @mongodb-js/zstd binding (prebuilt, no install script; Node's built-in zstd only when the
- * binding cannot load), off the calling thread in libuv's pool. Small inputs can be compressed
- * synchronously with Node's built-in zstd where the runtime has it (Node 22.15 and newer).
+ * binding cannot load), off the calling thread in libuv's pool. The synchronous paths for small
+ * inputs are in zstd-sync.ts.
  */
 import * as zlib from 'node:zlib';
 import {promisify} from 'node:util';
 import {createRequire} from 'node:module';
+import {hasSyncZstd} from './zstd-sync.js';
 
 /** How blobs are compressed: restic's `--compression` modes. */
 export type CompressionMode = 'off' | 'auto' | 'max';
@@ -27,7 +28,6 @@ type ZstdNative = {compress(data: Buffer, level?: number): Promise<Buffer>; deco
 
 interface BuiltinZstd {
 	zstdCompress: (data: Buffer, options: object, cb: (error: Error | null, result: Buffer) => void) => void;
-	zstdCompressSync: (data: Buffer, options: object) => Buffer;
 	zstdDecompress: (data: Buffer, options: object, cb: (error: Error | null, result: Buffer) => void) => void;
 	constants: Record<string, number>;
 }
@@ -84,21 +84,6 @@ export async function compressZstd(data: Uint8Array, level: number): Promise<Buf
 	if (native) return native.compress(input, level);
 	const params = {[builtin.constants!.ZSTD_c_compressionLevel!]: level};
 	return promisify(builtin.zstdCompress!)(input, {params});
-}
-
-/** Whether {@link compressZstdSync} works on this runtime (Node 22.15 and newer). */
-export function hasSyncZstd(): boolean {
-	return typeof builtin.zstdCompressSync === 'function';
-}
-
-/**
- * Compresses `data` with zstd in the calling thread, without a trip through libuv's pool (for
- * small inputs that trip costs more than the compression). Only where {@link hasSyncZstd}.
- */
-export function compressZstdSync(data: Uint8Array, level: number): Buffer {
-	if (!hasSyncZstd()) throw new Error('this Node.js has no synchronous zstd (needs 22.15 or newer)');
-	const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-	return builtin.zstdCompressSync!(input, {params: {[builtin.constants!.ZSTD_c_compressionLevel!]: level}});
 }
 
 /** Decompresses one or more zstd frames. */

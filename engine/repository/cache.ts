@@ -2,15 +2,19 @@
  * The local cache: copies of a repository's index files, snapshot files and tree packs on this
  * machine, so that a repository behind a slow link opens and browses quickly.
  *
- * Layout (as restic's): `<base>/CACHEDIR.TAG`, and per repository `<base>/<repository id>/` with
- * `index/<id>`, `snapshots/<id>` and `data/<first two hex chars>/<id>`. Directories are 0700,
- * files 0600, and every file is written under a temporary name and renamed into place, so a
- * reader never sees a partial file. The files are content-addressed (a file's name is the SHA-256
- * of its bytes), so a cached copy is either identical to the repository's file or detectably wrong.
+ * Layout (restic 0.14's, so that restic and cairn can share one `--cache-dir`):
+ * `<base>/CACHEDIR.TAG`, and per repository `<base>/<repository id>/` with `version` (the text `1`)
+ * and `index/`, `snapshots/`, `data/`, each holding `<first two hex chars of the id>/<id>`.
+ * Directories are 0700, files 0600, and every file is written under a temporary name and renamed
+ * into place, so a reader never sees a partial file. The files are content-addressed (a file's
+ * name is the SHA-256 of its bytes), so a cached copy is either identical to the repository's file
+ * or detectably wrong. Files of cairn's own (such as the decoded snapshot list) sit beside
+ * `version`; restic ignores them. Cairn before 0.2 kept index and snapshot files directly in
+ * `index/` and `snapshots/`; those are never read and are removed by {@link LocalCache.retain}.
  */
 import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import {closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {threadId} from 'node:worker_threads';
 import {isAbsolute, join, resolve} from 'node:path';
@@ -26,6 +30,10 @@ export const CACHEDIR_TAG = 'Signature: 8a477f597d28d172789f06886806bc55\n# This
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
 const HEX_ID = /^[0-9a-f]{64}$/;
+const HEX_PREFIX = /^[0-9a-f]{2}$/;
+
+/** The version restic 0.14 writes into (and expects in) a repository's cache directory. */
+const CACHE_VERSION = '1';
 const TEMP_SUFFIX = /\.tmp-[0-9a-f]+$/;
 
 /** How the cache location is chosen: the `--cache-dir` and `--no-cache` flags. */
@@ -116,6 +124,9 @@ function isSmallType(type: CachedFileType): boolean {
  * return the bytes written, or undefined when there is no such file; nothing here checks contents.
  */
 export class LocalCache {
+	/** Subdirectories made (or found) by this process, so each is made once. */
+	private readonly made = new Set<string>();
+
 	private constructor(
 		/** `<base>/<repository id>`. */
 		readonly directory: string,
@@ -135,6 +146,9 @@ export class LocalCache {
 		});
 		const directory = join(base, repositoryId);
 		for (const sub of ['', 'index', 'snapshots', 'data']) await fs.mkdir(join(directory, sub), {recursive: true, mode: 0o700});
+		await fs.writeFile(join(directory, 'version'), CACHE_VERSION, {flag: 'wx', mode: 0o600}).catch((error: NodeJS.ErrnoException) => {
+			if (error.code !== 'EEXIST') throw error;
+		});
 		const now = new Date();
 		await fs.utimes(directory, now, now).catch(() => undefined);
 		return new LocalCache(directory);
@@ -142,8 +156,19 @@ export class LocalCache {
 
 	/** The path of a cached file. */
 	pathOf(handle: FileHandle & {type: CachedFileType}): string {
-		if (handle.type === 'data') return join(this.directory, 'data', handle.name.slice(0, 2), handle.name);
-		return join(this.directory, handle.type, handle.name);
+		return join(this.directory, handle.type, handle.name.slice(0, 2), handle.name);
+	}
+
+	/** Makes the `<type>/<xx>` directory of a file, once per process. */
+	private makeParent(handle: FileHandle & {type: CachedFileType}): void {
+		const dir = join(this.directory, handle.type, handle.name.slice(0, 2));
+		if (this.made.has(dir)) return;
+		try {
+			mkdirSync(dir, {mode: 0o700});
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+		}
+		this.made.add(dir);
 	}
 
 	/**
@@ -203,8 +228,8 @@ export class LocalCache {
 	 * are written with synchronous calls (a cold listing of 10,000 snapshots writes 10,000 of them).
 	 */
 	async write(handle: FileHandle & {type: CachedFileType}, bytes: Uint8Array): Promise<void> {
+		this.makeParent(handle);
 		if (isSmallType(handle.type)) return writeAtomicallySync(this.pathOf(handle), bytes);
-		await fs.mkdir(join(this.directory, 'data', handle.name.slice(0, 2)), {recursive: true, mode: 0o700});
 		await writeAtomically(this.pathOf(handle), bytes);
 	}
 
@@ -245,7 +270,7 @@ export class LocalCache {
 	/** The names of the cached files of a type. */
 	async list(type: CachedFileType): Promise<string[]> {
 		const names: string[] = [];
-		for (const {name} of await this.listEntries(type)) if (HEX_ID.test(name)) names.push(name);
+		for (const {name, legacy} of await this.listEntries(type)) if (!legacy && HEX_ID.test(name)) names.push(name);
 		return names;
 	}
 
@@ -257,13 +282,15 @@ export class LocalCache {
 	async retain(type: CachedFileType, keep: (name: string) => boolean, kept?: Set<string>): Promise<number> {
 		let removed = 0;
 		const now = Date.now();
-		for (const {name, dir} of await this.listEntries(type)) {
+		for (const {name, dir, legacy} of await this.listEntries(type)) {
 			const file = join(dir, name);
-			if (HEX_ID.test(name)) {
+			if (HEX_ID.test(name) && !legacy) {
 				if (keep(name)) {
 					kept?.add(name);
 					continue;
 				}
+			} else if (legacy && HEX_ID.test(name)) {
+				// an old layout's file: never read, so removed
 			} else if (TEMP_SUFFIX.test(name)) {
 				const stats = await fs.stat(file).catch(() => undefined);
 				if (stats === undefined || now - stats.mtimeMs < STALE_TEMP_MS) continue;
@@ -280,7 +307,11 @@ export class LocalCache {
 		return removed;
 	}
 
-	private async listEntries(type: CachedFileType): Promise<Array<{name: string; dir: string}>> {
+	/**
+	 * The files under `<type>/<xx>/`, plus the hex-named files directly in `<type>/` (the old,
+	 * flat layout of index and snapshot files), marked `legacy`.
+	 */
+	private async listEntries(type: CachedFileType): Promise<Array<{name: string; dir: string; legacy?: boolean}>> {
 		const readNames = async (dir: string): Promise<string[]> => {
 			try {
 				return await fs.readdir(dir);
@@ -290,10 +321,13 @@ export class LocalCache {
 			}
 		};
 		const root = join(this.directory, type);
-		if (type !== 'data') return (await readNames(root)).map((name) => ({name, dir: root}));
-		const entries: Array<{name: string; dir: string}> = [];
+		const entries: Array<{name: string; dir: string; legacy?: boolean}> = [];
 		for (const sub of await readNames(root)) {
-			if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+			if (HEX_ID.test(sub) || TEMP_SUFFIX.test(sub)) {
+				entries.push({name: sub, dir: root, legacy: true});
+				continue;
+			}
+			if (!HEX_PREFIX.test(sub)) continue;
 			const dir = join(root, sub);
 			for (const name of await readNames(dir)) entries.push({name, dir});
 		}

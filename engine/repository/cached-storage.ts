@@ -20,7 +20,10 @@ export interface CacheHooks {
  * Contract:
  * - `load` of an index or snapshot file returns the cached copy when one exists whose SHA-256
  *   equals its name (and whose size equals the size the last listing reported); otherwise it loads
- *   the file from the storage and caches it (when its SHA-256 equals its name).
+ *   the file from the storage and caches it (when its SHA-256 equals its name) — an index file
+ *   only: loaded snapshot files are kept as one decoded list instead (snapshot-list-cache.ts),
+ *   since creating one cache file per snapshot was most of a cold listing's time. A cached
+ *   snapshot file (saved by this program, or by restic sharing the cache directory) is still used.
  * - `load` of a pack that holds tree blobs fetches the whole pack once, caches it, and serves
  *   byte ranges from the cached file. A cached pack's SHA-256 is checked once per process before
  *   it is used; a copy that fails is deleted and fetched again.
@@ -109,7 +112,7 @@ export function withLocalCache(storage: Storage, cache: LocalCache, hooks: Cache
 			await drop(handle);
 		}
 		const bytes = await storage.load(handle, options);
-		await store(handle, bytes);
+		if (handle.type !== 'snapshots') await store(handle, bytes);
 		return bytes;
 	};
 

@@ -18,7 +18,7 @@ import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
-import {findSyncDecompress, NeedsAsyncError, SMALL_ZSTD_INPUT} from './sync-zstd.js';
+import {canDecompressSync, decompressZstdSync, isWasmZstdLoaded, loadWasmZstd, NeedsAsyncError} from '../format/zstd-sync.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
@@ -344,8 +344,8 @@ function packHoldsTrees(key: MasterKey, pack: Uint8Array): boolean {
 
 /**
  * Decodes the plaintext of an unpacked file: plain JSON (`[` or `{`) or version byte 2 + zstd.
- * Small files (snapshots, most index files) are decompressed in this thread where the runtime
- * can (sync-zstd.ts): cheaper than a trip through libuv's pool.
+ * Small files (snapshots, most index files) are decompressed in this thread (zstd-sync.ts):
+ * cheaper than a trip through libuv's pool.
  */
 export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffer> {
 	if (plain.length === 0) throw new Error(`${what} is empty`);
@@ -353,10 +353,10 @@ export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffe
 	if (first === 0x5b || first === 0x7b) return plain;
 	if (first === 2) {
 		const body = plain.subarray(1);
-		const sync = body.length <= SMALL_ZSTD_INPUT ? findSyncDecompress() : undefined;
-		if (sync) {
+		if (!isWasmZstdLoaded()) await loadWasmZstd();
+		if (canDecompressSync()) {
 			try {
-				return sync(body);
+				return decompressZstdSync(body);
 			} catch (error) {
 				if (!(error instanceof NeedsAsyncError)) throw error;
 			}

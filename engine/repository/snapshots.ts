@@ -14,8 +14,16 @@ import {readSnapshotList, writeSnapshotList} from './snapshot-list-cache.js';
  */
 const SNAPSHOT_LOADS = 32;
 
-/** Loads one snapshot by its full ID. */
+/**
+ * The snapshots the last listing of each repository gave in this process: a snapshot file never
+ * changes (its name is the SHA-256 of its bytes), so {@link loadSnapshot} answers from here.
+ */
+const listed = new WeakMap<Repository, Map<string, SnapshotJson>>();
+
+/** Loads one snapshot by its full ID (from the last listing in this process when it had it). */
 export async function loadSnapshot(repo: Repository, id: string, signal?: AbortSignal): Promise<Snapshot> {
+	const known = listed.get(repo)?.get(id);
+	if (known) return {...known, id};
 	const json = await repo.loadJson<SnapshotJson>('snapshots', id, signal);
 	return {...validateSnapshot(json, id), id};
 }
@@ -25,11 +33,12 @@ export async function loadSnapshot(repo: Repository, id: string, signal?: AbortS
  * (and skipped) when it is given; otherwise the first failure throws.
  *
  * With a local cache, the snapshots are also kept there as one decoded list
- * (snapshot-list-cache.ts), read first; only the files it lacks are read (and cached), many at a time.
+ * (snapshot-list-cache.ts), read first; only the files it lacks are read, many at a time (they are
+ * not cached one by one: the list, rewritten when it changed, holds them).
  */
 export async function listSnapshots(repo: Repository, options: {signal?: AbortSignal; onError?: (id: string, error: Error) => void} = {}): Promise<Snapshot[]> {
-	const ids = await repo.listIds('snapshots', options.signal);
-	const known = await readSnapshotList(repo);
+	// The list file is read (in libuv's pool) while the snapshot files are listed; it never rejects.
+	const [ids, known] = await Promise.all([repo.listIds('snapshots', options.signal), readSnapshotList(repo)]);
 	const loaded = await mapConcurrent(ids, SNAPSHOT_LOADS, async (id): Promise<Snapshot | undefined> => {
 		const cached = known.get(id);
 		if (cached) return {...cached, id};
@@ -42,8 +51,11 @@ export async function listSnapshots(repo: Repository, options: {signal?: AbortSi
 		}
 	});
 	const snapshots = loaded.filter((s): s is Snapshot => s !== undefined);
+	const memo = new Map<string, SnapshotJson>();
+	for (const {id, ...json} of snapshots) memo.set(id, json);
+	listed.set(repo, memo);
 	if (repo.cache && (snapshots.length !== known.size || snapshots.some((s) => !known.has(s.id)))) {
-		await writeSnapshotList(repo, snapshots.map(({id, ...json}) => [id, json]));
+		await writeSnapshotList(repo, memo);
 	}
 	return sortSnapshots(snapshots);
 }

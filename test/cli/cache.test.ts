@@ -37,8 +37,17 @@ async function findRepositoryCache(cacheBase: string): Promise<string> {
 	return path.join(cacheBase, entries[0]!);
 }
 
+/** The IDs cached of a type, in restic's layout (`<type>/<first two hex chars>/<id>`). */
 async function listCached(dir: string, type: 'snapshots' | 'index'): Promise<string[]> {
-	return (await fs.readdir(path.join(dir, type))).filter((name) => /^[0-9a-f]{64}$/.test(name)).sort();
+	const names: string[] = [];
+	for (const sub of await fs.readdir(path.join(dir, type))) {
+		expect(sub).toMatch(/^[0-9a-f]{2}$/);
+		for (const name of await fs.readdir(path.join(dir, type, sub))) {
+			expect(name.startsWith(sub) && /^[0-9a-f]{64}$/.test(name)).toBe(true);
+			names.push(name);
+		}
+	}
+	return names.sort();
 }
 
 beforeAll(async () => {
@@ -66,24 +75,27 @@ describe('cairn and the local cache', () => {
 		const listed = await cairn(['ls', 'latest', '--repo', repo, '--cache-dir', cacheBase]);
 		expect(listed.stdout).toContain('b.txt');
 		const dir = await findRepositoryCache(cacheBase);
-		expect(await listCached(dir, 'snapshots')).toEqual(await listRepoFiles(repo, 'snapshots'));
+		// Listed snapshots are kept as one sealed list, not a file each.
+		expect(await listCached(dir, 'snapshots')).toEqual([]);
+		expect((await fs.stat(path.join(dir, 'snapshot-list'))).mode & 0o777).toBe(0o600);
+		expect(await fs.readFile(path.join(dir, 'version'), 'utf8')).toBe('1');
 		expect(await listCached(dir, 'index')).toEqual(await listRepoFiles(repo, 'index'));
 		const packDirs = (await fs.readdir(path.join(dir, 'data'))).filter((name) => /^[0-9a-f]{2}$/.test(name));
 		expect(packDirs.length).toBeGreaterThan(0);
 		expect(await fs.readFile(path.join(cacheBase, 'CACHEDIR.TAG'), 'utf8')).toMatch(/^Signature: 8a477f597d28d172789f06886806bc55/);
 		expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
-		const snapshot = (await listCached(dir, 'snapshots'))[0]!;
-		expect((await fs.stat(path.join(dir, 'snapshots', snapshot))).mode & 0o777).toBe(0o600);
+		const index = (await listCached(dir, 'index'))[0]!;
+		expect((await fs.stat(path.join(dir, 'index', index.slice(0, 2), index))).mode & 0o777).toBe(0o600);
 	});
 
 	it('CAIRN_CACHE_DIR and XDG_CACHE_HOME name the cache when --cache-dir is not given', async () => {
 		const fromEnv = fresh('cache-env');
 		await cairn(['snapshots', '--repo', repo], {CAIRN_CACHE_DIR: fromEnv});
-		expect(await listCached(await findRepositoryCache(fromEnv), 'snapshots')).toHaveLength(2);
+		expect(await exists(path.join(await findRepositoryCache(fromEnv), 'snapshot-list'))).toBe(true);
 
 		const xdg = fresh('xdg');
 		await cairn(['snapshots', '--repo', repo], {XDG_CACHE_HOME: xdg, HOME: fresh('home')});
-		expect(await listCached(await findRepositoryCache(path.join(xdg, 'cairn')), 'snapshots')).toHaveLength(2);
+		expect(await exists(path.join(await findRepositoryCache(path.join(xdg, 'cairn')), 'snapshot-list'))).toBe(true);
 	});
 
 	it('--no-cache uses no cache, even with a cache directory named', async () => {
@@ -111,8 +123,8 @@ describe('cairn and the local cache', () => {
 		const before = await listRepoFiles(repo, 'snapshots');
 		const added = stored.filter((id) => !before.includes(id));
 		expect(added).toHaveLength(1);
-		// The snapshots were read (to find the parent) and the new one written: all are cached.
-		expect(await listCached(dir, 'snapshots')).toEqual(stored);
+		// The snapshot written is cached as a file; those read (to find the parent) are in the list.
+		expect(await listCached(dir, 'snapshots')).toEqual(added);
 		expect(await listCached(dir, 'index')).toEqual(await listRepoFiles(copy, 'index'));
 		const checked = await runRestic(['-r', copy, 'check'], {env});
 		expect(checked.code, describeRun(checked)).toBe(0);
@@ -122,14 +134,19 @@ describe('cairn and the local cache', () => {
 		const cacheBase = fresh('cache-forget');
 		const copy = fresh('repo-copy');
 		await fs.cp(repo, copy, {recursive: true});
-		await cairn(['snapshots', '--repo', copy, '--cache-dir', cacheBase]);
+		const before = await listRepoFiles(copy, 'snapshots');
+		await fs.writeFile(path.join(source, 'a.txt'), 'a to forget\n');
+		// A backup through the cache leaves its snapshot file there; the listing keeps the others in its list.
+		await cairn(['backup', '-q', '--repo', copy, '--cache-dir', cacheBase, source]);
 		const dir = await findRepositoryCache(cacheBase);
-		const [oldest, newest] = await listRepoFiles(copy, 'snapshots');
-		expect(await listCached(dir, 'snapshots')).toEqual([oldest, newest].sort());
-		const forgot = await runRestic(['-r', copy, 'forget', oldest!], {env});
+		const [added] = (await listRepoFiles(copy, 'snapshots')).filter((id) => !before.includes(id));
+		expect(await listCached(dir, 'snapshots')).toEqual([added]);
+		const all = await cairn(['snapshots', '--json', '--repo', copy, '--cache-dir', cacheBase]);
+		expect((JSON.parse(all.stdout) as Array<{id: string}>).map((s) => s.id).sort()).toEqual([...before, added!].sort());
+		const forgot = await runRestic(['-r', copy, 'forget', added!, before[0]!], {env});
 		expect(forgot.code, describeRun(forgot)).toBe(0);
 		const listed = await cairn(['snapshots', '--json', '--repo', copy, '--cache-dir', cacheBase]);
-		expect((JSON.parse(listed.stdout) as Array<{id: string}>).map((s) => s.id)).toEqual([newest]);
-		expect(await listCached(dir, 'snapshots')).toEqual([newest]);
+		expect((JSON.parse(listed.stdout) as Array<{id: string}>).map((s) => s.id)).toEqual([before[1]]);
+		expect(await listCached(dir, 'snapshots')).toEqual([]);
 	});
 });

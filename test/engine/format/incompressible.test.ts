@@ -3,7 +3,8 @@ import {readFileSync} from 'node:fs';
 import * as zlib from 'node:zlib';
 import {describe, expect, it} from 'vitest';
 import {estimateEntropy, INCOMPRESSIBLE_BITS_PER_BYTE, looksIncompressible} from '../../../engine/format/incompressible.js';
-import {compressZstdSync, decompressZstd, hasSyncZstd} from '../../../engine/format/compression.js';
+import {decompressZstd} from '../../../engine/format/compression.js';
+import {compressZstdSync, hasSyncZstd} from '../../../engine/format/zstd-sync.js';
 import {compressChunk, SYNC_COMPRESS_LIMIT} from '../../../engine/archiver/file-chunker.js';
 
 /** About 1 MiB of this runtime's own executable: real, compressible machine code. */

@@ -86,14 +86,36 @@ async function browse(repo: Repository): Promise<string[]> {
 	return decodeTree(await repo.loadBlob('tree', treeId), treeId).nodes.map((n) => n.name);
 }
 
+/** The IDs cached under `dir` (a type's directory: `<type>/<xx>/<id>`, restic's layout). */
 async function listNames(dir: string): Promise<string[]> {
-	return (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort();
+	const names: string[] = [];
+	for (const sub of await fs.readdir(dir).catch(() => [] as string[])) {
+		if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+		names.push(...(await fs.readdir(path.join(dir, sub))).filter((n) => /^[0-9a-f]{64}$/.test(n) && n.startsWith(sub)));
+	}
+	return names.sort();
+}
+
+/** Where a file of a type is cached. */
+function cachedPath(dir: string, type: 'index' | 'snapshots' | 'data', id: string): string {
+	return path.join(dir, type, id.slice(0, 2), id);
+}
+
+/**
+ * Copies the repository's snapshot files into the cache, as restic does when it shares the cache
+ * directory (cairn itself keeps listed snapshots as one decoded list, and caches only those it saves).
+ */
+async function seedSnapshotFiles(store: Storage, dir: string): Promise<string[]> {
+	const ids = await listStored(store, 'snapshots');
+	for (const id of ids) {
+		await fs.mkdir(path.dirname(cachedPath(dir, 'snapshots', id)), {recursive: true, mode: 0o700});
+		await fs.writeFile(cachedPath(dir, 'snapshots', id), await store.load({type: 'snapshots', name: id}), {mode: 0o600});
+	}
+	return ids;
 }
 
 async function listCachedPacks(dir: string): Promise<string[]> {
-	const names: string[] = [];
-	for (const sub of await fs.readdir(path.join(dir, 'data')).catch(() => [] as string[])) names.push(...(await listNames(path.join(dir, 'data', sub))));
-	return names.sort();
+	return listNames(path.join(dir, 'data'));
 }
 
 async function listStored(store: Storage, type: 'index' | 'snapshots' | 'data'): Promise<string[]> {
@@ -137,9 +159,12 @@ describe('the local cache', () => {
 		await repo.close();
 	});
 
-	it('is filled on a cold open: index files, snapshots and the whole packs of the trees read, in restic\'s layout', async () => {
+	it('is filled on a cold open: index files, the snapshot list and the whole packs of the trees read, in restic\'s layout', async () => {
 		expect(await listNames(path.join(dir, 'index'))).toEqual(await listStored(store, 'index'));
-		expect(await listNames(path.join(dir, 'snapshots'))).toEqual(await listStored(store, 'snapshots'));
+		// Snapshots: one decoded list, not a file each.
+		expect(await listNames(path.join(dir, 'snapshots'))).toEqual([]);
+		expect((await fs.stat(path.join(dir, 'snapshot-list'))).isFile()).toBe(true);
+		expect(await fs.readFile(path.join(dir, 'version'), 'utf8')).toBe('1');
 		const packs = await listCachedPacks(dir);
 		expect(packs.length).toBeGreaterThan(0);
 		for (const pack of packs) expect(await fs.stat(path.join(dir, 'data', pack.slice(0, 2), pack)).then((s) => s.isFile())).toBe(true);
@@ -181,10 +206,10 @@ describe('the local cache', () => {
 	});
 
 	it('replaces a damaged cached snapshot, index file and tree pack with the repository\'s copy', async () => {
-		const snapshot = (await listNames(path.join(dir, 'snapshots')))[0]!;
+		const snapshot = (await seedSnapshotFiles(store, dir))[0]!;
 		const index = (await listNames(path.join(dir, 'index')))[0]!;
 		const pack = (await listCachedPacks(dir))[0]!;
-		const files = [path.join(dir, 'snapshots', snapshot), path.join(dir, 'index', index), path.join(dir, 'data', pack.slice(0, 2), pack)];
+		const files = [cachedPath(dir, 'snapshots', snapshot), cachedPath(dir, 'index', index), cachedPath(dir, 'data', pack)];
 		const originals = await Promise.all(files.map((f) => fs.readFile(f)));
 		for (const [i, file] of files.entries()) {
 			const damaged = Buffer.from(originals[i]!);
@@ -201,18 +226,26 @@ describe('the local cache', () => {
 		expect(counting.loads.get(`index/${index}`)).toBe(1);
 		expect(counting.loads.get(`data/${pack}`)).toBe(1);
 		expect(counting.count('snapshots') + counting.count('index') + counting.count('data')).toBe(3);
-		for (const [i, file] of files.entries()) expect((await fs.readFile(file)).equals(originals[i]!)).toBe(true);
+		// The damaged snapshot copy is gone (listed snapshots are kept in the list); the others are sound again.
+		expect(await fs.stat(files[0]!).then(() => true, () => false)).toBe(false);
+		for (const [i, file] of files.entries()) if (i > 0) expect((await fs.readFile(file)).equals(originals[i]!)).toBe(true);
 		await repo.close();
 	});
 
 	it('treats a truncated cached file as missing', async () => {
-		const snapshot = (await listNames(path.join(dir, 'snapshots')))[1]!;
-		await fs.truncate(path.join(dir, 'snapshots', snapshot), 10);
+		const snapshot = (await seedSnapshotFiles(store, dir))[1]!;
+		const index = (await listNames(path.join(dir, 'index')))[0]!;
+		const indexCopy = await fs.readFile(cachedPath(dir, 'index', index));
+		await fs.truncate(cachedPath(dir, 'snapshots', snapshot), 10);
+		await fs.truncate(cachedPath(dir, 'index', index), 10);
 		const counting = withCounting(store);
 		const repo = await Repository.open(counting, PASSWORD, {cacheDir: base});
 		expect((await loadSnapshot(repo, snapshot)).id).toBe(snapshot);
 		expect(counting.loads.get(`snapshots/${snapshot}`)).toBe(1);
-		expect((await fs.stat(path.join(dir, 'snapshots', snapshot))).size).toBeGreaterThan(10);
+		expect(await fs.stat(cachedPath(dir, 'snapshots', snapshot)).then(() => true, () => false)).toBe(false);
+		await repo.loadIndex();
+		expect(counting.loads.get(`index/${index}`)).toBe(1);
+		expect((await fs.readFile(cachedPath(dir, 'index', index))).equals(indexCopy)).toBe(true);
 		await repo.close();
 	});
 });
@@ -225,8 +258,8 @@ describe('keeping the cache consistent with the repository', () => {
 		await browse(first);
 		await first.close();
 		const dir = path.join(base, first.config.id);
-		const snapshots = await listNames(path.join(dir, 'snapshots'));
-		expect(snapshots).toHaveLength(2);
+		const snapshots = await seedSnapshotFiles(store, dir);
+		expect(await listNames(path.join(dir, 'snapshots'))).toHaveLength(2);
 
 		// Another program (restic forget, or prune) removes a snapshot and an index file with its packs.
 		const indexes = await listStored(store, 'index');
@@ -259,8 +292,9 @@ describe('keeping the cache consistent with the repository', () => {
 		const store = await makeRepository();
 		const base = path.join(work, 'cache-remove');
 		const repo = await Repository.open(withCounting(store), PASSWORD, {cacheDir: base});
+		await seedSnapshotFiles(store, path.join(base, repo.config.id));
 		const [snapshot] = (await listSnapshots(repo)).map((s) => s.id);
-		const file = path.join(base, repo.config.id, 'snapshots', snapshot!);
+		const file = cachedPath(path.join(base, repo.config.id), 'snapshots', snapshot!);
 		expect(await fs.stat(file).then(() => true)).toBe(true);
 		await repo.storage.remove({type: 'snapshots', name: snapshot!});
 		expect(await fs.stat(file).then(() => true, () => false)).toBe(false);
@@ -371,5 +405,31 @@ describe('the cached snapshot list', () => {
 		expect(fourth.count('snapshots')).toBe(1);
 		expect(await fs.readFile(listFile)).not.toEqual(bytes);
 		await repo.close();
+	});
+});
+
+describe('the layout of earlier cairn versions', () => {
+	it('ignores index and snapshot files kept flat in index/ and snapshots/, and removes them on the next listing', async () => {
+		const base = path.join(work, 'legacy-layout');
+		const id = 'cd'.repeat(32);
+		const cache = await LocalCache.open(base, 'ef'.repeat(32));
+		const flat = path.join(cache.directory, 'index', id);
+		const flatSnapshot = path.join(cache.directory, 'snapshots', id);
+		await fs.writeFile(flat, 'old layout', {mode: 0o600});
+		await fs.writeFile(flatSnapshot, 'old layout', {mode: 0o600});
+		expect(await cache.read({type: 'index', name: id})).toBeUndefined();
+		expect(await cache.list('index')).toEqual([]);
+		// Written now, it goes to index/cd/<id>, as restic keeps it.
+		await cache.write({type: 'index', name: id}, Buffer.from('new layout'));
+		expect(cache.pathOf({type: 'index', name: id})).toBe(path.join(cache.directory, 'index', 'cd', id));
+		expect((await cache.read({type: 'index', name: id}))?.toString()).toBe('new layout');
+		expect(await cache.list('index')).toEqual([id]);
+		// A listing that still has the file keeps the new copy and removes the flat one.
+		expect(await cache.retain('index', () => true)).toBe(1);
+		expect(await cache.retain('snapshots', () => true)).toBe(1);
+		expect(await fs.stat(flat).then(() => true, () => false)).toBe(false);
+		expect(await fs.stat(flatSnapshot).then(() => true, () => false)).toBe(false);
+		expect((await cache.read({type: 'index', name: id}))?.toString()).toBe('new layout');
+		expect(await fs.readFile(path.join(cache.directory, 'version'), 'utf8')).toBe('1');
 	});
 });
