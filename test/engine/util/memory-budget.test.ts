@@ -6,10 +6,10 @@ const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 describe('findMemoryBudget', () => {
-	it('gives chunk workers one pack buffer on small machines and two otherwise', () => {
-		expect(findMemoryBudget(GiB).packBuffersPerWorker).toBe(1);
-		expect(findMemoryBudget(SMALL_MACHINE_BYTES - 1).packBuffersPerWorker).toBe(1);
-		expect(findMemoryBudget(SMALL_MACHINE_BYTES).packBuffersPerWorker).toBe(2);
+	it('stores one pack at a time on small machines and two otherwise', () => {
+		expect(findMemoryBudget(GiB).packBuffers).toBe(1);
+		expect(findMemoryBudget(SMALL_MACHINE_BYTES - 1).packBuffers).toBe(1);
+		expect(findMemoryBudget(SMALL_MACHINE_BYTES).packBuffers).toBe(2);
 	});
 
 	it('reads less of a pack at once in restores when memory is small', () => {
