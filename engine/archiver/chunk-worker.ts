@@ -290,6 +290,8 @@ function receiveFromPeer(peer: Peer, message: PeerMessage): void {
 	} else {
 		peer.inFlight -= message.length;
 		if (message.buffer.byteLength <= SPARE_BUFFER_MAX && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(message.buffer);
+		// A dropped chunk buffer (up to 8 MiB) is freed only when V8 collects it: count it.
+		else noteGarbageBytes(message.buffer.byteLength);
 	}
 }
 
