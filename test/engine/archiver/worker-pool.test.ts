@@ -50,6 +50,11 @@ function startPool(repo: Repository, size?: number, maxWorkers?: number): ChunkW
 	}, size, maxWorkers);
 }
 
+function restoreTmpdir(saved: string | undefined): void {
+	if (saved === undefined) delete process.env.TMPDIR;
+	else process.env.TMPDIR = saved;
+}
+
 /** The chunk IDs of each file, in order. */
 async function chunkFiles(pool: ChunkWorkerPool, files: string[]): Promise<string[][]> {
 	return Promise.all(files.map(async (file) => {
@@ -99,6 +104,46 @@ describe('the chunk worker pool', () => {
 		const env = {...process.env, RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: path.join(work, 'restic-cache')};
 		expect((await run('restic', ['-r', repoDir, 'check', '--read-data'], {env})).stdout).toContain('no errors were found');
 	}, 120_000);
+
+	it('closes its temporary pack files with the pool, and leaves none in the temporary directory', async () => {
+		const tmp = path.join(work, 'tmp');
+		await fs.mkdir(tmp);
+		const saved = process.env.TMPDIR;
+		process.env.TMPDIR = tmp;
+		const before = (await fs.readdir('/proc/self/fd')).length;
+		const repo = await Repository.init(createLocalStorage(path.join(work, 'repo-files')), PASSWORD);
+		try {
+			const pool = startPool(repo, 2);
+			try {
+				expect((await fs.readdir('/proc/self/fd')).length).toBeGreaterThanOrEqual(before + 4);
+				await chunkFiles(pool, [...smallFiles.slice(0, 50), largeFile]);
+				await pool.flush();
+				await repo.flush();
+				// (tsx, which runs the workers' TypeScript under the test runner, keeps a folder there.)
+				expect((await fs.readdir(tmp)).filter((name) => name.startsWith('cairn'))).toEqual([]);
+			} finally {
+				await pool.close();
+			}
+		} finally {
+			restoreTmpdir(saved);
+			await repo.close();
+		}
+		// Descriptors of the workers' pack files (and of their message ports) are gone.
+		expect((await fs.readdir('/proc/self/fd')).length).toBeLessThanOrEqual(before);
+		expect(repo.index.count().data).toBeGreaterThan(50);
+	});
+
+	it('refuses to start when the temporary directory cannot hold pack files, saying what to do', async () => {
+		const repo = await Repository.init(createLocalStorage(path.join(work, 'repo-no-tmp')), PASSWORD);
+		const saved = process.env.TMPDIR;
+		process.env.TMPDIR = path.join(work, 'no-such-dir');
+		try {
+			expect(() => startPool(repo)).toThrow(/cannot create a temporary file for packs in .*no-such-dir.*set TMPDIR/);
+		} finally {
+			restoreTmpdir(saved);
+			await repo.close();
+		}
+	});
 
 	it('starts every worker at once when given a size', async () => {
 		const repo = await Repository.init(createLocalStorage(path.join(work, 'repo-fixed')), PASSWORD);
