@@ -107,9 +107,9 @@ let heapGrowthLimited = false;
  */
 export function limitHeapGrowth(budget: MemoryBudget = findMemoryBudget(), env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
 	if (heapGrowthLimited) return false;
-	heapGrowthLimited = true;
 	const given = (text: string | undefined) => /--heap[-_]growing[-_]percent/.test(text ?? '');
 	if (execArgv.some(given) || given(env.NODE_OPTIONS)) return false;
+	heapGrowthLimited = true;
 	v8.setFlagsFromString(`--heap-growing-percent=${budget.heapGrowingPercent}`);
 	return true;
 }
