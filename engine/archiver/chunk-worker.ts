@@ -9,23 +9,21 @@
  * straight into this worker's open pack. Chunks are finished in the order they were read. Chunks
  * of large files are mostly handed to peer workers instead (see {@link shipToPeer}), which treat
  * them like their own. Memory is bounded: the ring, the read buffer, the chunks lent to or
- * borrowed from peers (PEER_CREDIT_BYTES each way per peer), and at most two pack buffers (the
- * open one and one the main thread is storing).
+ * borrowed from peers (PEER_CREDIT_BYTES each way per peer), and a 1 MiB staging buffer: packs are
+ * written to temporary files (see pack-builder.ts), which the main thread reads and stores.
  */
 import {parentPort, type MessagePort} from 'node:worker_threads';
 import * as fs from 'node:fs';
 import {createChunkerTables} from '../chunker/chunker.js';
 import {parsePolynomial} from '../chunker/polynomial.js';
-import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import {hashHex} from '../util/hash.js';
 import {compressChunk, FileReadError, openRegularFile, READ_BUFFER_SIZE, readChunks, type ChunkBody, type FileChunkerSetup} from './file-chunker.js';
 import {FifoArena} from './fifo-arena.js';
-import {PackBuilder} from './pack-builder.js';
+import {PACK_ROOM, PackBuilder, STAGING_BYTES} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
 import type {FromWorker, JobEvent, PeerMessage, ToWorker} from './worker-protocol.js';
 import {loadWasmZstd} from '../format/zstd-sync.js';
-import {findMemoryBudget} from '../util/memory-budget.js';
 import {noteGarbageBytes} from '../util/worker.js';
 
 if (!parentPort) throw new Error('chunk-worker must run in a worker thread');
@@ -54,19 +52,6 @@ const PEER_CREDIT_BYTES = 4 * 1024 * 1024;
 /** Returned chunk buffers kept for reuse, at most, and the largest kept (larger ones are dropped). */
 const SPARE_BUFFERS = 2;
 const SPARE_BUFFER_MAX = 2 * 1024 * 1024;
-/**
- * Pack buffers per worker at most: one filling, and on machines with enough RAM one being stored
- * (see memory-budget.ts).
- */
-const PACK_BUFFERS = findMemoryBudget().packBuffersPerWorker;
-/** How long a worker waits for its pack buffer to come back before it makes a second one (once). */
-const SECOND_BUFFER_WAIT_MS = 250;
-/**
- * Room for the pack header beyond the pack size. A pack is sent when it reaches the pack size,
- * or earlier when the next blob (or the header entries of many small blobs) would not fit.
- */
-const HEADER_ROOM = 512 * 1024;
-
 interface PendingChunk {
 	id: string;
 	/** The chunk's bytes: in the ring, or (a peer's chunk) in the buffer it sent. */
@@ -101,10 +86,11 @@ const pending: PendingChunk[] = [];
 const verdictWaiters: Array<(store: boolean) => void> = [];
 const arena = new FifoArena(MAX_CHUNK_SIZE + 2 * 1024 * 1024);
 const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
-/** Pack buffers back from the main thread, ready for reuse. */
-const freeBuffers: ArrayBuffer[] = [];
-let buffersMade = 0;
-let wakeOnBuffer: (() => void) | undefined;
+/** Pack files (descriptors) free for the next pack: the main thread's, given at init and given back after each store. */
+const freeFiles: number[] = [];
+let wakeOnFile: (() => void) | undefined;
+/** Where small blobs are sealed before they are written to the pack file. */
+const staging = Buffer.allocUnsafeSlow(STAGING_BYTES);
 let openPack: PackBuilder | undefined;
 let running: Promise<void> | undefined;
 
@@ -131,36 +117,14 @@ function failFatally(error: unknown): void {
 	jobs.length = 0;
 }
 
-/** A new pack buffer: room for a full pack, or for the largest blob alone, plus its header. */
-function makePackBuffer(): ArrayBuffer {
-	buffersMade++;
-	return new ArrayBuffer(Math.max(setup!.packSize, MAX_CHUNK_SIZE + CIPHERTEXT_OVERHEAD) + HEADER_ROOM);
-}
-
-/**
- * A pack buffer: a free one; else, when the main thread does not give one back within
- * SECOND_BUFFER_WAIT_MS (a slow repository), a new one while fewer than PACK_BUFFERS exist;
- * else the next one given back. Fast storage thus keeps one buffer per worker, slow storage two.
- */
-async function takePackBuffer(): Promise<ArrayBuffer> {
-	if (buffersMade === 0) {
-		return makePackBuffer();
-	}
-	let waited = false;
-	while (freeBuffers.length === 0) {
-		if (waited && buffersMade < PACK_BUFFERS) {
-			return makePackBuffer();
-		}
+/** A pack file: a free one, else the next one the main thread gives back. */
+async function takePackFile(): Promise<number> {
+	while (freeFiles.length === 0) {
 		await new Promise<void>((resolve) => {
-			const timer = buffersMade < PACK_BUFFERS ? setTimeout(resolve, SECOND_BUFFER_WAIT_MS) : undefined;
-			wakeOnBuffer = () => {
-				clearTimeout(timer);
-				resolve();
-			};
+			wakeOnFile = resolve;
 		});
-		waited = true;
 	}
-	return freeBuffers.pop()!;
+	return freeFiles.pop()!;
 }
 
 /** Sends the open pack to the main thread. */
@@ -168,17 +132,16 @@ function shipOpenPack(): void {
 	if (!openPack || openPack.blobCount === 0) return;
 	const pack = openPack.finish();
 	openPack = undefined;
-	post({type: 'pack', buffer: pack.buffer, size: pack.size, id: pack.id, blobs: pack.blobs}, [pack.buffer]);
+	post({type: 'pack', fd: pack.fd, size: pack.size, id: pack.id, blobs: pack.blobs});
 }
 
 /** Seals a blob into the open pack, shipping full packs. */
 async function packBlob(id: string, chunk: ChunkBody): Promise<void> {
-	openPack ??= new PackBuilder(setup!.key, await takePackBuffer());
-	if (!openPack.add(id, chunk.body, chunk.uncompressedLength)) {
-		shipOpenPack();
-		openPack = new PackBuilder(setup!.key, await takePackBuffer());
-		if (!openPack.add(id, chunk.body, chunk.uncompressedLength)) throw new Error(`a ${chunk.body.length}-byte blob does not fit in an empty pack`);
-	}
+	// A pack stays within the pack size plus PACK_ROOM, so the main thread reads any pack into
+	// one buffer of that size.
+	if (openPack && openPack.blobCount > 0 && openPack.packBytes + PackBuilder.growthOf(chunk.body.length, chunk.uncompressedLength > 0) > setup!.packSize + PACK_ROOM) shipOpenPack();
+	openPack ??= new PackBuilder(setup!.key, await takePackFile(), staging);
+	openPack.add(id, chunk.body, chunk.uncompressedLength);
 	if (openPack.blobBytes >= setup!.packSize) shipOpenPack();
 }
 
@@ -327,6 +290,17 @@ function receiveFromPeer(peer: Peer, message: PeerMessage): void {
 	} else {
 		peer.inFlight -= message.length;
 		if (message.buffer.byteLength <= SPARE_BUFFER_MAX && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(message.buffer);
+		// A dropped chunk buffer (up to 8 MiB) is freed only when V8 collects it: count it.
+		else noteGarbageBytes(message.buffer.byteLength);
+	}
+}
+
+/** Takes channels to other workers, to share large files' chunks with them. */
+function addPeers(ports: MessagePort[]): void {
+	for (const peerPort of ports) {
+		const peer: Peer = {port: peerPort, inFlight: 0};
+		peerPort.on('message', (peerMessage: PeerMessage) => receiveFromPeer(peer, peerMessage));
+		peers.push(peer);
 	}
 }
 
@@ -340,11 +314,11 @@ port.on('message', (message: ToWorker) => {
 				packSize: message.packSize,
 			};
 			if (setup.compression !== 'off') tinyZstdReady = loadWasmZstd();
-			peers = message.peers.map((port) => {
-				const peer: Peer = {port, inFlight: 0};
-				port.on('message', (peerMessage: PeerMessage) => receiveFromPeer(peer, peerMessage));
-				return peer;
-			});
+			addPeers(message.peers);
+			freeFiles.push(...message.packFiles);
+			break;
+		case 'peers':
+			addPeers(message.peers);
 			break;
 		case 'files':
 			for (const job of message.jobs) jobs.push({jobId: job.jobId, path: typeof job.path === 'string' ? job.path : Buffer.from(job.path)});
@@ -353,10 +327,10 @@ port.on('message', (message: ToWorker) => {
 		case 'verdicts':
 			for (const store of message.store) verdictWaiters.shift()?.(store);
 			break;
-		case 'buffer': {
-			freeBuffers.push(message.buffer);
-			const wake = wakeOnBuffer;
-			wakeOnBuffer = undefined;
+		case 'file': {
+			freeFiles.push(message.fd);
+			const wake = wakeOnFile;
+			wakeOnFile = undefined;
 			wake?.();
 			break;
 		}

@@ -41,7 +41,7 @@ export const SYNC_COMPRESS_LIMIT = 512 * 1024;
 
 /**
  * Compresses one chunk when the repository compresses and it helps. Tiny chunks are compressed
- * synchronously in WebAssembly once the worker has loaded it (see small-zstd.ts). In `auto` mode, chunks that
+ * synchronously in WebAssembly once the worker has loaded it (see engine/format/zstd-sync.ts). In `auto` mode, chunks that
  * look incompressible (random-looking bytes) are stored as they are without trying; `max` always
  * tries.
  */

@@ -1,21 +1,39 @@
 /**
- * A pool of chunk workers (one per core) that read, chunk, compress, encrypt and pack files in
+ * A pool of chunk workers (up to one per core; one until the work needs more) that read, chunk, compress, encrypt and pack files in
  * parallel with the main thread. A large file is chunked by one worker, which shares its chunks'
  * hashing, compression and sealing with the others (see worker-protocol.ts). The main thread decides which blobs are new (so that each is
  * stored once, whichever worker meets it first) and stores the packs the workers finish.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import {performance, type EventLoopUtilization} from 'node:perf_hooks';
 import {MessageChannel, type MessagePort, type Worker} from 'node:worker_threads';
 import type {MasterKey} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
-import {findMemoryBudget} from '../util/memory-budget.js';
+import {findMemoryBudget, limitHeapGrowth} from '../util/memory-budget.js';
+import {Semaphore} from '../util/concurrency.js';
+import {openPackFile, PACK_ROOM, readPackFile} from './pack-builder.js';
 import {FileReadError} from './file-chunker.js';
 import type {FileJob, FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
 
 /** File jobs queued for one worker before they are sent without waiting for the walk to pause. */
 const FILE_BATCH = 32;
+/** A file that has given this many bytes of chunks starts the other workers (see {@link ChunkWorkerPool.considerGrowing}). */
+const GROW_FILE_BYTES = 8 * 1024 * 1024;
+/** After this many bytes of chunks, files averaging GROW_AVERAGE_BYTES start the other workers. */
+const GROW_MIN_BYTES = 4 * 1024 * 1024;
+const GROW_AVERAGE_BYTES = 16 * 1024;
+/** How often the load of a lone worker is checked, and how busy it must be how many times in a row. */
+const GROW_CHECK_MS = 250;
+const GROW_BUSY_WORKER = 0.9;
+const GROW_BUSY_CHECKS = 2;
+/**
+ * Temporary pack files per worker: one being filled while the main thread stores another. They
+ * live on disk (the page cache), not in the process's memory.
+ */
+const PACK_FILES_PER_WORKER = 2;
 
 /** One chunk of a file, as the main thread sees it. */
 export interface ChunkInfo {
@@ -53,6 +71,8 @@ interface Job {
 	/** From `done`: the file's size and number of chunks. */
 	size?: number;
 	total?: number;
+	/** Bytes of this file's chunks reported so far (counted only while the pool may grow). */
+	bytes?: number;
 }
 
 interface PoolWorker {
@@ -64,6 +84,8 @@ interface PoolWorker {
 	onFlushed?: () => void;
 	/** File jobs not yet sent (see {@link ChunkWorkerPool.sendFiles}). */
 	outgoing: FileJob[];
+	/** This worker's temporary pack files, closed with the pool. */
+	packFiles: number[];
 }
 
 /** The default number of workers: the number of cores, fewer when memory is short (memory-budget.ts). */
@@ -76,35 +98,122 @@ export class ChunkWorkerPool {
 	private readonly jobs = new Map<number, Job>();
 	/** Blobs a worker was told to store and whose pack is not stored yet. */
 	private readonly reserved = new Set<string>();
+	/** Packs read into memory and being stored, at most (see memory-budget.ts). */
+	private readonly storeSlots = new Semaphore(findMemoryBudget().packBuffers);
+	/** Buffers packs are read into, for reuse. */
+	private readonly packBuffers: Buffer[] = [];
 	private nextJob = 1;
 	private closed = false;
 	private failure: Error | undefined;
 	/** Whether a send of the queued file jobs is scheduled. */
 	private sendScheduled = false;
 
-	constructor(private readonly setup: PoolSetup, size = findDefaultWorkerCount()) {
-		// One channel between each pair of workers, for sharing the chunks of large files.
-		const peers: MessagePort[][] = Array.from({length: size}, () => []);
-		for (let i = 0; i < size; i++) {
-			for (let j = i + 1; j < size; j++) {
-				const channel = new MessageChannel();
-				peers[i]!.push(channel.port1);
-				peers[j]!.push(channel.port2);
-			}
+	/** Workers this pool may start, at most. */
+	private readonly maxWorkers: number;
+	/** Bytes of chunks reported, and files done, while the pool can still grow (see {@link considerGrowing}). */
+	private chunkBytes = 0;
+	private filesDone = 0;
+	private growTimer: NodeJS.Timeout | undefined;
+	/** Event-loop utilisation of the first worker and of this thread at the last check. */
+	private lastUse: {worker: EventLoopUtilization; main: EventLoopUtilization} | undefined;
+	private busyChecks = 0;
+
+	/**
+	 * `size`: the number of workers, all started at once. Without it the pool starts one worker
+	 * and grows to {@link findDefaultWorkerCount} only when one is not enough (see
+	 * {@link considerGrowing}): a backup of small files is bound by the main thread, and each
+	 * worker costs ~45 MiB (isolate, chunk ring, read and pack buffers). `maxWorkers`: how far it
+	 * may grow then (default {@link findDefaultWorkerCount}).
+	 */
+	constructor(private readonly setup: PoolSetup, size?: number, maxWorkers = findDefaultWorkerCount()) {
+		limitHeapGrowth();
+		this.maxWorkers = Math.max(1, size ?? maxWorkers);
+		this.addWorkers(size === undefined ? 1 : this.maxWorkers);
+		if (this.workers.length < this.maxWorkers) {
+			this.growTimer = setInterval(() => this.checkWorkerLoad(), GROW_CHECK_MS);
+			this.growTimer.unref();
 		}
-		for (let i = 0; i < size; i++) {
+	}
+
+	/** Number of workers started. */
+	get size(): number {
+		return this.workers.length;
+	}
+
+	/** Starts `count` more workers, each with a channel to every other worker (for sharing large files' chunks). */
+	private addWorkers(count: number): void {
+		for (let n = 0; n < count; n++) {
+			const ownPorts: MessagePort[] = [];
+			for (const other of this.workers) {
+				const channel = new MessageChannel();
+				ownPorts.push(channel.port1);
+				if (!other.dead) other.worker.postMessage({type: 'peers', peers: [channel.port2]} satisfies ToWorker, [channel.port2]);
+			}
+			const packFiles: number[] = [];
+			try {
+				for (let i = 0; i < PACK_FILES_PER_WORKER; i++) packFiles.push(openPackFile());
+			} catch (error) {
+				for (const fd of packFiles) fs.closeSync(fd);
+				for (const port of ownPorts) port.close();
+				throw error;
+			}
 			const worker = startModuleWorker(import.meta.url, 'chunk-worker');
-			const entry: PoolWorker = {worker, jobs: 0, storing: new Set(), outgoing: []};
+			const entry: PoolWorker = {worker, jobs: 0, storing: new Set(), outgoing: [], packFiles};
 			worker.on('message', (message: FromWorker) => this.handleMessage(entry, message));
 			worker.on('error', (error) => this.failWorker(entry, error));
 			worker.on('exit', (code) => {
 				if (!this.closed) this.failWorker(entry, new Error(`a chunk worker stopped unexpectedly (exit ${code})`));
 			});
 			worker.unref();
-			const init: ToWorker = {type: 'init', polynomial: setup.polynomial, key: {encrypt: setup.key.encrypt, macK: setup.key.macK, macR: setup.key.macR}, compression: setup.compression, packSize: setup.packSize, peers: peers[i]!};
-			worker.postMessage(init, peers[i]!);
+			const {setup} = this;
+			const init: ToWorker = {type: 'init', polynomial: setup.polynomial, key: {encrypt: setup.key.encrypt, macK: setup.key.macK, macR: setup.key.macR}, compression: setup.compression, packSize: setup.packSize, peers: ownPorts, packFiles};
+			worker.postMessage(init, ownPorts);
 			this.workers.push(entry);
 		}
+	}
+
+	/** Starts the remaining workers, once. */
+	private grow(): void {
+		this.stopGrowing();
+		if (this.closed || this.failure) return;
+		this.addWorkers(this.maxWorkers - this.workers.length);
+	}
+
+	private stopGrowing(): void {
+		clearInterval(this.growTimer);
+		this.growTimer = undefined;
+	}
+
+	/**
+	 * Grows the pool when the work is bound by bytes rather than by files: once a file has given
+	 * GROW_FILE_BYTES of chunks (a large file, whose chunks the other workers would hash,
+	 * compress and seal), or once files average GROW_AVERAGE_BYTES after GROW_MIN_BYTES.
+	 */
+	private considerGrowing(jobBytes: number): void {
+		if (jobBytes >= GROW_FILE_BYTES) this.grow();
+		else if (this.chunkBytes >= GROW_MIN_BYTES && this.chunkBytes >= GROW_AVERAGE_BYTES * Math.max(1, this.filesDone)) this.grow();
+	}
+
+	/**
+	 * Grows the pool when its one worker is the bottleneck: busy nearly all the time (its event
+	 * loop never waits for the main thread's verdicts or for more files) while the main thread is
+	 * not, for GROW_BUSY_CHECKS checks in a row.
+	 */
+	private checkWorkerLoad(): void {
+		const first = this.workers[0];
+		if (!first || this.jobs.size === 0) {
+			this.lastUse = undefined;
+			this.busyChecks = 0;
+			return;
+		}
+		const now = {worker: first.worker.performance.eventLoopUtilization(), main: performance.eventLoopUtilization()};
+		if (this.lastUse) {
+			const worker = first.worker.performance.eventLoopUtilization(now.worker, this.lastUse.worker).utilization;
+			const main = performance.eventLoopUtilization(now.main, this.lastUse.main).utilization;
+			this.busyChecks = worker >= GROW_BUSY_WORKER && worker > main ? this.busyChecks + 1 : 0;
+			if (this.busyChecks >= GROW_BUSY_CHECKS) this.grow();
+		}
+		this.lastUse = now;
 	}
 
 	/**
@@ -176,6 +285,14 @@ export class ChunkWorkerPool {
 		return store;
 	}
 
+	/** Counts a chunk's bytes towards growing the pool. */
+	private countChunk(jobId: number, length: number): void {
+		this.chunkBytes += length;
+		const job = this.jobs.get(jobId);
+		if (job) job.bytes = (job.bytes ?? 0) + length;
+		this.considerGrowing(job?.bytes ?? 0);
+	}
+
 	/** Hands a file's chunks to its job in file order, whichever worker hashed them. */
 	private deliverChunk(jobId: number, seq: number, chunk: ChunkInfo): void {
 		const job = this.jobs.get(jobId);
@@ -206,6 +323,7 @@ export class ChunkWorkerPool {
 			switch (event.type) {
 				case 'chunk':
 					verdicts.push(this.judgeChunk(event.id));
+					if (this.growTimer) this.countChunk(event.jobId, event.length);
 					this.deliverChunk(event.jobId, event.seq, {id: event.id, length: event.length});
 					break;
 				case 'done': {
@@ -213,6 +331,7 @@ export class ChunkWorkerPool {
 					if (!job) break;
 					job.size = event.size;
 					job.total = event.chunks;
+					this.filesDone++;
 					this.completeIfDone(event.jobId, job);
 					break;
 				}
@@ -232,7 +351,7 @@ export class ChunkWorkerPool {
 				this.handleEvents(entry, message.events);
 				break;
 			case 'pack':
-				this.storePack(entry, message.buffer, message.size, message.id, message.blobs);
+				this.storePack(entry, message.fd, message.size, message.id, message.blobs);
 				break;
 			case 'flushed':
 				entry.onFlushed?.();
@@ -244,10 +363,18 @@ export class ChunkWorkerPool {
 		}
 	}
 
-	private storePack(entry: PoolWorker, buffer: ArrayBuffer, size: number, id: string, blobs: PackedBlob[]): void {
+	/**
+	 * Reads a finished pack from its worker's file into a reused buffer and stores it; at most
+	 * {@link storeSlots} at once, so the main thread holds that many packs in memory at most.
+	 */
+	private storePack(entry: PoolWorker, fd: number, size: number, id: string, blobs: PackedBlob[]): void {
 		const stored = (async () => {
+			const release = await this.storeSlots.acquire();
+			let buffer: Buffer | undefined;
 			try {
-				await this.setup.storePack(new Uint8Array(buffer, 0, size), id, blobs);
+				if (this.failure) throw this.failure;
+				buffer = this.takePackBuffer(size);
+				await this.setup.storePack(await readPackFile(fd, size, buffer), id, blobs);
 				for (const blob of blobs) {
 					this.reserved.delete(blob.id);
 					this.setup.onBlobStored?.(blob);
@@ -255,16 +382,28 @@ export class ChunkWorkerPool {
 			} catch (error) {
 				this.fail(error as Error);
 			} finally {
-				if (!entry.dead && !this.closed) entry.worker.postMessage({type: 'buffer', buffer} satisfies ToWorker, [buffer]);
+				if (buffer) this.packBuffers.push(buffer);
+				release();
+				if (!entry.dead && !this.closed) entry.worker.postMessage({type: 'file', fd} satisfies ToWorker);
 			}
 		})();
 		entry.storing.add(stored);
 		void stored.finally(() => entry.storing.delete(stored));
 	}
 
+	/** A buffer for a pack of `size` bytes: a free one large enough, else a new one with room for any pack. */
+	private takePackBuffer(size: number): Buffer {
+		const index = this.packBuffers.findIndex((buffer) => buffer.length >= size);
+		if (index >= 0) return this.packBuffers.splice(index, 1)[0]!;
+		// Packs stay within the pack size plus PACK_ROOM (see chunk-worker.ts), except one blob
+		// larger than a small pack size.
+		return Buffer.allocUnsafeSlow(Math.max(size, this.setup.packSize + PACK_ROOM));
+	}
+
 	/** Fails the backup: running jobs reject, and so do later calls. */
 	private fail(error: Error): void {
 		this.failure ??= error;
+		this.stopGrowing();
 		for (const [jobId] of [...this.jobs]) this.finishJob(jobId)?.reject(this.failure);
 		for (const entry of this.workers) {
 			entry.onFlushed?.();
@@ -282,11 +421,17 @@ export class ChunkWorkerPool {
 	async close(): Promise<void> {
 		if (this.closed) return;
 		this.closed = true;
+		this.stopGrowing();
 		for (const [jobId, job] of [...this.jobs]) {
 			this.finishJob(jobId);
 			job.reject(new Error('the chunk workers were stopped'));
 		}
 		await Promise.allSettled(this.workers.flatMap((w) => [...w.storing]));
 		await Promise.all(this.workers.map((w) => w.worker.terminate()));
+		for (const entry of this.workers) {
+			for (const fd of entry.packFiles) fs.closeSync(fd);
+			entry.packFiles = [];
+		}
+		this.packBuffers.length = 0;
 	}
 }

@@ -9,8 +9,9 @@
  * each `events` message that held chunks with one `verdicts` message: one flag per chunk, in the
  * same order, telling whether the worker should store the blob (it is new and now reserved for
  * this worker) or drop it (the repository has it, or another worker is storing it). The worker
- * packs the blobs it stores itself and sends each full pack as one transferred buffer; the main
- * thread stores it and sends the buffer back for reuse. `flush` asks for the open pack.
+ * packs the blobs it stores itself, into temporary files the main thread opened for it (see
+ * pack-builder.ts), and sends each full pack as its file descriptor; the main thread reads and
+ * stores it and sends the descriptor back for reuse. `flush` asks for the open pack.
  *
  * Large files: the worker that reads a file must chunk it alone (content-defined chunking is
  * sequential), but it hands chunks of 256 KiB and more to other workers over direct channels
@@ -37,19 +38,25 @@ export type JobEvent =
 	| {type: 'error'; jobId: number; message: string; readError: boolean};
 
 export type ToWorker =
-	/** `peers`: one channel to each other worker (see {@link PeerMessage}). */
-	| {type: 'init'; polynomial: string; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}; compression: string; packSize: number; peers: MessagePort[]}
+	/**
+	 * `peers`: one channel to each other worker (see {@link PeerMessage}); `packFiles`: the
+	 * descriptors of this worker's temporary pack files (unlinked; the main thread closes them).
+	 */
+	| {type: 'init'; polynomial: string; key: {encrypt: Uint8Array; macK: Uint8Array; macR: Uint8Array}; compression: string; packSize: number; peers: MessagePort[]; packFiles: number[]}
+	/** Channels to workers started after this one (the pool grows; see worker-pool.ts). */
+	| {type: 'peers'; peers: MessagePort[]}
 	| {type: 'files'; jobs: FileJob[]}
 	/** One flag per `chunk` event of an `events` message, in order. */
 	| {type: 'verdicts'; store: boolean[]}
-	/** A pack buffer the main thread is done with. */
-	| {type: 'buffer'; buffer: ArrayBuffer}
+	/** A pack file the main thread is done with (stored, or failed). */
+	| {type: 'file'; fd: number}
 	/** Finish the jobs, then send the open pack (if any) and `flushed`. */
 	| {type: 'flush'};
 
 export type FromWorker =
 	| {type: 'events'; events: JobEvent[]}
-	| {type: 'pack'; buffer: ArrayBuffer; size: number; id: string; blobs: PackedBlob[]}
+	/** A finished pack: `size` bytes from offset 0 of the pack file `fd`. */
+	| {type: 'pack'; fd: number; size: number; id: string; blobs: PackedBlob[]}
 	| {type: 'flushed'}
 	/** The pipeline itself failed (not a file): the backup cannot go on. */
 	| {type: 'fatal'; message: string};

@@ -4,8 +4,8 @@
  * work goes on so that an interrupted run's packs are found by the next one.
  */
 import type {Storage} from '../../adapters/storage.js';
-import {sealBytes, type MasterKey} from '../crypto/cipher.js';
-import {encodePackHeader, type BlobType, type PackedBlob} from '../format/pack.js';
+import {CIPHERTEXT_OVERHEAD, sealBytes, type MasterKey} from '../crypto/cipher.js';
+import {encodePackHeader, headerEntrySize, type BlobType, type PackedBlob} from '../format/pack.js';
 import type {PackEntry} from '../format/index-file.js';
 import {hashHex, hashHexOffThread} from '../util/hash.js';
 import type {MasterIndex} from './master-index.js';
@@ -23,36 +23,57 @@ const INDEX_INTERVAL_MS = 60_000;
 /** Uploads in flight before `add` waits. */
 const MAX_UPLOADS = 2;
 
+/** Room in an open pack's buffer beyond the pack size, for the header and a last blob. */
+const PACK_ROOM = 512 * 1024;
+
 interface OpenPack {
-	/** Encrypted blobs in order; copied together once, when the pack is finished. */
-	parts: Uint8Array[];
+	/**
+	 * Encrypted blobs, laid out in order as they come (no copy when the pack is finished). Made
+	 * with room for a full pack but only filled pages are resident, so a pack of a few trees
+	 * costs a few pages.
+	 */
+	buffer: Buffer | undefined;
 	blobs: PackedBlob[];
 	size: number;
 }
 
 function newPack(): OpenPack {
-	return {parts: [], blobs: [], size: 0};
+	return {buffer: undefined, blobs: [], size: 0};
 }
 
-/** Lays out a finished pack: blobs, then the encrypted header and its length. */
+/** Bytes of a pack header listing `blobs`, sealed, plus its length field. */
+function headerBytes(blobs: readonly PackedBlob[]): number {
+	let size = CIPHERTEXT_OVERHEAD + 4;
+	for (const blob of blobs) size += headerEntrySize(blob.uncompressedLength > 0);
+	return size;
+}
+
+/** Lays out a finished pack in its own buffer when the header fits there: blobs, then the encrypted header and its length. */
 function layOutPack(key: MasterKey, pack: OpenPack): Buffer {
 	const header = sealBytes(key, encodePackHeader(pack.blobs));
-	const bytes = Buffer.allocUnsafeSlow(pack.size + header.length + 4);
-	let offset = 0;
-	for (const part of pack.parts) {
-		bytes.set(part, offset);
-		offset += part.length;
+	const total = pack.size + header.length + 4;
+	let bytes = pack.buffer ?? Buffer.alloc(0);
+	if (bytes.length < total) {
+		const grown = Buffer.allocUnsafeSlow(total);
+		grown.set(bytes.subarray(0, pack.size));
+		bytes = grown;
 	}
-	bytes.set(header, offset);
-	bytes.writeUInt32LE(header.length, offset + header.length);
-	pack.parts = [];
-	return bytes;
+	bytes.set(header, pack.size);
+	bytes.writeUInt32LE(header.length, pack.size + header.length);
+	pack.buffer = undefined;
+	return bytes.subarray(0, total);
 }
 
 /** Assembles a pack file from encrypted blobs; returns the bytes and its ID. */
 export function assemblePack(key: MasterKey, parts: readonly Uint8Array[], blobs: readonly PackedBlob[]): {bytes: Buffer; id: string} {
 	const size = parts.reduce((sum, part) => sum + part.length, 0);
-	const bytes = layOutPack(key, {parts: [...parts], blobs: [...blobs], size});
+	const buffer = Buffer.allocUnsafeSlow(size + headerBytes(blobs));
+	let offset = 0;
+	for (const part of parts) {
+		buffer.set(part, offset);
+		offset += part.length;
+	}
+	const bytes = layOutPack(key, {buffer, blobs: [...blobs], size});
 	return {bytes, id: hashHex(bytes)};
 }
 
@@ -86,14 +107,22 @@ export class PackUploader {
 	}
 
 	/**
-	 * Appends an encrypted blob to the open pack of its type; uploads the pack when it is full.
-	 * The pack keeps `sealed` itself (no copy) until it is stored: callers must not reuse its memory.
+	 * Appends an encrypted blob to the open pack of its type (copied into the pack's buffer);
+	 * uploads the pack when it is full.
 	 */
 	async add(type: BlobType, id: string, sealed: Uint8Array, uncompressedLength: number, signal?: AbortSignal): Promise<void> {
 		if (this.failure) throw this.failure;
-		const pack = this.open[type];
+		let pack = this.open[type];
+		const growth = sealed.length + headerEntrySize(uncompressedLength > 0);
+		if (pack.buffer && pack.blobs.length > 0 && pack.size + growth + headerBytes(pack.blobs) > pack.buffer.length) {
+			// The blob and the header would not fit the buffer: this pack is full.
+			this.open[type] = newPack();
+			await this.startUpload(type, pack, signal);
+			pack = this.open[type];
+		}
+		pack.buffer ??= Buffer.allocUnsafeSlow(Math.max(this.packSize + PACK_ROOM, growth + headerBytes([])));
+		pack.buffer.set(sealed, pack.size);
 		pack.blobs.push({type, id, offset: pack.size, length: sealed.length, uncompressedLength});
-		pack.parts.push(sealed);
 		pack.size += sealed.length;
 		if (pack.size >= this.packSize) {
 			this.open[type] = newPack();

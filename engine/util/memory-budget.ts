@@ -7,6 +7,7 @@
  * start) size themselves by the same budget as the main thread.
  */
 import * as os from 'node:os';
+import * as v8 from 'node:v8';
 
 /** Machines (or limits) with less memory than this count as small. */
 export const SMALL_MACHINE_BYTES = 4 * 1024 ** 3;
@@ -25,19 +26,31 @@ export const MEMORY_LIMIT_ENV = 'CAIRN_MAX_MEMORY';
  */
 export const WORKER_YOUNG_GENERATION_MB = 3;
 
+/**
+ * How far V8 lets a heap grow past what its last full collection kept, in percent, before it
+ * collects again. V8's own factor is up to 4× on a machine with RAM to spare: the main thread of
+ * a backup of many small files keeps ~15–40 MiB live but let its heap reach ~95 MiB of mostly
+ * garbage (promoted file jobs, nodes and promises). 30 % measured ~45 MiB less peak RSS on
+ * 100,000 files with no measurable CPU cost (the collections are incremental and concurrent).
+ */
+export const HEAP_GROWING_PERCENT = 30;
+
 /** The memory-related choices of the backup and restore pipelines. */
 export interface MemoryBudget {
 	/**
-	 * Pack buffers a chunk worker may hold (about 17 MiB each): 2 lets it fill the next pack
-	 * while a slow repository stores the last one; 1 makes it wait for the store instead.
+	 * Packs the main thread reads (from the chunk workers' temporary pack files) and stores at
+	 * once, each in a buffer of about 17 MiB: 2 lets one be read while a slow repository stores
+	 * the other; 1 makes them wait for each other instead. The workers hold no pack in memory.
 	 */
-	packBuffersPerWorker: number;
+	packBuffers: number;
 	/** Young generation of each worker isolate, in MiB (V8's default grows to 48). */
 	workerYoungGenerationMb: number;
 	/** Worker threads (chunking or decoding) at most; the cores bound them too. */
 	maxWorkers: number;
 	/** Bytes of packs a restore reads and decodes at once. */
 	restoreBytesInFlight: number;
+	/** See {@link HEAP_GROWING_PERCENT}. */
+	heapGrowingPercent: number;
 }
 
 const UNITS: Record<string, number> = {'': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4};
@@ -74,9 +87,29 @@ export function findMemoryLimit(env: NodeJS.ProcessEnv = process.env, totalBytes
 export function findMemoryBudget(limitBytes = findMemoryLimit()): MemoryBudget {
 	const small = limitBytes < SMALL_MACHINE_BYTES;
 	return {
-		packBuffersPerWorker: small ? 1 : 2,
+		packBuffers: small ? 1 : 2,
 		workerYoungGenerationMb: WORKER_YOUNG_GENERATION_MB,
 		maxWorkers: limitBytes < ONE_WORKER_BYTES ? 1 : limitBytes < TWO_WORKER_BYTES ? 2 : 8,
 		restoreBytesInFlight: (small ? 8 : 16) * 1024 * 1024,
+		heapGrowingPercent: HEAP_GROWING_PERCENT,
 	};
+}
+
+/** Whether {@link limitHeapGrowth} has run in this process. */
+let heapGrowthLimited = false;
+
+/**
+ * Sets V8's heap growing factor (see {@link HEAP_GROWING_PERCENT}) for every isolate of this
+ * process: V8 reads it at each full collection, so it applies from then on, also to worker
+ * threads. Call on the main thread before a backup or restore starts its workers. Does nothing
+ * when the user gave `--heap-growing-percent` (in the node flags or NODE_OPTIONS), or when it ran
+ * before; returns whether it set the flag.
+ */
+export function limitHeapGrowth(budget: MemoryBudget = findMemoryBudget(), env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
+	if (heapGrowthLimited) return false;
+	const given = (text: string | undefined) => /--heap[-_]growing[-_]percent/.test(text ?? '');
+	if (execArgv.some(given) || given(env.NODE_OPTIONS)) return false;
+	heapGrowthLimited = true;
+	v8.setFlagsFromString(`--heap-growing-percent=${budget.heapGrowingPercent}`);
+	return true;
 }

@@ -1,6 +1,6 @@
 /**
  * The cold snapshot listing and its round trips: small unpacked files decompressed synchronously
- * (sync-zstd.ts) give the same bytes as the asynchronous path, a cold listing fills the local cache
+ * (engine/format/zstd-sync.ts) give the same bytes as the asynchronous path, a cold listing fills the local cache
  * (every snapshot file and the decoded list) so a warm one reads no snapshot from the repository,
  * opening a repository fetches the config while the keys are tried, and a lock's recheck loads
  * only locks it has not seen.

@@ -1,15 +1,15 @@
 import * as os from 'node:os';
 import {describe, expect, it} from 'vitest';
-import {findMemoryBudget, findMemoryLimit, MEMORY_LIMIT_ENV, MIN_MEMORY_LIMIT, ONE_WORKER_BYTES, parseMemorySize, SMALL_MACHINE_BYTES, TWO_WORKER_BYTES} from '../../../engine/util/memory-budget.js';
+import {findMemoryBudget, findMemoryLimit, HEAP_GROWING_PERCENT, limitHeapGrowth, MEMORY_LIMIT_ENV, MIN_MEMORY_LIMIT, ONE_WORKER_BYTES, parseMemorySize, SMALL_MACHINE_BYTES, TWO_WORKER_BYTES} from '../../../engine/util/memory-budget.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 describe('findMemoryBudget', () => {
-	it('gives chunk workers one pack buffer on small machines and two otherwise', () => {
-		expect(findMemoryBudget(GiB).packBuffersPerWorker).toBe(1);
-		expect(findMemoryBudget(SMALL_MACHINE_BYTES - 1).packBuffersPerWorker).toBe(1);
-		expect(findMemoryBudget(SMALL_MACHINE_BYTES).packBuffersPerWorker).toBe(2);
+	it('stores one pack at a time on small machines and two otherwise', () => {
+		expect(findMemoryBudget(GiB).packBuffers).toBe(1);
+		expect(findMemoryBudget(SMALL_MACHINE_BYTES - 1).packBuffers).toBe(1);
+		expect(findMemoryBudget(SMALL_MACHINE_BYTES).packBuffers).toBe(2);
 	});
 
 	it('reads less of a pack at once in restores when memory is small', () => {
@@ -32,6 +32,18 @@ describe('findMemoryBudget', () => {
 	it('follows this machine\'s RAM and the user\'s limit by default', () => {
 		expect(findMemoryBudget()).toEqual(findMemoryBudget(findMemoryLimit()));
 		expect(findMemoryLimit({})).toBe(os.totalmem());
+	});
+});
+
+describe('limitHeapGrowth', () => {
+	it('leaves a flag the user gave alone, else sets V8\'s heap growth once', () => {
+		const budget = findMemoryBudget(8 * GiB);
+		expect(budget.heapGrowingPercent).toBe(HEAP_GROWING_PERCENT);
+		expect(HEAP_GROWING_PERCENT).toBeGreaterThan(0);
+		expect(limitHeapGrowth(budget, {}, ['--heap-growing-percent=50'])).toBe(false);
+		expect(limitHeapGrowth(budget, {NODE_OPTIONS: '--heap_growing_percent=50'}, [])).toBe(false);
+		expect(limitHeapGrowth(budget, {}, [])).toBe(true);
+		expect(limitHeapGrowth(budget, {}, [])).toBe(false);
 	});
 });
 
