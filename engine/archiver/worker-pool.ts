@@ -113,6 +113,8 @@ export class ChunkWorkerPool {
 	/** Bytes of chunks reported, and files done, while the pool can still grow (see {@link considerGrowing}). */
 	private chunkBytes = 0;
 	private filesDone = 0;
+	/** Whether the pool may still grow. */
+	private mayGrow = false;
 	private growTimer: NodeJS.Timeout | undefined;
 	/** Event-loop utilisation of the first worker and of this thread at the last check. */
 	private lastUse: {worker: EventLoopUtilization; main: EventLoopUtilization} | undefined;
@@ -123,13 +125,16 @@ export class ChunkWorkerPool {
 	 * and grows to {@link findDefaultWorkerCount} only when one is not enough (see
 	 * {@link considerGrowing}): a backup of small files is bound by the main thread, and each
 	 * worker costs ~45 MiB (isolate, chunk ring, read and pack buffers). `maxWorkers`: how far it
-	 * may grow then (default {@link findDefaultWorkerCount}).
+	 * may grow then (default {@link findDefaultWorkerCount}). `growOnLoad`: whether a busy lone
+	 * worker also grows the pool (see {@link checkWorkerLoad}); off only where a test needs the
+	 * byte-based rules alone, independent of the machine's load.
 	 */
-	constructor(private readonly setup: PoolSetup, size?: number, maxWorkers = findDefaultWorkerCount()) {
+	constructor(private readonly setup: PoolSetup, size?: number, maxWorkers = findDefaultWorkerCount(), growOnLoad = true) {
 		limitHeapGrowth();
 		this.maxWorkers = Math.max(1, size ?? maxWorkers);
 		this.addWorkers(size === undefined ? 1 : this.maxWorkers);
-		if (this.workers.length < this.maxWorkers) {
+		this.mayGrow = this.workers.length < this.maxWorkers;
+		if (this.mayGrow && growOnLoad) {
 			this.growTimer = setInterval(() => this.checkWorkerLoad(), GROW_CHECK_MS);
 			this.growTimer.unref();
 		}
@@ -180,6 +185,7 @@ export class ChunkWorkerPool {
 	}
 
 	private stopGrowing(): void {
+		this.mayGrow = false;
 		clearInterval(this.growTimer);
 		this.growTimer = undefined;
 	}
@@ -323,7 +329,7 @@ export class ChunkWorkerPool {
 			switch (event.type) {
 				case 'chunk':
 					verdicts.push(this.judgeChunk(event.id));
-					if (this.growTimer) this.countChunk(event.jobId, event.length);
+					if (this.mayGrow) this.countChunk(event.jobId, event.length);
 					this.deliverChunk(event.jobId, event.seq, {id: event.id, length: event.length});
 					break;
 				case 'done': {

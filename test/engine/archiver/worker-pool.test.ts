@@ -39,7 +39,8 @@ afterAll(async () => {
 	await fs.rm(work, {recursive: true, force: true});
 });
 
-function startPool(repo: Repository, size?: number, maxWorkers?: number): ChunkWorkerPool {
+/** `growOnLoad` off keeps a busy lone worker (the machine's load) from growing the pool: only the byte rules act. */
+function startPool(repo: Repository, size?: number, maxWorkers?: number, growOnLoad = true): ChunkWorkerPool {
 	return new ChunkWorkerPool({
 		polynomial: repo.config.chunker_polynomial,
 		key: repo.key,
@@ -47,7 +48,7 @@ function startPool(repo: Repository, size?: number, maxWorkers?: number): ChunkW
 		packSize: repo.packSize,
 		isKnown: (id) => repo.index.has('data', id),
 		storePack: (bytes, id, blobs) => repo.storePack(bytes, id, blobs),
-	}, size, maxWorkers);
+	}, size, maxWorkers, growOnLoad);
 }
 
 function restoreTmpdir(saved: string | undefined): void {
@@ -68,7 +69,7 @@ describe('the chunk worker pool', () => {
 	it('keeps small files on one worker, grows for a large file, and stores what a fixed pool stores', async () => {
 		const repoDir = path.join(work, 'repo');
 		const repo = await Repository.init(createLocalStorage(repoDir), PASSWORD, {packSize: 4 * 1024 * 1024});
-		const pool = startPool(repo, undefined, 3);
+		const pool = startPool(repo, undefined, 3, false);
 		try {
 			expect(pool.size).toBe(1);
 			const small = await chunkFiles(pool, smallFiles);
