@@ -114,6 +114,8 @@ interface Context {
 	fileSlots: Semaphore;
 	/** The chunk workers, started when the first file has to be read. */
 	pool: LazyPool;
+	/** Settles once the repository may be written to (the lock is held); rejects when it cannot be. */
+	writable: Promise<unknown>;
 	signal?: AbortSignal;
 	warn: (path: string, message: string) => void;
 	/** Parent-snapshot trees being loaded ahead of the walk, by tree ID. */
@@ -221,17 +223,39 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	// The index, the parent and the pack and lock listings are read at once, while the lock's
 	// recheck waits (round trips at once on a slow link; see acquireLock's `meanwhile`).
 	const prepared: {parent?: Promise<string | undefined>; listings?: PackAndLockListings} = {};
+	let markPrepared!: () => void;
+	const preparedReady = new Promise<void>((resolve) => {
+		markPrepared = resolve;
+	});
 	const prepare = async (ownLock?: string): Promise<void> => {
 		prepared.parent = findParent(repo, options, hostname, targets);
 		prepared.parent.catch(() => undefined);
 		if (!options.dryRun) prepared.listings = listPacksAndLocks(repo, options.signal, ownLock);
 		await repo.loadIndex({signal: options.signal});
+		markPrepared();
 	};
-	const lock = options.noLock || options.dryRun ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal, meanwhile: prepare});
+	// The walk only reads (the source, the parent's trees, the index), so it starts as soon as the
+	// index is loaded, while the lock's recheck still waits (restic sleeps 200 ms there); every
+	// write to the repository (packs, trees, the index) waits until the lock is held. When the
+	// lock cannot be taken, the walk is stopped and the lock's error is thrown.
+	const walk = new AbortController();
+	const stopWalk = (): void => walk.abort(options.signal?.reason);
+	options.signal?.addEventListener('abort', stopWalk, {once: true});
+	let lockError: {error: unknown} | undefined;
+	const locking = options.noLock || options.dryRun ? undefined : acquireLock(repo, {exclusive: false, signal: options.signal, meanwhile: prepare});
+	locking?.catch((error: unknown) => {
+		lockError = {error};
+		walk.abort(error);
+	});
+	const writable: Promise<unknown> = locking ?? Promise.resolve();
 	try {
-		if (!lock) await prepare();
-		// Packs a killed backup uploaded but never indexed: index them so their blobs are reused.
-		if (prepared.listings) await indexUnindexedPacks(repo, {signal: options.signal, listings: prepared.listings}).catch(() => undefined);
+		if (!locking) await prepare();
+		else await Promise.race([preparedReady, locking]);
+		// Packs a killed backup uploaded but never indexed: index them (under the lock) so their blobs are reused.
+		if (prepared.listings && await hasUnindexedPacks(repo, prepared.listings)) {
+			await writable;
+			await indexUnindexedPacks(repo, {signal: options.signal, listings: prepared.listings}).catch(() => undefined);
+		}
 		const parentId = await prepared.parent;
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
@@ -245,7 +269,10 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			compression: repo.compression,
 			packSize: repo.packSize,
 			isKnown: (id) => repo.index.has('data', id),
-			storePack: (bytes, id, blobs) => repo.storePack(bytes, id, blobs, options.signal),
+			storePack: async (bytes, id, blobs) => {
+				await writable;
+				return repo.storePack(bytes, id, blobs, options.signal);
+			},
 			onBlobStored: (blob) => {
 				summary.data_blobs++;
 				summary.data_added += blob.uncompressedLength || blob.length - CIPHERTEXT_OVERHEAD;
@@ -253,22 +280,24 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			},
 		}, options.workers));
 		const ctx: Context = {
-			repo, exclude, progress, summary, pool,
+			repo, exclude, progress, summary, pool, writable,
 			rejectStats: (p, stats) => selection.rejectByStats(p, stats),
 			xattrs: new XattrReader(warn, notice),
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
 			prefetched: new Map(),
 			treeLoads: new Semaphore(TREE_PREFETCH),
-			signal: options.signal, warn, sourceOf,
+			signal: walk.signal, warn, sourceOf,
 		};
 		let treeId: string;
 		try {
 			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
+			await writable;
 			await pool.flush();
 			await repo.flush(options.signal);
 		} catch (error) {
 			await pool.close();
 			await repo.salvage().catch(() => undefined);
+			if (lockError) throw lockError.error;
 			if (options.signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved; uploaded data is indexed and the next backup reuses it', {cause: error});
 			throw error;
 		}
@@ -296,7 +325,18 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		return summary;
 	} finally {
 		progress.finish();
+		options.signal?.removeEventListener('abort', stopWalk);
+		const lock = await locking?.catch(() => undefined);
 		await lock?.release();
+	}
+}
+
+/** Whether the storage holds packs the index does not know (or the listing failed: then look again under the lock). */
+async function hasUnindexedPacks(repo: Repository, listings: PackAndLockListings): Promise<boolean> {
+	try {
+		return (await listings.packs).some((info) => !repo.index.hasPack(info.name));
+	} catch {
+		return true;
 	}
 }
 
@@ -346,6 +386,7 @@ function prefetchSubtrees(ctx: Context, previousNodes: Map<string, TreeNode> | u
 
 async function saveTree(ctx: Context, nodes: TreeNode[]): Promise<string> {
 	const bytes = encodeTree(nodes);
+	await ctx.writable;
 	const result = await ctx.repo.saveBlob('tree', bytes, undefined, ctx.signal);
 	if (!result.known) {
 		ctx.summary.tree_blobs++;
