@@ -362,7 +362,9 @@ async function loadParentTree(ctx: Context, id: string | undefined): Promise<Map
 async function fetchParentTree(ctx: Context, id: string): Promise<Map<string, TreeNode> | undefined> {
 	try {
 		const tree: Tree = decodeTree(await ctx.repo.loadBlob('tree', id, ctx.signal), id);
-		return new Map(tree.nodes.map((n) => [n.name, n]));
+		const nodes = new Map<string, TreeNode>();
+		for (const node of tree.nodes) nodes.set(node.name, node);
+		return nodes;
 	} catch {
 		return undefined; // an unreadable parent only means files are read again
 	}
