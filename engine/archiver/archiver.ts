@@ -20,7 +20,7 @@ import {resetStatTimes} from './stat-time.js';
 import type {ExcludeMatcher} from './excludes.js';
 import {compileSelection, type SelectionOptions} from './selection.js';
 import {XattrReader} from './xattrs.js';
-import {scanTotals} from './scanner.js';
+import {scanTotalsInWorker} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
 import {sameNode, sameNodes} from './same-nodes.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
@@ -259,7 +259,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		const parentId = await prepared.parent;
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
-		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets.map(sourceOf), exclude, options.signal).then((totals) => {
+		const scan = options.scan === false ? Promise.resolve() : scanTotalsInWorker({paths: targets.map(sourceOf), targets, selection: options}, exclude, options.signal).then((totals) => {
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
