@@ -43,6 +43,7 @@ const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 /** The worker threads' entry modules, by the name engine/util/worker.ts starts them with. */
 const WORKERS = {
 	'chunk-worker': 'engine/archiver/chunk-worker.js',
+	'scan-worker': 'engine/archiver/scan-worker.js',
 	'codec-worker': 'engine/repository/codec-worker.js',
 	'tree-worker': 'components/tree-worker.js',
 };

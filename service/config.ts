@@ -3,7 +3,7 @@
  * backup service (`enabled`, `repository_password*`, `backend`, `retention`,
  * `restore_snapshot_id`, `maintenance_windows`) and cairn's own (`paths`, `excludes`, `tags`,
  * `host`, `schedule`, `prune`, `check`, `hooks`, `notify`, `state_file`, `limit_upload`,
- * `limit_download`, `log_file`). Everything is validated here, before anything runs; every
+ * `limit_download`, `log_file`, `max_memory`). Everything is validated here, before anything runs; every
  * problem names the file, the line and the field, and says what is expected.
  * docs/service.md describes every field. No React here.
  */
@@ -18,6 +18,7 @@ import {PolicyError, readPolicyOptions, isEmptyPolicy, validatePolicy, type Rete
 import type {ReadDataSubset} from '../engine/checker/types.js';
 import {parseInterval, parseSchedule, ScheduleSyntaxError, SCHEDULE_EXPECTED, type Schedule} from './schedule.js';
 import {checkWindow, parseDayOfWeek, type MaintenanceWindow} from './windows.js';
+import {parseMemorySize} from '../engine/util/memory-budget.js';
 
 /** Where the repository password comes from. Holds the secret itself only for `inline`. */
 export type PasswordSource =
@@ -103,6 +104,11 @@ export interface ServiceConfig {
 	readonly limit_download: number | null;
 	/** A file the service appends its log to (besides stderr). */
 	readonly log_file: string | null;
+	/**
+	 * The memory limit of the service's backups and restores in bytes (`max_memory: 512M`, parsed
+	 * as `--max-memory`); null: CAIRN_MAX_MEMORY from the environment, else the machine's RAM.
+	 */
+	readonly max_memory: number | null;
 	/** Compression of new data (`off`, `auto`, `max`); null: the default. */
 	readonly compression: 'off' | 'auto' | 'max' | null;
 	/** Every secret value of the config (password, keys, notify URL): scrubbed from any text the service writes. */
@@ -160,7 +166,7 @@ export interface LoadOptions {
 
 const TOP_FIELDS = [
 	'enabled', 'repository_password', 'repository_password_file', 'repository_password_command', 'backend', 'retention', 'restore_snapshot_id', 'maintenance_windows',
-	'paths', 'excludes', 'tags', 'host', 'schedule', 'prune', 'check', 'hooks', 'notify', 'state_file', 'limit_upload', 'limit_download', 'log_file', 'compression',
+	'paths', 'excludes', 'tags', 'host', 'schedule', 'prune', 'check', 'hooks', 'notify', 'state_file', 'limit_upload', 'limit_download', 'log_file', 'compression', 'max_memory',
 ] as const;
 const RETENTION_FIELDS = ['keep_latest', 'keep_last', 'keep_hourly', 'keep_daily', 'keep_weekly', 'keep_monthly', 'keep_annual', 'keep_yearly', 'keep_within', 'keep_within_hourly', 'keep_within_daily', 'keep_within_weekly', 'keep_within_monthly', 'keep_within_annual', 'keep_within_yearly', 'keep_tag'];
 const WINDOW_FIELDS = ['start_day_of_week', 'start_hour', 'start_minute', 'end_day_of_week', 'end_hour', 'end_minute'] as const;
@@ -286,6 +292,21 @@ function readPositiveInteger(reader: ConfigReader, value: unknown, path: readonl
 	const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
 	if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) return n;
 	reader.report(path, `expected a whole number of ${unit} greater than 0, found ${describeType(value)}`);
+	return null;
+}
+
+/** A memory size as `--max-memory` takes it (`512M`, `2G`, a number of bytes). */
+function readMemorySize(reader: ConfigReader, value: unknown, path: readonly Key[]): number | null {
+	if (value === undefined || value === null || value === '') return null;
+	if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) {
+		try {
+			return parseMemorySize(String(value), path.join('.'));
+		} catch (error) {
+			reader.report(path, (error as Error).message.replace(/^[^:]*: /, ''));
+			return null;
+		}
+	}
+	reader.report(path, `expected a memory size with a unit, e.g. 512M or 2G, found ${describeType(value)}`);
 	return null;
 }
 
@@ -779,6 +800,7 @@ export async function loadServiceConfig(path: string, options: LoadOptions = {})
 		limit_upload: readPositiveInteger(reader, raw['limit_upload'], ['limit_upload'], 'KiB/s'),
 		limit_download: readPositiveInteger(reader, raw['limit_download'], ['limit_download'], 'KiB/s'),
 		log_file: logFile === undefined ? null : resolve(logFile),
+		max_memory: readMemorySize(reader, raw['max_memory'], ['max_memory']),
 		compression,
 		secrets: [...new Set(secrets.filter((s) => s.length > 0))],
 	};

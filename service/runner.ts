@@ -30,6 +30,7 @@ import {restoreInPlace} from './restore-in-place.js';
 import {computeNextRun, isDue} from './schedule.js';
 import {createServiceState, readServiceState, repairInterruptedState, writeServiceState, type ServiceOperation, type ServiceState, type StateSnapshot} from './state.js';
 import {describeWindow} from './windows.js';
+import {MEMORY_LIMIT_ENV} from '../engine/util/memory-budget.js';
 
 /** Exit codes of a run. */
 export const EXIT = {ok: 0, failure: 1, config: 2, locked: LOCKED_EXIT_CODE, interrupted: 143} as const;
@@ -112,6 +113,21 @@ class StateKeeper {
 	async begin(operation: ServiceOperation): Promise<void> {
 		await this.update({in_progress: true, progress: 0, current: {operation, started: new Date().toISOString(), pid: process.pid}});
 	}
+}
+
+/**
+ * Puts the config's `max_memory` where the memory budget and the worker threads read it (the
+ * environment, as `--max-memory` does); it wins over CAIRN_MAX_MEMORY. Returns a function that
+ * puts the environment back, so that a config reloaded without the field goes back to it.
+ */
+export function applyMemoryLimit(config: Pick<ServiceConfig, 'max_memory'>, env: NodeJS.ProcessEnv = process.env): () => void {
+	if (config.max_memory === null) return () => undefined;
+	const before = env[MEMORY_LIMIT_ENV];
+	env[MEMORY_LIMIT_ENV] = String(config.max_memory);
+	return () => {
+		if (before === undefined) delete env[MEMORY_LIMIT_ENV];
+		else env[MEMORY_LIMIT_ENV] = before;
+	};
 }
 
 /** The repository target of a config, for the shared opener. */
@@ -454,6 +470,7 @@ export async function runServiceOnce(config: ServiceConfig, options: RunOnceOpti
 	if (found !== undefined && found.in_progress && !state.in_progress) log.error(state.last_status);
 	const keeper = new StateKeeper(config.state_file, state, log);
 	const ctx: RunContext = {config, options, log, keeper, started: now, did: [], knownSizes: new Map()};
+	const restoreMemoryLimit = applyMemoryLimit(config);
 	try {
 		if (!config.enabled) {
 			await keeper.update({last_status: 'disabled: enabled is false in the config', next_run: null, window: null});
@@ -495,6 +512,7 @@ export async function runServiceOnce(config: ServiceConfig, options: RunOnceOpti
 	} finally {
 		await ctx.repo?.close().catch(() => undefined);
 		if (keeper.state.in_progress) await keeper.update({in_progress: false, current: null});
+		restoreMemoryLimit();
 		await lock.release();
 	}
 }

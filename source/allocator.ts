@@ -9,6 +9,7 @@
  * before the libuv pool or any worker thread starts. A value the user set in MALLOC_ARENA_MAX is
  * left alone; on other systems (or without glibc) nothing is done.
  */
+import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 
 /** glibc's mallopt parameter number for the arena limit (malloc.h). */
@@ -48,6 +49,15 @@ export const MAIN_SEMI_SPACE_MB = 2;
 /** Set (to the names of variables it added) in the environment of the process started by {@link restartWithMemoryLimits}. */
 const RESTART_MARK = 'CAIRN_MEMORY_RESTART';
 
+/** Whether this process runs on glibc (whose allocator reads MALLOC_ARENA_MAX): its libc.so.6 is mapped. */
+function isGlibc(): boolean {
+	try {
+		return readFileSync('/proc/self/maps', 'latin1').includes('/libc.so.6');
+	} catch {
+		return false;
+	}
+}
+
 /** What {@link restartWithMemoryLimits} did when it returned (it does not return once it restarted). */
 export type RestartResult = 'restarted-before' | 'user-set' | 'unsupported' | 'failed';
 
@@ -82,11 +92,6 @@ export function restartWithMemoryLimits(env: NodeJS.ProcessEnv = process.env): R
 			}
 		})();
 		if (sea) return 'unsupported';
-		const koffi = require('koffi') as typeof import('koffi');
-		const libc = koffi.load('libc.so.6');
-		libc.func('const char *gnu_get_libc_version()');
-		const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number;
-		const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)') as (path: string, argv: Array<string | null>, envp: Array<string | null>) => number;
 		const added: string[] = [];
 		const next: Record<string, string> = {};
 		for (const [name, value] of Object.entries(env)) if (value !== undefined) next[name] = value;
@@ -96,6 +101,17 @@ export function restartWithMemoryLimits(env: NodeJS.ProcessEnv = process.env): R
 		}
 		next[RESTART_MARK] = added.join(',');
 		const argv = [process.execPath, ...process.execArgv, `--max-semi-space-size=${MAIN_SEMI_SPACE_MB}`, ...process.argv.slice(1)];
+		// Node ≥ 22.15 has execve built in (and keeps the standard descriptors open): no FFI to load.
+		const builtin = (process as unknown as {execve?: (file: string, args: string[], env: Record<string, string>) => never}).execve;
+		if (typeof builtin === 'function' && isGlibc()) {
+			builtin.call(process, process.execPath, argv, next);
+			return 'failed';
+		}
+		const koffi = require('koffi') as typeof import('koffi');
+		const libc = koffi.load('libc.so.6');
+		libc.func('const char *gnu_get_libc_version()');
+		const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number;
+		const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)') as (path: string, argv: Array<string | null>, envp: Array<string | null>) => number;
 		// Node marks the standard descriptors close-on-exec; the new image needs them (F_SETFD = 2).
 		for (const fd of [0, 1, 2]) fcntl(fd, 2, 0);
 		execve(process.execPath, [...argv, null], [...Object.entries(next).map(([name, value]) => `${name}=${value}`), null]);

@@ -4,6 +4,7 @@
  */
 import {availableParallelism} from 'node:os';
 import {limitMallocArenas, restartWithMemoryLimits} from './allocator.js';
+import {findCliBundle} from './cli-bundle.js';
 
 const DATA_COMMANDS = new Set(['backup', 'restore', 'check', 'prune', 'forget', 'service']);
 
@@ -20,20 +21,9 @@ if (process.argv.slice(2).some((arg) => DATA_COMMANDS.has(arg))) {
 }
 
 async function main(): Promise<void> {
-	const args = process.argv.slice(2);
-	if (args.length === 0) {
-		const {startApp} = await import('./app.js');
-		process.exitCode = await startApp();
-		return;
-	}
-	if (args[0] === 'service') {
-		// The unattended service: its own entry point, without the CLI's parser or the app.
-		const {runService} = await import('./service.js');
-		process.exitCode = await runService(args.slice(1));
-		return;
-	}
-	const {runCli} = await import('./program.js');
-	process.exitCode = await runCli(args);
+	const bundle = findCliBundle();
+	const {runMain} = bundle === undefined ? await import('./cli-main.js') : (await import(bundle)) as typeof import('./cli-main.js');
+	process.exitCode = await runMain(process.argv.slice(2));
 }
 
 main().catch((error: unknown) => {

@@ -7,7 +7,7 @@ import type {BigIntStats} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {encodeTree, decodeTree, type Tree, type TreeNode} from '../format/tree.js';
-import {formatGoTime, nowNs, sameGoTime} from '../format/time.js';
+import {formatGoTime, nowNs} from '../format/time.js';
 import {CancelledError, CairnError} from '../errors.js';
 import {Semaphore} from '../util/concurrency.js';
 import {ProgressTracker, type ProgressListener} from '../progress.js';
@@ -15,13 +15,14 @@ import type {Repository} from '../repository/repository.js';
 import {findSnapshotId, loadSnapshot, saveSnapshot, samePaths, listSnapshots} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
 import {indexUnindexedPacks, listPacksAndLocks, type PackAndLockListings} from '../repository/unindexed-packs.js';
-import {buildNode, isUnchanged} from './node-from-stat.js';
+import {buildNode, isUnchanged, matchesUnchangedFile} from './node-from-stat.js';
+import {resetStatTimes} from './stat-time.js';
 import type {ExcludeMatcher} from './excludes.js';
 import {compileSelection, type SelectionOptions} from './selection.js';
 import {XattrReader} from './xattrs.js';
-import {scanTotals} from './scanner.js';
+import {scanTotalsInWorker} from './scanner.js';
 import {ChunkWorkerPool} from './worker-pool.js';
-import {sameNodes} from './same-nodes.js';
+import {sameNode, sameNodes} from './same-nodes.js';
 import {CIPHERTEXT_OVERHEAD} from '../crypto/cipher.js';
 import {displayPath, isUtf8, joinPath, type FsPath} from './fs-path.js';
 import {FileReadError} from './file-chunker.js';
@@ -113,6 +114,8 @@ interface Context {
 	fileSlots: Semaphore;
 	/** The chunk workers, started when the first file has to be read. */
 	pool: LazyPool;
+	/** Settles once the repository may be written to (the lock is held); rejects when it cannot be. */
+	writable: Promise<unknown>;
 	signal?: AbortSignal;
 	warn: (path: string, message: string) => void;
 	/** Parent-snapshot trees being loaded ahead of the walk, by tree ID. */
@@ -179,6 +182,7 @@ function buildSkeleton(targets: string[]): VirtualDir {
  */
 export async function runBackup(repo: Repository, options: BackupOptions): Promise<BackupSummary> {
 	const started = performance.now();
+	resetStatTimes();
 	const warnings: Array<[string, string]> = [];
 	const warn = (p: string, message: string): void => {
 		warnings.push([p, message]);
@@ -219,21 +223,43 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 	// The index, the parent and the pack and lock listings are read at once, while the lock's
 	// recheck waits (round trips at once on a slow link; see acquireLock's `meanwhile`).
 	const prepared: {parent?: Promise<string | undefined>; listings?: PackAndLockListings} = {};
+	let markPrepared!: () => void;
+	const preparedReady = new Promise<void>((resolve) => {
+		markPrepared = resolve;
+	});
 	const prepare = async (ownLock?: string): Promise<void> => {
 		prepared.parent = findParent(repo, options, hostname, targets);
 		prepared.parent.catch(() => undefined);
 		if (!options.dryRun) prepared.listings = listPacksAndLocks(repo, options.signal, ownLock);
 		await repo.loadIndex({signal: options.signal});
+		markPrepared();
 	};
-	const lock = options.noLock || options.dryRun ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal, meanwhile: prepare});
+	// The walk only reads (the source, the parent's trees, the index), so it starts as soon as the
+	// index is loaded, while the lock's recheck still waits (restic sleeps 200 ms there); every
+	// write to the repository (packs, trees, the index) waits until the lock is held. When the
+	// lock cannot be taken, the walk is stopped and the lock's error is thrown.
+	const walk = new AbortController();
+	const stopWalk = (): void => walk.abort(options.signal?.reason);
+	options.signal?.addEventListener('abort', stopWalk, {once: true});
+	let lockError: {error: unknown} | undefined;
+	const locking = options.noLock || options.dryRun ? undefined : acquireLock(repo, {exclusive: false, signal: options.signal, meanwhile: prepare});
+	locking?.catch((error: unknown) => {
+		lockError = {error};
+		walk.abort(error);
+	});
+	const writable: Promise<unknown> = locking ?? Promise.resolve();
 	try {
-		if (!lock) await prepare();
-		// Packs a killed backup uploaded but never indexed: index them so their blobs are reused.
-		if (prepared.listings) await indexUnindexedPacks(repo, {signal: options.signal, listings: prepared.listings}).catch(() => undefined);
+		if (!locking) await prepare();
+		else await Promise.race([preparedReady, locking]);
+		// Packs a killed backup uploaded but never indexed: index them (under the lock) so their blobs are reused.
+		if (prepared.listings && await hasUnindexedPacks(repo, prepared.listings)) {
+			await writable;
+			await indexUnindexedPacks(repo, {signal: options.signal, listings: prepared.listings}).catch(() => undefined);
+		}
 		const parentId = await prepared.parent;
 		const parentTree = parentId ? (await loadSnapshot(repo, parentId, options.signal)).tree : undefined;
 		const exclude: ExcludeMatcher = (p) => selection.rejectByName(p);
-		const scan = options.scan === false ? Promise.resolve() : scanTotals(targets.map(sourceOf), exclude, options.signal).then((totals) => {
+		const scan = options.scan === false ? Promise.resolve() : scanTotalsInWorker({paths: targets.map(sourceOf), targets, selection: options}, exclude, options.signal).then((totals) => {
 			progress.filesTotal = totals.files;
 			progress.bytesTotal = totals.bytes;
 		}, () => undefined);
@@ -243,7 +269,10 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			compression: repo.compression,
 			packSize: repo.packSize,
 			isKnown: (id) => repo.index.has('data', id),
-			storePack: (bytes, id, blobs) => repo.storePack(bytes, id, blobs, options.signal),
+			storePack: async (bytes, id, blobs) => {
+				await writable;
+				return repo.storePack(bytes, id, blobs, options.signal);
+			},
 			onBlobStored: (blob) => {
 				summary.data_blobs++;
 				summary.data_added += blob.uncompressedLength || blob.length - CIPHERTEXT_OVERHEAD;
@@ -251,22 +280,24 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			},
 		}, options.workers));
 		const ctx: Context = {
-			repo, exclude, progress, summary, pool,
+			repo, exclude, progress, summary, pool, writable,
 			rejectStats: (p, stats) => selection.rejectByStats(p, stats),
 			xattrs: new XattrReader(warn, notice),
 			fileSlots: new Semaphore(FILE_CONCURRENCY),
 			prefetched: new Map(),
 			treeLoads: new Semaphore(TREE_PREFETCH),
-			signal: options.signal, warn, sourceOf,
+			signal: walk.signal, warn, sourceOf,
 		};
 		let treeId: string;
 		try {
 			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
+			await writable;
 			await pool.flush();
 			await repo.flush(options.signal);
 		} catch (error) {
 			await pool.close();
 			await repo.salvage().catch(() => undefined);
+			if (lockError) throw lockError.error;
 			if (options.signal?.aborted) throw new CancelledError('backup cancelled: no snapshot was saved; uploaded data is indexed and the next backup reuses it', {cause: error});
 			throw error;
 		}
@@ -294,7 +325,18 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		return summary;
 	} finally {
 		progress.finish();
+		options.signal?.removeEventListener('abort', stopWalk);
+		const lock = await locking?.catch(() => undefined);
 		await lock?.release();
+	}
+}
+
+/** Whether the storage holds packs the index does not know (or the listing failed: then look again under the lock). */
+async function hasUnindexedPacks(repo: Repository, listings: PackAndLockListings): Promise<boolean> {
+	try {
+		return (await listings.packs).some((info) => !repo.index.hasPack(info.name));
+	} catch {
+		return true;
 	}
 }
 
@@ -320,7 +362,9 @@ async function loadParentTree(ctx: Context, id: string | undefined): Promise<Map
 async function fetchParentTree(ctx: Context, id: string): Promise<Map<string, TreeNode> | undefined> {
 	try {
 		const tree: Tree = decodeTree(await ctx.repo.loadBlob('tree', id, ctx.signal), id);
-		return new Map(tree.nodes.map((n) => [n.name, n]));
+		const nodes = new Map<string, TreeNode>();
+		for (const node of tree.nodes) nodes.set(node.name, node);
+		return nodes;
 	} catch {
 		return undefined; // an unreadable parent only means files are read again
 	}
@@ -344,6 +388,7 @@ function prefetchSubtrees(ctx: Context, previousNodes: Map<string, TreeNode> | u
 
 async function saveTree(ctx: Context, nodes: TreeNode[]): Promise<string> {
 	const bytes = encodeTree(nodes);
+	await ctx.writable;
 	const result = await ctx.repo.saveBlob('tree', bytes, undefined, ctx.signal);
 	if (!result.known) {
 		ctx.summary.tree_blobs++;
@@ -374,8 +419,13 @@ async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: strin
 	for (const [name, child] of dir.children) {
 		const abs = path.posix.join(dir.abs, name);
 		if (child === 'target') {
-			const started = await startEntry(ctx, ctx.sourceOf(abs), name, previous?.get(name));
-			if (started) pending.push(started.finished);
+			const walked = startEntry(ctx, ctx.sourceOf(abs), name, previous?.get(name));
+			if (walked instanceof Promise) {
+				const started = await walked;
+				if (started) pending.push(started.finished);
+			} else if (walked) {
+				pending.push(Promise.resolve(walked));
+			}
 			continue;
 		}
 		let stats: BigIntStats;
@@ -402,11 +452,16 @@ async function saveVirtualDir(ctx: Context, dir: VirtualDir, parentTreeId: strin
  * Walks one file system entry and starts saving it. Like restic's archiver, the walk is depth
  * first and one entry at a time; it waits only for a free file slot (so it runs ahead of the
  * readers by a bounded amount) and for the walk of subdirectories, never for file contents or
- * trees to be stored. Returns undefined when the entry is excluded or unreadable.
+ * trees to be stored. Returns undefined when the entry is excluded or unreadable, the final node
+ * when it is known at once (an unchanged file, a symlink, a device: no promise for those), else
+ * the entry whose node is final later.
+ *
+ * An entry whose node would equal its node in the parent snapshot field for field is represented
+ * by that very node object: the directory then sees at a glance that nothing changed.
  */
-async function startEntry(ctx: Context, abs: FsPath, name: string, previous: TreeNode | undefined): Promise<StartedEntry | undefined> {
+function startEntry(ctx: Context, abs: FsPath, name: string, previous: TreeNode | undefined): TreeNode | Promise<StartedEntry | undefined> | undefined {
 	throwIfCancelled(ctx.signal);
-	const shown = displayPath(abs);
+	const shown = typeof abs === 'string' ? abs : displayPath(abs);
 	if (ctx.exclude(shown)) return undefined;
 	let stats: BigIntStats;
 	try {
@@ -419,8 +474,16 @@ async function startEntry(ctx: Context, abs: FsPath, name: string, previous: Tre
 		return undefined;
 	}
 	if (ctx.rejectStats(shown, stats)) return undefined;
+	const format = Number(stats.mode) & fs.constants.S_IFMT;
+	const attributes = ctx.xattrs.read(abs, format === fs.constants.S_IFLNK, stats.dev);
+	if (format === fs.constants.S_IFREG && previous !== undefined && matchesUnchangedFile(previous, name, stats, attributes)
+		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
+		ctx.progress.bytesDone += previous.size ?? 0;
+		countFile(ctx, previous, 'files_unmodified');
+		return previous;
+	}
 	const node = buildNode(name, stats);
-	ctx.xattrs.fill(abs, node, stats.dev);
+	if (attributes) node.extended_attributes = attributes;
 	switch (node.type) {
 		case 'file':
 			return startFile(ctx, abs, node, previous);
@@ -435,10 +498,17 @@ async function startEntry(ctx: Context, abs: FsPath, name: string, previous: Tre
 				ctx.warn(shown, `cannot read symlink: ${(error as Error).message}`);
 				return undefined;
 			}
-			return startedFrom(Promise.resolve(node));
+			return previous !== undefined && sameNode(node, previous) ? previous : node;
 		default:
-			return startedFrom(Promise.resolve(node));
+			return previous !== undefined && sameNode(node, previous) ? previous : node;
 	}
+}
+
+/** A directory entry being saved: its final node, or the promise of it. */
+interface WalkedEntry {
+	path: FsPath;
+	node?: TreeNode;
+	finished?: Promise<TreeNode | undefined>;
 }
 
 /** Walks a directory's entries in order; its tree is saved once every entry is finished. */
@@ -452,12 +522,18 @@ async function startDirectory(ctx: Context, abs: FsPath, node: TreeNode, previou
 	}
 	const previousNodes = await loadParentTree(ctx, previous?.type === 'dir' ? previous.subtree : undefined);
 	const prefetching = prefetchSubtrees(ctx, previousNodes);
-	const entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}> = [];
+	const entries: WalkedEntry[] = [];
 	try {
 		for (const raw of names) {
 			const child = joinPath(abs, raw);
-			const started = await startEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
-			if (started) entries.push({path: child.path, finished: started.finished});
+			const walked = startEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
+			if (walked === undefined) continue;
+			if (walked instanceof Promise) {
+				const started = await walked;
+				if (started) entries.push({path: child.path, finished: started.finished});
+			} else {
+				entries.push({path: child.path, node: walked});
+			}
 		}
 	} finally {
 		// Subdirectories that are gone (or excluded) leave their prefetched trees unclaimed.
@@ -466,11 +542,13 @@ async function startDirectory(ctx: Context, abs: FsPath, node: TreeNode, previou
 	return startedFrom(finishDirectory(ctx, node, previous, entries, previousNodes));
 }
 
-/** Waits for a directory's entries, then saves its tree. */
-async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode | undefined, entries: Array<{path: FsPath; finished: Promise<TreeNode | undefined>}>, previousNodes?: Map<string, TreeNode>): Promise<TreeNode> {
+/** Waits for a directory's entries, then saves its tree (or reuses the parent's). */
+async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode | undefined, entries: WalkedEntry[], previousNodes?: Map<string, TreeNode>): Promise<TreeNode> {
 	const children = new Map<string, TreeNode>();
+	// Whether every entry is its parent snapshot's node itself (see startEntry).
+	let allReused = previousNodes !== undefined;
 	for (const entry of entries) {
-		const saved = await entry.finished;
+		const saved = entry.node ?? await entry.finished;
 		if (!saved) continue;
 		if (children.has(saved.name)) {
 			// Two names that are not valid UTF-8 can decode to the same text; a tree holds each name once.
@@ -478,18 +556,21 @@ async function finishDirectory(ctx: Context, node: TreeNode, previous: TreeNode 
 			continue;
 		}
 		children.set(saved.name, saved);
+		if (allReused && previousNodes!.get(saved.name) !== saved) allReused = false;
 	}
 	throwIfCancelled(ctx.signal);
 	// Every entry as in the parent snapshot: its tree blob is the same, so it is neither encoded
 	// nor hashed again (the blob must still be in the index).
 	const reusable = previous?.type === 'dir' ? previous.subtree : undefined;
-	node.subtree = reusable && previousNodes && sameNodes(children, previousNodes) && ctx.repo.index.has('tree', reusable)
+	const same = previousNodes !== undefined && (allReused ? children.size === previousNodes.size : sameNodes(children, previousNodes));
+	node.subtree = reusable && same && ctx.repo.index.has('tree', reusable)
 		? reusable
 		: await saveTree(ctx, [...children.values()]);
 	if (!previous) ctx.summary.dirs_new++;
 	else if (previous.subtree === node.subtree) ctx.summary.dirs_unmodified++;
 	else ctx.summary.dirs_changed++;
-	return node;
+	// The parent's own node, when this one equals it: the parent directory then compares at a glance.
+	return previous !== undefined && previous.subtree === node.subtree && sameNode(node, previous) ? previous : node;
 }
 
 /** Counts a file as processed. */
@@ -503,8 +584,7 @@ function countFile(ctx: Context, node: TreeNode, kind: 'files_new' | 'files_chan
 
 /** Starts saving a file: reuses the parent's content when unchanged, else reads it in a worker. */
 async function startFile(ctx: Context, abs: FsPath, node: TreeNode, previous: TreeNode | undefined): Promise<StartedEntry> {
-	if (previous && isUnchanged(previous, node) && sameGoTime(previous.mtime, node.mtime)
-		&& previous.content!.every((id) => ctx.repo.index.has('data', id))) {
+	if (previous && isUnchanged(previous, node) && previous.content!.every((id) => ctx.repo.index.has('data', id))) {
 		node.content = [...previous.content!];
 		ctx.progress.bytesDone += node.size ?? 0;
 		countFile(ctx, node, 'files_unmodified');

@@ -7,9 +7,11 @@
 /** A path as text, or as raw bytes when some part of it is not valid UTF-8. */
 export type FsPath = string | Buffer;
 
+import {isUtf8 as isValidUtf8} from 'node:buffer';
+
 /** Tells whether bytes are valid UTF-8. */
 export function isUtf8(bytes: Buffer): boolean {
-	return Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+	return isValidUtf8(bytes);
 }
 
 /** The text form of a path. */

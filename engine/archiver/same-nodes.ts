@@ -16,6 +16,7 @@ function isAbsent(value: unknown): boolean {
  * written, means "not the same" (the tree is then encoded anew, which is always correct).
  */
 export function sameNode(a: TreeNode, b: TreeNode): boolean {
+	if (a === b) return true;
 	const left = a as unknown as Record<string, unknown>;
 	const right = b as unknown as Record<string, unknown>;
 	for (const key of Object.keys(left)) {

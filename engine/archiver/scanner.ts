@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {setImmediate as yieldToLoop} from 'node:timers/promises';
 import type {ExcludeMatcher} from './excludes.js';
+import type {SelectionOptions} from './selection.js';
+import {startModuleWorker} from '../util/worker.js';
 
 /** Totals of a scan. */
 export interface ScanTotals {
@@ -45,6 +47,69 @@ function scanEntry(p: string, type: 'file' | 'dir' | 'unknown', stack: string[],
 	} catch {
 		// unreadable entries are reported by the backup itself
 	}
+}
+
+/** Walks the paths and counts regular files and their bytes, in one go (for a worker thread). */
+export function scanTotalsSync(paths: readonly string[], exclude: ExcludeMatcher): ScanTotals {
+	const totals: ScanTotals = {files: 0, bytes: 0};
+	const stack = paths.map((p) => `u${p}`);
+	while (stack.length > 0) {
+		const entry = stack.pop()!;
+		const p = entry.slice(1);
+		if (exclude(p)) continue;
+		scanEntry(p, entry[0] === 'd' ? 'dir' : entry[0] === 'f' ? 'file' : 'unknown', stack, totals);
+	}
+	return totals;
+}
+
+/** What the scan worker is asked: the paths to walk and the selection that leaves entries out. */
+export interface ScanRequest {
+	/** The paths read (after BackupOptions.readFrom). */
+	paths: string[];
+	/** The backup's target paths, as compileSelection takes them. */
+	targets: string[];
+	selection: SelectionOptions;
+}
+
+/**
+ * Counts like {@link scanTotals}, in a worker thread (another core). Falls back to
+ * {@link scanTotals} on this thread when the worker cannot run. The worker never keeps the
+ * process alive, and is stopped when `signal` fires.
+ */
+export async function scanTotalsInWorker(request: ScanRequest, exclude: ExcludeMatcher, signal?: AbortSignal): Promise<ScanTotals> {
+	if (signal?.aborted) throw new Error('scan cancelled');
+	let worker;
+	try {
+		worker = startModuleWorker(import.meta.url, 'scan-worker');
+	} catch {
+		return scanTotals(request.paths, exclude, signal);
+	}
+	const running = worker;
+	running.unref();
+	try {
+		return await new Promise<ScanTotals>((resolve, reject) => {
+			const stop = (): void => reject(new Error('scan cancelled'));
+			signal?.addEventListener('abort', stop, {once: true});
+			running.once('message', (answer: {totals?: ScanTotals; error?: string}) => {
+				signal?.removeEventListener('abort', stop);
+				if (answer.totals) resolve(answer.totals);
+				else reject(new Error(answer.error ?? 'the scan failed'));
+			});
+			running.once('error', (error) => {
+				signal?.removeEventListener('abort', stop);
+				reject(error);
+			});
+			running.postMessage({paths: request.paths, targets: request.targets, selection: pickSelection(request.selection)} satisfies ScanRequest);
+		});
+	} finally {
+		void running.terminate();
+	}
+}
+
+/** The selection options alone (the backup's options also hold functions, which cannot cross to a worker). */
+function pickSelection(options: SelectionOptions): SelectionOptions {
+	const {excludes, iexcludes, excludeIfPresent, excludeCaches, excludeLargerThan, oneFileSystem, excludeDirectories} = options;
+	return {excludes, iexcludes, excludeIfPresent, excludeCaches, excludeLargerThan, oneFileSystem, excludeDirectories};
 }
 
 /** Walks the targets and counts regular files and their bytes. */

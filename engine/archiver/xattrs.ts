@@ -4,7 +4,7 @@
  * system offers them), on every entry but symlinks, omitted when there are none.
  */
 import type {TreeNode} from '../format/tree.js';
-import {readXattrs} from '../util/file-metadata.js';
+import {readXattrs, type ExtendedAttribute} from '../util/file-metadata.js';
 import {displayPath, type FsPath} from './fs-path.js';
 
 /**
@@ -18,12 +18,23 @@ export class XattrReader {
 	constructor(private readonly warn: (path: string, message: string) => void, private readonly notice: (message: string) => void) {}
 
 	fill(path: FsPath, node: TreeNode, device: bigint): void {
-		if (node.type === 'symlink' || this.unsupported.has('all') || this.unsupported.has(device)) return;
+		const attributes = this.read(path, node.type === 'symlink', device);
+		if (attributes) node.extended_attributes = attributes;
+	}
+
+	/**
+	 * The attributes of an entry (none for a symlink), or undefined when it has none or they
+	 * cannot be read (told as {@link fill} tells it).
+	 */
+	read(path: FsPath, isSymlink: boolean, device: bigint): ExtendedAttribute[] | undefined {
+		if (isSymlink || this.unsupported.has('all') || (this.unsupported.size > 0 && this.unsupported.has(device))) return undefined;
 		const result = readXattrs(path);
-		if (result.ok) {
-			if (result.attributes.length > 0) node.extended_attributes = result.attributes;
-			return;
-		}
+		if (result.ok) return result.attributes.length > 0 ? result.attributes : undefined;
+		this.report(path, device, result);
+		return undefined;
+	}
+
+	private report(path: FsPath, device: bigint, result: Exclude<ReturnType<typeof readXattrs>, {ok: true}>): void {
 		if (result.unsupported) {
 			const native = result.scope === 'process';
 			this.unsupported.add(native ? 'all' : device);

@@ -108,6 +108,17 @@ function bindLibc(): NativeFs {
 		throw Object.assign(new Error(`${code}: ${os.constants.errno[code as keyof typeof os.constants.errno] !== undefined ? describeErrno(code) : 'error'}, ${syscall}${shown}`), {code, errno: -errno, syscall});
 	};
 	const times = Buffer.alloc(32);
+	const listBuffer = Buffer.alloc(64 * 1024);
+	let pathBuffer = Buffer.alloc(4096);
+	/** The path NUL-terminated in a reused buffer (valid until the next call). */
+	const writeCString = (p: NativePath): Buffer => {
+		const length = typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+		if (length + 1 > pathBuffer.length) pathBuffer = Buffer.alloc(Math.max(length + 1, pathBuffer.length * 2));
+		if (typeof p === 'string') pathBuffer.write(p, 0, 'utf8');
+		else p.copy(pathBuffer);
+		pathBuffer[length] = 0;
+		return pathBuffer;
+	};
 	const fillTimes = (atimeNs: bigint, mtimeNs: bigint): Buffer => {
 		writeTimespec(times, 0, atimeNs);
 		writeTimespec(times, 16, mtimeNs);
@@ -128,8 +139,12 @@ function bindLibc(): NativeFs {
 	};
 	return {
 		listXattrs(path) {
-			const cpath = toCString(path);
-			const list = readSized((buffer, size) => Number(llistxattr(cpath, buffer, size)), 'llistxattr', path);
+			// Most entries have no attributes: one call into a reused buffer answers them without
+			// allocating (a list never exceeds XATTR_LIST_MAX, 64 KiB, so ERANGE is rare).
+			const cpath = writeCString(path);
+			const size = Number(llistxattr(cpath, listBuffer, listBuffer.length));
+			if (size === 0) return [];
+			const list = size > 0 ? listBuffer.subarray(0, size) : readSized((buffer, length) => Number(llistxattr(toCString(path), buffer, length)), 'llistxattr', path);
 			return list.toString('utf8').split('\0').filter(Boolean);
 		},
 		getXattr(path, name) {

@@ -11,7 +11,6 @@ import {findCacheDirectory} from '../../engine/repository/cache.js';
 import {COMPRESSION_MODES, type CompressionMode} from '../../engine/format/compression.js';
 import {UsageError} from '../../engine/errors.js';
 import {resolvePassword, type PasswordFlags} from './password.js';
-import {openProfileStore} from '../../components/profiles.js';
 import {KeyPassphraseError} from '../../adapters/sftp/key-errors.js';
 import {promptHidden} from './prompt.js';
 
@@ -39,6 +38,17 @@ export interface GlobalFlags extends PasswordFlags {
 	limitDownload?: string;
 }
 
+type ProfilesModule = typeof import('../../components/profiles.js');
+let profiles: ProfilesModule | undefined;
+
+/**
+ * Loads the support for saved profiles (conf, with its JSON-schema validator: the largest part of
+ * a command's start-up), once. Only `--profile` needs it; call it before {@link applyProfile}.
+ */
+export async function loadProfiles(): Promise<void> {
+	profiles ??= await import('../../components/profiles.js');
+}
+
 /**
  * Fills the flags from the saved profile named by `--profile` (once): the location (unless --repo
  * is given), its options before any -o (which win), its password file or command (unless one is
@@ -46,7 +56,8 @@ export interface GlobalFlags extends PasswordFlags {
  */
 export function applyProfile(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): GlobalFlags {
 	if (flags.profile === undefined || flags.profileApplied) return flags;
-	const store = openProfileStore(env);
+	if (profiles === undefined) throw new Error('applyProfile: the profile support is not loaded (call loadProfiles first)');
+	const store = profiles.openProfileStore(env);
 	const profile = store.findProfile(flags.profile);
 	if (profile === undefined) {
 		const names = store.listProfiles().map((p) => p.name);
@@ -121,6 +132,7 @@ async function openStorageAsking(target: RepositoryTarget): Promise<Storage> {
 
 /** Opens the storage named by the flags (with retries around it). */
 export async function openStorage(flags: GlobalFlags): Promise<Storage> {
+	if (flags.profile !== undefined) await loadProfiles();
 	return openStorageAsking(readRepositoryTarget(flags));
 }
 
@@ -154,6 +166,7 @@ export function readRepositoryOptions(flags: GlobalFlags): RepositoryOptions {
  * it reads everything from the repository (check must verify the repository, not the cache).
  */
 export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean; dryRun?: boolean} = {}): Promise<Repository> {
+	if (flags.profile !== undefined) await loadProfiles();
 	const target = readRepositoryTarget(flags);
 	const {repository} = await openRepositoryFrom(target, {
 		// A dry run reads the repository and writes nothing to it (restic's backup --dry-run).

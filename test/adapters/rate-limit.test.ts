@@ -17,7 +17,7 @@ import {ByteBucket, parseRateLimit, withRateLimits} from '../../adapters/wrapper
 import {readProfile} from '../../components/profiles.js';
 import {readProfileLimits} from '../../components/session.js';
 import {buildFinishFields, checkRateLimit} from '../../components/screens/add-repository.js';
-import {applyProfile, readRateLimits} from '../../source/cli/context.js';
+import {applyProfile, loadProfiles, readRateLimits} from '../../source/cli/context.js';
 import {startRcloneServer, type RcloneServer} from '../helpers/servers/rclone.js';
 
 const RATE_KIB = 2048;
@@ -125,7 +125,7 @@ describe('limit settings', () => {
 	it('takes the limits of a profile for the CLI unless flags give them', () => {
 		const dir = join(localDir, 'config');
 		const env = {XDG_CONFIG_HOME: dir, HOME: localDir};
-		return import('../../components/profiles.js').then(({openProfileStore}) => {
+		return Promise.all([import('../../components/profiles.js'), loadProfiles()]).then(([{openProfileStore}]) => {
 			openProfileStore(env).saveProfile({name: 'slow', location: `local:${join(localDir, 'x')}`, limitUploadKiB: 300, limitDownloadKiB: 400});
 			const flags = applyProfile({profile: 'slow', limitDownload: '50'}, env);
 			expect(readRateLimits(flags, {})).toEqual({uploadKiB: 300, downloadKiB: 50});

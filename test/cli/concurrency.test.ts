@@ -217,7 +217,7 @@ describe('locks shared with restic', () => {
 	});
 
 	it('restic removes the stale lock of a killed cairn backup, then prunes; restic check passes', async () => {
-		const source = await makeSource({'killed.bin': 16 * MiB}, 'killed');
+		const source = await makeSource({'killed.bin': 96 * MiB}, 'killed');
 		const backup = await startStoppableBackup(repo, source);
 		backup.child.kill('SIGKILL');
 		await backup.done;

@@ -6,7 +6,7 @@ import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {execFile} from 'node:child_process';
 import {afterEach, describe, expect, it} from 'vitest';
-import {applyProfile} from '../../source/cli/context.js';
+import {applyProfile, loadProfiles} from '../../source/cli/context.js';
 import {cleanEnv, type RunResult} from '../helpers/cli.js';
 import {createRepository, createTestEnvironment, saveProfile, writeTree, type TestEnvironment} from './harness.js';
 
@@ -36,6 +36,7 @@ describe('--profile', () => {
 		{
 			environment = await createTestEnvironment();
 			saveProfile(environment.env, {name: 'nas', location: 'local:/srv/repo', options: {connections: '4'}, passwordFile: '/etc/pw', compression: 'max', packSizeMiB: 32});
+			await loadProfiles();
 			const flags = applyProfile({profile: 'nas', option: ['local.connections=8']}, environment.env);
 			expect(flags).toMatchObject({repo: 'local:/srv/repo', option: ['local.connections=4', 'local.connections=8'], passwordFile: '/etc/pw', compression: 'max', packSize: '32'});
 			const given = applyProfile({profile: 'nas', repo: '/other', passwordCommand: 'echo pw', compression: 'off'}, environment.env);

@@ -51,6 +51,7 @@ suite('the npm package', () => {
 		expect(files).toContain('package/dist/source/cli.js');
 		expect(files).toContain('package/dist/build-info.json');
 		expect(files).toContain('package/dist/components/run-app.bundle.js');
+		expect(files).toContain('package/dist/source/cli-main.bundle.js');
 		expect(files).toContain('package/dist/engine/wasm/chunker.wasm');
 		expect(files).toContain('package/dist/engine/wasm/poly1305.wasm');
 		expect(files.filter((file) => file.endsWith('.map') || file.startsWith('package/test/') || file.startsWith('package/dist/bench/') || file.endsWith('.ts'))).toEqual([]);

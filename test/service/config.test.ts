@@ -15,6 +15,8 @@ import {buildHookEnvironment, readSnapshotPaths} from '../../service/hooks.js';
 import {scrubSecrets} from '../../service/log.js';
 import {CLI, describeRun, makeTempDir, runCairn} from '../helpers/cli.js';
 import {buildServiceCommand} from '../../service/spawn.js';
+import {applyMemoryLimit} from '../../service/runner.js';
+import {findMemoryLimit, MEMORY_LIMIT_ENV} from '../../engine/util/memory-budget.js';
 
 let base: string;
 beforeAll(async () => {
@@ -176,6 +178,37 @@ paths: [${base}/data]
 		const fields = error.issues.map((issue) => issue.field);
 		expect(fields).toEqual(expect.arrayContaining(['retension', 'backend.options.color', 'limit_upload', 'paths[0]']));
 		expect(error.message).toMatch(/: \d+ problems:\n/);
+	});
+
+	it('reads max_memory as --max-memory reads a size, and refuses what it cannot use', async () => {
+		for (const [text, bytes] of [['512M', 512 * 1024 ** 2], ['"1.5GiB"', 1.5 * 1024 ** 3], ['268435456', 256 * 1024 ** 2]] as const) {
+			const config = await loadServiceConfig(await writeConfig(good(`max_memory: ${text}\n`)), {isRoot: false});
+			expect(config.max_memory, text).toBe(bytes);
+		}
+		expect((await loadServiceConfig(await writeConfig(good()), {isRoot: false})).max_memory).toBeNull();
+		const tooSmall = await loadError(good('max_memory: 64M\n'));
+		expect(tooSmall.field).toBe('max_memory');
+		expect(tooSmall.line).toBe(8);
+		expect(tooSmall.message).toMatch(/max_memory: 64M is too little; cairn needs at least 128M/);
+		const noUnit = await loadError(good('max_memory: lots\n'));
+		expect(noUnit.message).toMatch(/max_memory: "lots" is not a memory size; give a number with a unit, e.g. 512M or 2G/);
+		const wrongType = await loadError(good('max_memory: [1, 2]\n'));
+		expect(wrongType.message).toMatch(/max_memory: expected a memory size with a unit, e\.g\. 512M or 2G, found/);
+	});
+
+	it('puts max_memory in the environment for a run, over CAIRN_MAX_MEMORY, and puts it back after', () => {
+		const env: NodeJS.ProcessEnv = {[MEMORY_LIMIT_ENV]: '2G'};
+		const restore = applyMemoryLimit({max_memory: 512 * 1024 ** 2}, env);
+		expect(findMemoryLimit(env, 16 * 1024 ** 3)).toBe(512 * 1024 ** 2);
+		restore();
+		expect(env[MEMORY_LIMIT_ENV]).toBe('2G');
+		const empty: NodeJS.ProcessEnv = {};
+		const undo = applyMemoryLimit({max_memory: 300 * 1024 ** 2}, empty);
+		expect(findMemoryLimit(empty, 16 * 1024 ** 3)).toBe(300 * 1024 ** 2);
+		undo();
+		expect(MEMORY_LIMIT_ENV in empty).toBe(false);
+		applyMemoryLimit({max_memory: null}, empty)();
+		expect(empty).toEqual({});
 	});
 
 	it('says which line YAML cannot parse', async () => {
