@@ -121,10 +121,21 @@ export const CANCELLED_MESSAGE = 'restore cancelled: files restored so far are c
  * rejects only when `signal` fires (with a CancelledError, after removing every unfinished
  * temporary file) or on an unexpected internal error (after the same clean-up).
  */
-export async function writeFileContents(repo: Repository, codecs: BlobCodecPool, files: readonly ContentFile[], events: ContentEvents, options: {signal?: AbortSignal; limits?: Partial<ContentLimits>} = {}): Promise<void> {
+export async function writeFileContents(repo: Repository, codecs: BlobCodecPool, files: readonly ContentFile[], events: ContentEvents, options: ContentWriteOptions = {}): Promise<void> {
 	const budget = {maxBytesInFlight: findMemoryBudget().restoreBytesInFlight};
 	const writer = new ContentWriter(repo, codecs, events, {...DEFAULT_CONTENT_LIMITS, ...budget, ...options.limits}, options.signal);
-	await writer.run(files);
+	await writer.run(files, options.onDispatched);
+}
+
+/** Options of {@link writeFileContents}. */
+export interface ContentWriteOptions {
+	signal?: AbortSignal;
+	limits?: Partial<ContentLimits>;
+	/**
+	 * Called once every read has been started (only the last jobs are still running), so that a
+	 * caller can start the next batch of files meanwhile instead of letting the workers idle.
+	 */
+	onDispatched?: () => void;
 }
 
 /** Writes the contents of a list of files; see {@link writeFileContents}. */
@@ -153,7 +164,7 @@ class ContentWriter {
 		private readonly signal?: AbortSignal,
 	) {}
 
-	async run(files: readonly ContentFile[]): Promise<void> {
+	async run(files: readonly ContentFile[], onDispatched?: () => void): Promise<void> {
 		try {
 			const {packs, empty} = this.plan(files);
 			for (let start = 0; start < empty.length; start += this.limits.maxFilesPerJob) {
@@ -162,6 +173,7 @@ class ContentWriter {
 				this.dispatch(undefined, [], new Map(batch.map((file) => [file, 0])));
 			}
 			for (const [packId, pieces] of packs) await this.restorePack(packId, pieces);
+			onDispatched?.();
 			await this.drain();
 		} catch (error) {
 			await this.drain();
