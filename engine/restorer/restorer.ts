@@ -25,6 +25,7 @@ import {setPathTimes, writeXattrs, type XattrWriteProblem} from '../util/file-me
 import {verifyRestoredFiles} from './verify.js';
 import {BlobCodecPool} from '../repository/codec-pool.js';
 import {findDefaultWorkerCount} from '../archiver/worker-pool.js';
+import {limitHeapGrowth} from './heap-growth.js';
 
 /** What to do when a file to restore already exists at the target. */
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
@@ -52,6 +53,8 @@ export interface RestoreOptions {
 	/** Where tree listings come from (default: decoded in this thread). */
 	loadTree?: TreeSource;
 	noLock?: boolean;
+	/** Entries per window (default {@link RESTORE_WINDOW_ENTRIES}); smaller saves memory, larger pauses the workers less often. */
+	windowEntries?: number;
 }
 
 /** What a restore did. */
@@ -125,7 +128,7 @@ interface LinkSource {
  * is all the restore holds besides the walk's path, and each window ends with the writer drained,
  * so this trades memory (about 1 KiB per entry) against those pauses.
  */
-export const RESTORE_WINDOW_ENTRIES = Number(process.env.CAIRN_RW ?? 8192);
+export const RESTORE_WINDOW_ENTRIES = 8192;
 
 /** Entries other than file contents (links, symlinks, devices) restored at once. */
 const ENTRY_CONCURRENCY = 6;
@@ -250,6 +253,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 	let codecs: BlobCodecPool | undefined = new BlobCodecPool(repo.key, findDefaultWorkerCount());
 	let counting: Promise<void> | undefined;
 	const counter = new AbortController();
+	const releaseHeap = limitHeapGrowth();
 	try {
 		await repo.loadIndex({signal: options.signal});
 		const snapshot = await loadSnapshot(repo, snapshotId, options.signal);
@@ -265,6 +269,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		const linkSources = new Map<string, LinkSource>();
 		const context: WindowContext = {repo, root, overwrite, options, summary, progress, fail, onXattrProblem, badDirs, linkSources, codecs};
 
+		const windowEntries = Math.max(1, options.windowEntries ?? RESTORE_WINDOW_ENTRIES);
 		let window: RestoreWindow = {dirs: [], entries: [], left: []};
 		let size = 0;
 		/** The window written last; each window finishes after the one before it. */
@@ -310,7 +315,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 						window.entries.push({rel, node, parent});
 						size++;
 					}
-					if (size >= RESTORE_WINDOW_ENTRIES) await submit();
+					if (size >= windowEntries) await submit();
 				},
 				onLeave: (frame) => {
 					if (frame.wanted) window.left.push(frame);
@@ -335,6 +340,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		counter.abort();
 		await counting;
 		await codecs?.close();
+		releaseHeap();
 		progress.finish();
 		await lock?.release();
 	}
