@@ -20,7 +20,7 @@ import type {Repository} from '../repository/repository.js';
 import {loadSnapshot} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
 import {walkTree, type TreeSource} from './walk.js';
-import {CANCELLED_MESSAGE, describeWriteError, parseNodeTime, writeFileContents, type ContentFile} from './content.js';
+import {CANCELLED_MESSAGE, ContentFlow, describeWriteError, parseNodeTime, writeFileContents, type ContentFile} from './content.js';
 import {setPathTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import {verifyRestoredFiles} from './verify.js';
 import {BlobCodecPool} from '../repository/codec-pool.js';
@@ -267,7 +267,7 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		/** Directories that could not be prepared (few): the read-back check skips what lies below. */
 		const badDirs = new Set<string>();
 		const linkSources = new Map<string, LinkSource>();
-		const context: WindowContext = {repo, root, overwrite, options, summary, progress, fail, onXattrProblem, badDirs, linkSources, codecs};
+		const context: WindowContext = {repo, root, overwrite, options, summary, progress, fail, onXattrProblem, badDirs, linkSources, codecs, flow: new ContentFlow()};
 
 		const windowEntries = Math.max(1, options.windowEntries ?? RESTORE_WINDOW_ENTRIES);
 		let window: RestoreWindow = {dirs: [], entries: [], left: []};
@@ -360,6 +360,8 @@ interface WindowContext {
 	/** First file of each set of hard links met so far (only files with several links). */
 	readonly linkSources: Map<string, LinkSource>;
 	readonly codecs: BlobCodecPool;
+	/** Reads in flight across windows (the next window starts while the last drains). */
+	readonly flow: ContentFlow;
 }
 
 /**
@@ -390,7 +392,7 @@ async function countTotals(repo: Repository, treeId: string, options: RestoreOpt
  * metadata of the directories the walk has left.
  */
 async function restoreWindow(context: WindowContext, window: RestoreWindow, previous: Promise<void> | undefined, onDispatched: () => void): Promise<void> {
-	const {root, overwrite, options, summary, progress, fail, onXattrProblem, linkSources, repo, codecs} = context;
+	const {root, overwrite, options, summary, progress, fail, onXattrProblem, linkSources, repo, codecs, flow} = context;
 	await prepareDirectories(context, window.dirs);
 
 	// Existing entries are checked against the overwrite policy first (only outside fresh directories).
@@ -457,7 +459,7 @@ async function restoreWindow(context: WindowContext, window: RestoreWindow, prev
 				progress.currentFile = file.rel;
 			},
 			onXattrProblem: (file, problem) => onXattrProblem(file.rel, problem),
-		}, {signal: options.signal, onDispatched: dispatched});
+		}, {signal: options.signal, onDispatched: dispatched, flow});
 	};
 	// Symlinks, FIFOs and devices while the contents are written.
 	const otherEntries = mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
