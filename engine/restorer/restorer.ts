@@ -125,14 +125,11 @@ interface LinkSource {
 
 /**
  * Entries (files, links, directories) per window. A window's plan (nodes, file states, pieces)
- * is all the restore holds besides the walk's path, about 1.3 KiB per entry. Smaller windows cut
- * memory but, as measured, cost system time: each window creates its directories just before its
- * files, and on ext4 creating files then took 2.5 times the kernel time (perf: inode allocation
- * scanning recently deleted inodes): +25 s of system CPU on 100,000 files with windows of 8,192,
- * +11 s with 65,536. Until directories are created ahead of the windows, the window is large
- * enough that common restores are one window.
+ * is all the restore holds besides the walk's path and the planned directories, about 1.3 KiB
+ * per entry, so this trades memory against the pauses at a window's end (the next window's reads
+ * start while the last drains, which hides most of them).
  */
-export const RESTORE_WINDOW_ENTRIES = 1 << 20;
+export const RESTORE_WINDOW_ENTRIES = 8192;
 
 /** Entries other than file contents (links, symlinks, devices) restored at once. */
 const ENTRY_CONCURRENCY = 6;
@@ -214,7 +211,9 @@ async function walkSelection(
 		onUnsafe: handlers.onUnsafe,
 		loadTree: options.loadTree,
 		leave: async () => {
-			await handlers.onLeave?.(stack.pop()!);
+			// Popped whether or not there is a handler.
+			const frame = stack.pop()!;
+			await handlers.onLeave?.(frame);
 		},
 	});
 }
@@ -227,10 +226,10 @@ function createRootFrame(): DirFrame {
 /**
  * Restores a snapshot into `target`. Resolves with a summary; entry failures are collected, not thrown.
  *
- * The snapshot is walked once and restored in windows of {@link RESTORE_WINDOW_ENTRIES} entries
- * (the next window is gathered while one is written), so memory does not grow with the number of
- * files. With a progress listener, a second walk that only counts runs beside it for the totals;
- * `verify` walks the snapshot again afterwards.
+ * A first walk of the trees counts the totals and creates every directory of the selection; a
+ * second walk restores the entries in windows of {@link RESTORE_WINDOW_ENTRIES} (the next window
+ * is gathered while one is written), so memory does not grow with the number of files. `verify`
+ * walks the snapshot again afterwards.
  */
 export async function runRestore(repo: Repository, snapshotId: string, target: string, options: RestoreOptions = {}): Promise<RestoreSummary> {
 	const overwrite = options.overwrite ?? 'never';
@@ -255,14 +254,11 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
 	// Started now, so that the workers are ready when the contents are written.
 	let codecs: BlobCodecPool | undefined = new BlobCodecPool(repo.key, findDefaultWorkerCount());
-	let counting: Promise<void> | undefined;
-	const counter = new AbortController();
 	const releaseHeap = limitHeapGrowth();
 	try {
 		await repo.loadIndex({signal: options.signal});
 		const snapshot = await loadSnapshot(repo, snapshotId, options.signal);
 		throwIfCancelled(options.signal);
-		if (options.onProgress) counting = countTotals(repo, snapshot.tree, options, counter.signal, progress);
 		const rootFrame = createRootFrame();
 		// Directories created by this run are empty: what goes into them needs no check against existing files.
 		if ((await fs.mkdir(root, {recursive: true})) !== undefined) rootFrame.fresh = true;
@@ -270,8 +266,13 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		if (rootFrame.fresh && ((await fs.lstat(root)).mode & 0o2000) === 0) rootFrame.plain = true;
 		/** Directories that could not be prepared (few): the read-back check skips what lies below. */
 		const badDirs = new Set<string>();
+		// First pass (trees only): the progress totals and every directory to create. Directories are
+		// all created before any file, as ext4 then places file inodes cheaply: created window by
+		// window, file creation took 2.5 times the system time (perf: inode allocation).
+		const dirFrames = await planDirectories(repo, snapshot.tree, rootFrame, options, progress);
 		const linkSources = new Map<string, LinkSource>();
 		const context: WindowContext = {repo, root, overwrite, options, summary, progress, fail, onXattrProblem, badDirs, linkSources, codecs, flow: new ContentFlow()};
+		await prepareDirectories(context, [...dirFrames.values()]);
 
 		const windowEntries = Math.max(1, options.windowEntries ?? RESTORE_WINDOW_ENTRIES);
 		let window: RestoreWindow = {dirs: [], entries: [], left: []};
@@ -299,40 +300,34 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 			// A failed window stops the walk at the next submit.
 			job.catch((error: unknown) => (failed ??= {error}));
 		};
-		/** Marks a directory (and the directories leading to it) for creation, parents first. */
-		const want = (frame: DirFrame): void => {
-			const chain: DirFrame[] = [];
-			for (let at: DirFrame | undefined = frame; at && !at.wanted; at = at.parent) chain.push(at);
-			for (let i = chain.length - 1; i >= 0; i--) {
-				chain[i]!.wanted = true;
-				window.dirs.push(chain[i]!);
-				size++;
-			}
-		};
 		try {
-			await walkSelection(repo, snapshot.tree, rootFrame, options, {
-				onEntry: async (rel, node, parent, frame) => {
+			await walkSelection(repo, snapshot.tree, createRootFrame(), options, {
+				onEntry: async (rel, node) => {
 					summary.matched++;
-					if (frame) want(frame);
-					else {
-						want(parent);
-						window.entries.push({rel, node, parent});
+					if (node.type !== 'dir') {
+						window.entries.push({rel, node, parent: dirFrames.get(parentOf(rel)) ?? rootFrame});
 						size++;
 					}
 					if (size >= windowEntries) await submit();
 				},
 				onLeave: (frame) => {
-					if (frame.wanted) window.left.push(frame);
+					const planned = dirFrames.get(frame.rel);
+					if (planned === undefined) return;
+					dirFrames.delete(frame.rel);
+					window.left.push(planned);
+					size++;
 				},
 				onUnsafe: (rel, reason) => fail(rel, `refused: ${reason}`),
 			});
 			await submit();
 			await writing;
+		} catch (error) {
+			// A tree load stopped by the signal says so in the restore's words.
+			if (options.signal?.aborted && !(error instanceof CancelledError)) throw new CancelledError(CANCELLED_MESSAGE);
+			throw error;
 		} finally {
 			// Nothing may write once the workers stop (an error or cancellation ends the walk early).
 			while (running.size > 0) await Promise.allSettled([...running]);
-			counter.abort();
-			await counting;
 			await codecs?.close();
 			codecs = undefined;
 		}
@@ -341,8 +336,6 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 		if (options.verify) summary.filesVerified = await verifySelection(repo, snapshot.tree, root, options, summary, badDirs, fail);
 		return summary;
 	} finally {
-		counter.abort();
-		await counting;
 		await codecs?.close();
 		releaseHeap();
 		progress.finish();
@@ -369,25 +362,34 @@ interface WindowContext {
 }
 
 /**
- * Counts the files and bytes the restore will write, for the progress totals (a walk of the trees
- * only). Failures are left to the restore's own walk to report; resolves in any case.
+ * The first pass: walks the selection (trees only) for the progress totals, and returns every
+ * directory the restore creates (selected ones and those leading to selected entries), parents
+ * first, keyed by path. Only directories are kept: a few per cent of a snapshot's entries.
  */
-async function countTotals(repo: Repository, treeId: string, options: RestoreOptions, signal: AbortSignal, progress: ProgressTracker): Promise<void> {
+async function planDirectories(repo: Repository, treeId: string, root: DirFrame, options: RestoreOptions, progress: ProgressTracker): Promise<Map<string, DirFrame>> {
+	const frames = new Map<string, DirFrame>();
 	let files = 0;
 	let bytes = 0;
-	try {
-		await walkSelection(repo, treeId, createRootFrame(), {...options, signal}, {
-			onEntry: (_rel, node) => {
-				if (node.type !== 'file') return;
-				files++;
-				bytes += node.size ?? 0;
-			},
-		});
-	} catch {
-		return;
-	}
+	const want = (frame: DirFrame): void => {
+		const chain: DirFrame[] = [];
+		for (let at: DirFrame | undefined = frame; at && !at.wanted; at = at.parent) chain.push(at);
+		for (let i = chain.length - 1; i >= 0; i--) {
+			chain[i]!.wanted = true;
+			frames.set(chain[i]!.rel, chain[i]!);
+		}
+	};
+	await walkSelection(repo, treeId, root, options, {
+		onEntry: (_rel, node, parent, frame) => {
+			if (frame) want(frame);
+			else want(parent);
+			if (node.type !== 'file') return;
+			files++;
+			bytes += node.size ?? 0;
+		},
+	});
 	progress.filesTotal = files;
 	progress.bytesTotal = bytes;
+	return frames;
 }
 
 /**
@@ -397,7 +399,6 @@ async function countTotals(repo: Repository, treeId: string, options: RestoreOpt
  */
 async function restoreWindow(context: WindowContext, window: RestoreWindow, previous: Promise<void> | undefined, onDispatched: () => void): Promise<void> {
 	const {root, overwrite, options, summary, progress, fail, onXattrProblem, linkSources, repo, codecs, flow} = context;
-	await prepareDirectories(context, window.dirs);
 
 	// Existing entries are checked against the overwrite policy first (only outside fresh directories).
 	const todo: PlacedItem[] = [];

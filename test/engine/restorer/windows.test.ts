@@ -11,6 +11,8 @@ import {createLocalStorage} from '../../../adapters/local.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
 import {runRestore} from '../../../engine/restorer/restorer.js';
+import {loadTree, walkTree} from '../../../engine/restorer/walk.js';
+import {loadSnapshot} from '../../../engine/repository/snapshots.js';
 import type {ProgressEvent} from '../../../engine/progress.js';
 import {compareTrees, describeRun, makeTempDir, makeVariedTree, restoredPath, runRestic, seededBytes} from '../../helpers/cli.js';
 
@@ -139,11 +141,20 @@ describe('restoring in windows', () => {
 	it('stops when cancelled mid-way, leaving only complete files and no temporary files', async () => {
 		const target = path.join(work, 'cancelled');
 		const controller = new AbortController();
-		const outcome = runRestore(await openRepo(), snapshotId, target, {
+		const repo = await openRepo();
+		await repo.loadIndex();
+		// The restore reads every tree once to plan, then again as it writes: cancel a few trees into the writing.
+		let trees = 1;
+		await walkTree(repo, (await loadSnapshot(repo, snapshotId)).tree, ({node}) => {
+			if (node.type === 'dir') trees++;
+		});
+		let loads = 0;
+		const outcome = runRestore(repo, snapshotId, target, {
 			windowEntries: 2,
 			signal: controller.signal,
-			onProgress: (event) => {
-				if (event.filesDone >= 1) controller.abort();
+			loadTree: (id, signal) => {
+				if (++loads === trees + 8) controller.abort();
+				return loadTree(repo, id, signal);
 			},
 		});
 		await expect(outcome).rejects.toThrow(/cancelled/);
