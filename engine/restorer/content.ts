@@ -121,22 +121,55 @@ export const CANCELLED_MESSAGE = 'restore cancelled: files restored so far are c
  * rejects only when `signal` fires (with a CancelledError, after removing every unfinished
  * temporary file) or on an unexpected internal error (after the same clean-up).
  */
-export async function writeFileContents(repo: Repository, codecs: BlobCodecPool, files: readonly ContentFile[], events: ContentEvents, options: {signal?: AbortSignal; limits?: Partial<ContentLimits>} = {}): Promise<void> {
+export async function writeFileContents(repo: Repository, codecs: BlobCodecPool, files: readonly ContentFile[], events: ContentEvents, options: ContentWriteOptions = {}): Promise<void> {
 	const budget = {maxBytesInFlight: findMemoryBudget().restoreBytesInFlight};
-	const writer = new ContentWriter(repo, codecs, events, {...DEFAULT_CONTENT_LIMITS, ...budget, ...options.limits}, options.signal);
-	await writer.run(files);
+	const writer = new ContentWriter(repo, codecs, events, {...DEFAULT_CONTENT_LIMITS, ...budget, ...options.limits}, options.signal, options.flow);
+	await writer.run(files, options.onDispatched);
+}
+
+/** Options of {@link writeFileContents}. */
+export interface ContentWriteOptions {
+	signal?: AbortSignal;
+	limits?: Partial<ContentLimits>;
+	/**
+	 * Called once every read has been started (only the last jobs are still running), so that a
+	 * caller can start the next batch of files meanwhile instead of letting the workers idle.
+	 */
+	onDispatched?: () => void;
+	/**
+	 * Reads in flight shared with other writers (one batch starting while the last drains): the
+	 * byte and job limits then hold for all of them together.
+	 */
+	flow?: ContentFlow;
+}
+
+/** Jobs and bytes of reads in flight, shared by the writers of one restore; a finished job wakes every waiter. */
+export class ContentFlow {
+	jobs = 0;
+	bytes = 0;
+	private waiting: Array<() => void> = [];
+
+	/** Resolves when some job (of any writer) has finished. */
+	wait(): Promise<void> {
+		return new Promise((resolve) => this.waiting.push(resolve));
+	}
+
+	notify(): void {
+		const waiting = this.waiting;
+		this.waiting = [];
+		for (const resolve of waiting) resolve();
+	}
 }
 
 /** Writes the contents of a list of files; see {@link writeFileContents}. */
 class ContentWriter {
 	private readonly states: FileState[] = [];
 	private readonly jobs = new Set<Promise<void>>();
-	private bytesInFlight = 0;
+	private readonly flow: ContentFlow;
 	/** Descriptors open for the restore: held here, or by a worker for a whole file in a job. */
 	private openFiles = 0;
 	private readonly held = new Set<FileState>();
 	private clock = 0;
-	private wake: Array<() => void> = [];
 	private readonly tempPrefix = `.cairn-restore-${randomBytes(4).toString('hex')}-`;
 	private tempCounter = 0;
 	private readonly asRoot = process.getuid?.() === 0;
@@ -151,9 +184,12 @@ class ContentWriter {
 		private readonly events: ContentEvents,
 		private readonly limits: ContentLimits,
 		private readonly signal?: AbortSignal,
-	) {}
+		flow?: ContentFlow,
+	) {
+		this.flow = flow ?? new ContentFlow();
+	}
 
-	async run(files: readonly ContentFile[]): Promise<void> {
+	async run(files: readonly ContentFile[], onDispatched?: () => void): Promise<void> {
 		try {
 			const {packs, empty} = this.plan(files);
 			for (let start = 0; start < empty.length; start += this.limits.maxFilesPerJob) {
@@ -162,6 +198,7 @@ class ContentWriter {
 				this.dispatch(undefined, [], new Map(batch.map((file) => [file, 0])));
 			}
 			for (const [packId, pieces] of packs) await this.restorePack(packId, pieces);
+			onDispatched?.();
 			await this.drain();
 		} catch (error) {
 			await this.drain();
@@ -231,7 +268,8 @@ class ContentWriter {
 	/** Waits until a job of `length` bytes and `files` new descriptors may start; throws when cancelled. */
 	private async waitForRoom(length: number, files: number): Promise<void> {
 		this.throwIfStopped();
-		while (this.jobs.size > 0 && (this.jobs.size >= this.limits.maxJobs || this.bytesInFlight + length > this.limits.maxBytesInFlight || this.openFiles + files > this.limits.maxOpenFiles)) {
+		const flow = this.flow;
+		while (flow.jobs > 0 && (flow.jobs >= this.limits.maxJobs || flow.bytes + length > this.limits.maxBytesInFlight || this.openFiles + files > this.limits.maxOpenFiles)) {
 			await this.waitForJob();
 		}
 		this.throwIfStopped();
@@ -357,13 +395,13 @@ class ContentWriter {
 				else blobs.push({id: piece.id, start, length: piece.location.length, uncompressedLength: piece.location.uncompressedLength, targets: [piece.file, piece.position]});
 			}
 		}
-		this.bytesInFlight += length;
+		this.flow.bytes += length;
+		this.flow.jobs++;
 		const job = this.runJob(pieces.length > 0 ? packId : undefined, offset, length, files, blobs, pieces, touched, whole).finally(() => {
-			this.bytesInFlight -= length;
+			this.flow.bytes -= length;
+			this.flow.jobs--;
 			this.jobs.delete(job);
-			const waiting = this.wake;
-			this.wake = [];
-			for (const resolve of waiting) resolve();
+			this.flow.notify();
 		});
 		this.jobs.add(job);
 	}
@@ -546,7 +584,7 @@ class ContentWriter {
 	}
 
 	private waitForJob(): Promise<void> {
-		return new Promise((resolve) => this.wake.push(resolve));
+		return this.flow.wait();
 	}
 
 	private async drain(): Promise<void> {

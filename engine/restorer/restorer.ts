@@ -20,11 +20,12 @@ import type {Repository} from '../repository/repository.js';
 import {loadSnapshot} from '../repository/snapshots.js';
 import {acquireLock} from '../repository/lock.js';
 import {walkTree, type TreeSource} from './walk.js';
-import {CANCELLED_MESSAGE, describeWriteError, parseNodeTime, writeFileContents, type ContentFile} from './content.js';
+import {CANCELLED_MESSAGE, ContentFlow, describeWriteError, parseNodeTime, writeFileContents, type ContentFile} from './content.js';
 import {setPathTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import {verifyRestoredFiles} from './verify.js';
 import {BlobCodecPool} from '../repository/codec-pool.js';
 import {findDefaultWorkerCount} from '../archiver/worker-pool.js';
+import {limitHeapGrowth} from './heap-growth.js';
 
 /** What to do when a file to restore already exists at the target. */
 export type OverwriteMode = 'always' | 'if-changed' | 'never';
@@ -52,6 +53,8 @@ export interface RestoreOptions {
 	/** Where tree listings come from (default: decoded in this thread). */
 	loadTree?: TreeSource;
 	noLock?: boolean;
+	/** Entries per window (default {@link RESTORE_WINDOW_ENTRIES}); smaller saves memory, larger pauses the workers less often. */
+	windowEntries?: number;
 }
 
 /** What a restore did. */
@@ -69,13 +72,64 @@ export interface RestoreSummary {
 	filesVerified?: number;
 }
 
-interface PlanItem {
-	rel: string;
-	node: TreeNode;
+/**
+ * A directory met by the walk. Frames live while the walk is inside the directory (and while a
+ * window still refers to them), so the restore holds the directories on the walk's path, not all.
+ */
+interface DirFrame {
+	readonly rel: string;
+	/** Undefined for the target itself. */
+	readonly node?: TreeNode;
+	readonly parent?: DirFrame;
+	/** Entries below are included (includes mode). */
+	included: boolean;
+	/** The restore creates this directory and sets its metadata. */
+	wanted: boolean;
+	/** Created by this run (so empty: its entries need no overwrite check). */
+	fresh: boolean;
+	/** Created by this run and not setgid (see {@link ContentFile.plainDirectory}). */
+	plain: boolean;
+	/** It, or a directory above it, could not be prepared: nothing is restored below. */
+	bad: boolean;
+}
+
+/** A non-directory entry to restore, with its directory. */
+interface WindowEntry {
+	readonly rel: string;
+	readonly node: TreeNode;
+	readonly parent: DirFrame;
 }
 
 /** An entry with its absolute destination; `plainDirectory` as in {@link ContentFile}. */
-type PlacedItem = PlanItem & {dest: string; plainDirectory?: boolean};
+interface PlacedItem extends ContentFile {
+	/** Identity shared with its hard links, for files with more than one link. */
+	readonly linkKey?: string;
+}
+
+/**
+ * A slice of the snapshot restored as one unit: the directories to create, the entries, and the
+ * directories the walk has left since the last window (their metadata is set once the entries
+ * are written, since writing into a directory changes its times).
+ */
+interface RestoreWindow {
+	dirs: DirFrame[];
+	entries: WindowEntry[];
+	left: DirFrame[];
+}
+
+/** The first file of a set of hard links, and whether it was written. */
+interface LinkSource {
+	readonly rel: string;
+	written: boolean;
+}
+
+/**
+ * Entries (files, links, directories) per window. A window's plan (nodes, file states, pieces)
+ * is all the restore holds besides the walk's path and the planned directories, about 1.3 KiB
+ * per entry, so this trades memory against the pauses at a window's end (the next window's reads
+ * start while the last drains, which hides most of them).
+ */
+export const RESTORE_WINDOW_ENTRIES = 8192;
 
 /** Entries other than file contents (links, symlinks, devices) restored at once. */
 const ENTRY_CONCURRENCY = 6;
@@ -83,6 +137,8 @@ const ENTRY_CONCURRENCY = 6;
 const DIRECTORY_CONCURRENCY = 8;
 /** Existing entries checked against the overwrite policy at once. */
 const CHECK_CONCURRENCY = 16;
+/** Files handed to the read-back check at once. */
+const VERIFY_BATCH = 512;
 /** Two mtimes closer than this count as equal for `if-changed`. */
 const MTIME_TOLERANCE_NS = 2000n;
 const execFileAsync = promisify(execFile);
@@ -105,7 +161,76 @@ export function compileIncludes(includes: readonly string[]): ((p: string) => bo
 	return (p) => listed(p) || globs.some((g) => g(p));
 }
 
-/** Restores a snapshot into `target`. Resolves with a summary; entry failures are collected, not thrown. */
+/** What the selection makes of one entry: restored or not, and whether to walk below it. */
+type Choice = {selected: boolean; descend: boolean; included: boolean};
+
+/** The selection of {@link RestoreOptions} as one function of an entry and its directory. */
+function compileSelection(options: RestoreOptions): (rel: string, node: TreeNode, parentIncluded: boolean) => Choice {
+	const select = options.select;
+	if (select) {
+		return (rel, node) => {
+			const {selected, childMayBeSelected} = select(`/${rel}`, node);
+			return {selected, descend: node.type === 'dir' ? childMayBeSelected : true, included: false};
+		};
+	}
+	const included = compileIncludes(options.includes ?? []);
+	return (rel, _node, parentIncluded) => {
+		const isIncluded = included === undefined || parentIncluded || included(rel);
+		return {selected: isIncluded, descend: true, included: isIncluded};
+	};
+}
+
+/**
+ * Walks the selected part of a snapshot, calling `onEntry` for each selected entry with its
+ * directory's frame, `onLeave` after a directory's contents. Frames carry the selection state.
+ */
+async function walkSelection(
+	repo: Repository,
+	treeId: string,
+	root: DirFrame,
+	options: RestoreOptions,
+	handlers: {onEntry(rel: string, node: TreeNode, parent: DirFrame, frame: DirFrame | undefined): void | Promise<void>; onLeave?(frame: DirFrame): void | Promise<void>; onUnsafe?(rel: string, reason: string): void},
+): Promise<void> {
+	const choose = compileSelection(options);
+	const stack: DirFrame[] = [root];
+	await walkTree(repo, treeId, async ({path: rel, node}) => {
+		const parent = stack.at(-1)!;
+		const choice = choose(rel, node, parent.included);
+		let frame: DirFrame | undefined;
+		if (node.type === 'dir') frame = {rel, node, parent, included: choice.included, wanted: false, fresh: false, plain: false, bad: false};
+		if (choice.selected) await handlers.onEntry(rel, node, parent, frame);
+		if (frame === undefined) return true;
+		if (choice.descend && node.subtree) {
+			stack.push(frame);
+			return true;
+		}
+		await handlers.onLeave?.(frame);
+		return false;
+	}, {
+		signal: options.signal,
+		onUnsafe: handlers.onUnsafe,
+		loadTree: options.loadTree,
+		leave: async () => {
+			// Popped whether or not there is a handler.
+			const frame = stack.pop()!;
+			await handlers.onLeave?.(frame);
+		},
+	});
+}
+
+/** A fresh frame for the target directory. */
+function createRootFrame(): DirFrame {
+	return {rel: '', included: false, wanted: true, fresh: false, plain: false, bad: false};
+}
+
+/**
+ * Restores a snapshot into `target`. Resolves with a summary; entry failures are collected, not thrown.
+ *
+ * A first walk of the trees counts the totals and creates every directory of the selection; a
+ * second walk restores the entries in windows of {@link RESTORE_WINDOW_ENTRIES} (the next window
+ * is gathered while one is written), so memory does not grow with the number of files. `verify`
+ * walks the snapshot again afterwards.
+ */
 export async function runRestore(repo: Repository, snapshotId: string, target: string, options: RestoreOptions = {}): Promise<RestoreSummary> {
 	const overwrite = options.overwrite ?? 'never';
 	const root = path.resolve(target);
@@ -129,216 +254,328 @@ export async function runRestore(repo: Repository, snapshotId: string, target: s
 	const lock = options.noLock ? undefined : await acquireLock(repo, {exclusive: false, signal: options.signal});
 	// Started now, so that the workers are ready when the contents are written.
 	let codecs: BlobCodecPool | undefined = new BlobCodecPool(repo.key, findDefaultWorkerCount());
+	const releaseHeap = limitHeapGrowth();
 	try {
 		await repo.loadIndex({signal: options.signal});
 		const snapshot = await loadSnapshot(repo, snapshotId, options.signal);
-		const included = compileIncludes(options.includes ?? []);
-		const dirs = new Map<string, TreeNode>();
-		const items: PlanItem[] = [];
-		const includedDirs = new Set<string>();
-		const select = options.select;
-		await walkTree(repo, snapshot.tree, ({path: rel, node}) => {
-			if (select) {
-				const {selected, childMayBeSelected} = select(`/${rel}`, node);
-				if (node.type === 'dir') dirs.set(rel, node);
-				if (selected) items.push({rel, node});
-				return node.type === 'dir' ? childMayBeSelected : true;
-			}
-			const parent = parentOf(rel);
-			const isIncluded = included === undefined || includedDirs.has(parent) || included(rel);
-			if (node.type === 'dir') {
-				dirs.set(rel, node);
-				if (isIncluded) includedDirs.add(rel);
-			}
-			if (isIncluded) items.push({rel, node});
-			return true;
-		}, {signal: options.signal, onUnsafe: (rel, reason) => fail(rel, `refused: ${reason}`), loadTree: options.loadTree});
-		summary.matched = items.length;
-		// Directories that lead to included entries are created too.
-		const wanted = new Map<string, TreeNode>();
-		for (const item of items) {
-			if (item.node.type === 'dir') wanted.set(item.rel, item.node);
-			for (let ancestor = parentOf(item.rel); ancestor !== '' && !wanted.has(ancestor); ancestor = parentOf(ancestor)) {
-				const node = dirs.get(ancestor);
-				if (!node) break;
-				wanted.set(ancestor, node);
-			}
-		}
-		const entries = items.filter((i) => i.node.type !== 'dir');
-		progress.filesTotal = entries.filter((i) => i.node.type === 'file').length;
-		progress.bytesTotal = entries.reduce((sum, i) => sum + (i.node.type === 'file' ? i.node.size ?? 0 : 0), 0);
 		throwIfCancelled(options.signal);
+		const rootFrame = createRootFrame();
 		// Directories created by this run are empty: what goes into them needs no check against existing files.
-		const fresh = new Set<string>();
-		if ((await fs.mkdir(root, {recursive: true})) !== undefined) fresh.add('');
+		if ((await fs.mkdir(root, {recursive: true})) !== undefined) rootFrame.fresh = true;
 		// Created directories that are not setgid: a new file there gets the restoring process's group.
-		const plain = new Set<string>();
-		if (fresh.has('') && ((await fs.lstat(root)).mode & 0o2000) === 0) plain.add('');
-		const depth = new Map([...wanted.keys()].map((rel) => [rel, rel.split('/').length]));
-		const dirOrder = [...wanted.keys()].sort((a, b) => depth.get(a)! - depth.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+		if (rootFrame.fresh && ((await fs.lstat(root)).mode & 0o2000) === 0) rootFrame.plain = true;
+		/** Directories that could not be prepared (few): the read-back check skips what lies below. */
 		const badDirs = new Set<string>();
-		const inBadDir = (rel: string): boolean => {
-			if (badDirs.size === 0) return false;
-			for (let ancestor = parentOf(rel); ancestor !== ''; ancestor = parentOf(ancestor)) if (badDirs.has(ancestor)) return true;
-			return false;
-		};
-		// Level by level (parents first), several directories of a level at once.
-		for (let start = 0; start < dirOrder.length;) {
-			let end = start;
-			while (end < dirOrder.length && depth.get(dirOrder[end]!) === depth.get(dirOrder[start]!)) end++;
-			await mapConcurrent(dirOrder.slice(start, end), DIRECTORY_CONCURRENCY, async (rel) => {
-				throwIfCancelled(options.signal);
-				if (inBadDir(rel)) return;
-				const outcome = await prepareDirectory(resolveInside(root, rel), overwrite);
-				if (typeof outcome === 'string') {
-					badDirs.add(rel);
-					fail(rel, outcome);
-					return;
-				}
-				summary.dirsRestored++;
-				if (outcome.created) fresh.add(rel);
-				if (outcome.created && plain.has(parentOf(rel))) plain.add(rel);
-			});
-			start = end;
-		}
+		// First pass (trees only): the progress totals and every directory to create. Directories are
+		// all created before any file, as ext4 then places file inodes cheaply: created window by
+		// window, file creation took 2.5 times the system time (perf: inode allocation).
+		const dirFrames = await planDirectories(repo, snapshot.tree, rootFrame, options, progress);
+		const linkSources = new Map<string, LinkSource>();
+		const context: WindowContext = {repo, root, overwrite, options, summary, progress, fail, onXattrProblem, badDirs, linkSources, codecs, flow: new ContentFlow()};
+		await prepareDirectories(context, [...dirFrames.values()]);
 
-		// Existing entries are checked against the overwrite policy first (only outside fresh directories).
-		const todo: PlacedItem[] = [];
-		const unchecked: PlacedItem[] = [];
-		for (const item of entries) {
-			if (inBadDir(item.rel)) continue;
-			let dest: string;
-			try {
-				dest = resolveInside(root, item.rel);
-			} catch (error) {
-				fail(item.rel, describeRestoreError(error));
-				continue;
-			}
-			const parent = parentOf(item.rel);
-			(fresh.has(parent) ? todo : unchecked).push({...item, dest, plainDirectory: plain.has(parent)});
-		}
-		if (unchecked.length > 0) {
-			const allowed = await mapConcurrent(unchecked, CHECK_CONCURRENCY, async (item) => {
-				throwIfCancelled(options.signal);
-				return mayReplace(item.dest, item.node, overwrite);
-			});
-			const skipped = new Set<string>();
-			for (const [index, item] of unchecked.entries()) {
-				if (allowed[index]) continue;
-				skipped.add(item.rel);
-				if (item.node.type === 'file') {
-					progress.bytesDone += item.node.size ?? 0;
-					progress.filesDone++;
-				}
-			}
-			for (const item of entries) if (skipped.has(item.rel)) summary.skipped.push(item.rel);
-			todo.push(...unchecked.filter((_, index) => allowed[index]));
-		}
-
-		// Hard links: the first entry of each (device, inode) is written, the others link to it.
-		const linkTargets = new Map<string, string>();
-		const firsts: ContentFile[] = [];
-		const links: Array<{item: PlacedItem; key: string}> = [];
-		const others: PlacedItem[] = [];
-		for (const item of todo) {
-			if (item.node.type !== 'file') {
-				others.push(item);
-				continue;
-			}
-			const key = findHardLinkKey(item.node);
-			if (key && linkTargets.has(key)) links.push({item, key});
-			else {
-				if (key) linkTargets.set(key, item.rel);
-				firsts.push(item);
-			}
-		}
-		const written = new Set<string>();
-		const writeContents = async (files: ContentFile[]): Promise<void> => {
-			if (files.length === 0) return;
-			await writeFileContents(repo, codecs!, files, {
-				onRestored: (file) => {
-					written.add(file.rel);
-					summary.filesRestored++;
-					summary.bytesRestored += file.node.size ?? 0;
-					progress.filesDone++;
-					progress.maybeEmit();
-				},
-				onFailed: (file, message) => fail(file.rel, message),
-				onBytes: (bytes) => {
-					progress.bytesDone += bytes;
-					progress.maybeEmit();
-				},
-				onCurrent: (file) => {
-					progress.currentFile = file.rel;
-				},
-				onXattrProblem: (file, problem) => onXattrProblem(file.rel, problem),
-			}, {signal: options.signal});
+		const windowEntries = Math.max(1, options.windowEntries ?? RESTORE_WINDOW_ENTRIES);
+		let window: RestoreWindow = {dirs: [], entries: [], left: []};
+		let size = 0;
+		/** The window written last; each window finishes after the one before it. */
+		let writing: Promise<void> | undefined;
+		/** Every window not yet settled (all are awaited before the workers stop). */
+		const running = new Set<Promise<void>>();
+		/** Resolves once the last window's reads are all started (or it ended). */
+		let dispatched: Promise<void> = Promise.resolve();
+		/** Hands the gathered window to the writer once the previous one has started its last reads. */
+		let failed: {error: unknown} | undefined;
+		const submit = async (): Promise<void> => {
+			await dispatched;
+			if (failed) throw failed.error;
+			const ready = window;
+			window = {dirs: [], entries: [], left: []};
+			size = 0;
+			let markDispatched!: () => void;
+			dispatched = new Promise((resolve) => (markDispatched = resolve));
+			const job = restoreWindow(context, ready, writing, markDispatched);
+			writing = job;
+			running.add(job);
+			void job.then(markDispatched, markDispatched).finally(() => running.delete(job));
+			// A failed window stops the walk at the next submit.
+			job.catch((error: unknown) => (failed ??= {error}));
 		};
 		try {
-			// Symlinks, FIFOs and devices while the contents are written.
-			const otherEntries = mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
-				throwIfCancelled(options.signal);
-				try {
-					await restoreEntry(item.node, item.dest, undefined, (problem) => onXattrProblem(item.rel, problem));
-				} catch (error) {
-					if (error instanceof CancelledError) throw error;
-					fail(item.rel, describeRestoreError(error));
-				}
+			await walkSelection(repo, snapshot.tree, createRootFrame(), options, {
+				onEntry: async (rel, node) => {
+					summary.matched++;
+					if (node.type !== 'dir') {
+						window.entries.push({rel, node, parent: dirFrames.get(parentOf(rel)) ?? rootFrame});
+						size++;
+					}
+					if (size >= windowEntries) await submit();
+				},
+				onLeave: (frame) => {
+					const planned = dirFrames.get(frame.rel);
+					if (planned === undefined) return;
+					dirFrames.delete(frame.rel);
+					window.left.push(planned);
+					size++;
+				},
+				onUnsafe: (rel, reason) => fail(rel, `refused: ${reason}`),
 			});
-			const outcomes = await Promise.allSettled([otherEntries, writeContents(firsts)]);
-			for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
-			// A link whose first entry could not be written gets the content itself.
-			const orphans: ContentFile[] = [];
-			await mapConcurrent(links, ENTRY_CONCURRENCY, async ({item, key}) => {
-				throwIfCancelled(options.signal);
-				const source = linkTargets.get(key)!;
-				if (!written.has(source)) {
-					orphans.push(item);
-					return;
-				}
-				try {
-					progress.currentFile = item.rel;
-					await restoreEntry(item.node, item.dest, resolveInside(root, source));
-					written.add(item.rel);
-					summary.filesRestored++;
-					summary.bytesRestored += item.node.size ?? 0;
-					progress.bytesDone += item.node.size ?? 0;
-					progress.filesDone++;
-					progress.maybeEmit();
-				} catch (error) {
-					if (error instanceof CancelledError) throw error;
-					fail(item.rel, describeRestoreError(error));
-				}
-			});
-			await writeContents(orphans);
+			await submit();
+			await writing;
+		} catch (error) {
+			// A tree load stopped by the signal says so in the restore's words.
+			if (options.signal?.aborted && !(error instanceof CancelledError)) throw new CancelledError(CANCELLED_MESSAGE);
+			throw error;
 		} finally {
+			// Nothing may write once the workers stop (an error or cancellation ends the walk early).
+			while (running.size > 0) await Promise.allSettled([...running]);
 			await codecs?.close();
 			codecs = undefined;
 		}
-		throwIfCancelled(options.signal);
-		// Directory metadata last, deepest first, because writing into a directory changes its times.
-		for (const rel of [...dirOrder].reverse()) {
-			if (badDirs.has(rel) || inBadDir(rel)) continue;
-			try {
-				const node = wanted.get(rel)!;
-				// A directory created here in a plain directory already has the process's owner and group.
-				const ownerIsSet = plain.has(rel) && node.uid === process.geteuid?.() && node.gid === process.getegid?.();
-				applyDirectoryMetadata(resolveInside(root, rel), node, !ownerIsSet, (problem) => onXattrProblem(rel, problem));
-			} catch (error) {
-				fail(rel, `cannot set metadata: ${(error as Error).message}`);
-			}
-		}
 		progress.currentFile = undefined;
-		if (options.verify) {
-			const restored = [...firsts, ...links.map((l) => l.item)].filter((item) => written.has(item.rel));
-			summary.filesVerified = await verifyRestoredFiles(repo, restored, {signal: options.signal, onError: fail});
-		}
+		throwIfCancelled(options.signal);
+		if (options.verify) summary.filesVerified = await verifySelection(repo, snapshot.tree, root, options, summary, badDirs, fail);
 		return summary;
 	} finally {
 		await codecs?.close();
+		releaseHeap();
 		progress.finish();
 		await lock?.release();
 	}
+}
+
+/** What {@link restoreWindow} works with: the run's settings, reporting and state across windows. */
+interface WindowContext {
+	readonly repo: Repository;
+	readonly root: string;
+	readonly overwrite: OverwriteMode;
+	readonly options: RestoreOptions;
+	readonly summary: RestoreSummary;
+	readonly progress: ProgressTracker;
+	readonly fail: (rel: string, message: string) => void;
+	readonly onXattrProblem: (rel: string, problem: XattrWriteProblem) => void;
+	readonly badDirs: Set<string>;
+	/** First file of each set of hard links met so far (only files with several links). */
+	readonly linkSources: Map<string, LinkSource>;
+	readonly codecs: BlobCodecPool;
+	/** Reads in flight across windows (the next window starts while the last drains). */
+	readonly flow: ContentFlow;
+}
+
+/**
+ * The first pass: walks the selection (trees only) for the progress totals, and returns every
+ * directory the restore creates (selected ones and those leading to selected entries), parents
+ * first, keyed by path. Only directories are kept: a few per cent of a snapshot's entries.
+ */
+async function planDirectories(repo: Repository, treeId: string, root: DirFrame, options: RestoreOptions, progress: ProgressTracker): Promise<Map<string, DirFrame>> {
+	const frames = new Map<string, DirFrame>();
+	let files = 0;
+	let bytes = 0;
+	const want = (frame: DirFrame): void => {
+		const chain: DirFrame[] = [];
+		for (let at: DirFrame | undefined = frame; at && !at.wanted; at = at.parent) chain.push(at);
+		for (let i = chain.length - 1; i >= 0; i--) {
+			chain[i]!.wanted = true;
+			frames.set(chain[i]!.rel, chain[i]!);
+		}
+	};
+	await walkSelection(repo, treeId, root, options, {
+		onEntry: (_rel, node, parent, frame) => {
+			if (frame) want(frame);
+			else want(parent);
+			if (node.type !== 'file') return;
+			files++;
+			bytes += node.size ?? 0;
+		},
+	});
+	progress.filesTotal = files;
+	progress.bytesTotal = bytes;
+	return frames;
+}
+
+/**
+ * Restores one window: creates its directories (level by level), checks existing entries against
+ * the overwrite policy, writes file contents and other entries, makes hard links, then sets the
+ * metadata of the directories the walk has left.
+ */
+async function restoreWindow(context: WindowContext, window: RestoreWindow, previous: Promise<void> | undefined, onDispatched: () => void): Promise<void> {
+	const {root, overwrite, options, summary, progress, fail, onXattrProblem, linkSources, repo, codecs, flow} = context;
+
+	// Existing entries are checked against the overwrite policy first (only outside fresh directories).
+	const todo: PlacedItem[] = [];
+	const unchecked: PlacedItem[] = [];
+	for (const entry of window.entries) {
+		if (entry.parent.bad) continue;
+		let dest: string;
+		try {
+			dest = resolveInside(root, entry.rel);
+		} catch (error) {
+			fail(entry.rel, describeRestoreError(error));
+			continue;
+		}
+		const item: PlacedItem = {rel: entry.rel, node: entry.node, dest, plainDirectory: entry.parent.plain, linkKey: findHardLinkKey(entry.node)};
+		(entry.parent.fresh ? todo : unchecked).push(item);
+	}
+	if (unchecked.length > 0) {
+		const allowed = await mapConcurrent(unchecked, CHECK_CONCURRENCY, async (item) => {
+			throwIfCancelled(options.signal);
+			return mayReplace(item.dest, item.node, overwrite);
+		});
+		for (const [index, item] of unchecked.entries()) {
+			if (allowed[index]) continue;
+			summary.skipped.push(item.rel);
+			if (item.node.type === 'file') {
+				progress.bytesDone += item.node.size ?? 0;
+				progress.filesDone++;
+			}
+		}
+		todo.push(...unchecked.filter((_, index) => allowed[index]));
+	}
+
+	// Hard links: the first entry of each (device, inode) is written, the others link to it.
+	const firsts: PlacedItem[] = [];
+	const links: PlacedItem[] = [];
+	const others: PlacedItem[] = [];
+	for (const item of todo) {
+		if (item.node.type !== 'file') others.push(item);
+		else if (item.linkKey && linkSources.has(item.linkKey)) links.push(item);
+		else {
+			if (item.linkKey) linkSources.set(item.linkKey, {rel: item.rel, written: false});
+			firsts.push(item);
+		}
+	}
+	const writeContents = async (files: PlacedItem[], dispatched?: () => void): Promise<void> => {
+		if (files.length === 0) return dispatched?.();
+		await writeFileContents(repo, codecs, files, {
+			onRestored: (file) => {
+				const key = (file as PlacedItem).linkKey;
+				const source = key === undefined ? undefined : linkSources.get(key);
+				if (source && source.rel === file.rel) source.written = true;
+				summary.filesRestored++;
+				summary.bytesRestored += file.node.size ?? 0;
+				progress.filesDone++;
+				progress.maybeEmit();
+			},
+			onFailed: (file, message) => fail(file.rel, message),
+			onBytes: (bytes) => {
+				progress.bytesDone += bytes;
+				progress.maybeEmit();
+			},
+			onCurrent: (file) => {
+				progress.currentFile = file.rel;
+			},
+			onXattrProblem: (file, problem) => onXattrProblem(file.rel, problem),
+		}, {signal: options.signal, onDispatched: dispatched, flow});
+	};
+	// Symlinks, FIFOs and devices while the contents are written.
+	const otherEntries = mapConcurrent(others, ENTRY_CONCURRENCY, async (item) => {
+		throwIfCancelled(options.signal);
+		try {
+			await restoreEntry(item.node, item.dest, undefined, (problem) => onXattrProblem(item.rel, problem));
+		} catch (error) {
+			if (error instanceof CancelledError) throw error;
+			fail(item.rel, describeRestoreError(error));
+		}
+	});
+	const outcomes = await Promise.allSettled([otherEntries, writeContents(firsts, onDispatched)]);
+	for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+	// Links may point into the previous window, and directories left now may hold its entries.
+	await previous;
+	// A link whose first entry could not be written gets the content itself.
+	const orphans: PlacedItem[] = [];
+	await mapConcurrent(links, ENTRY_CONCURRENCY, async (item) => {
+		throwIfCancelled(options.signal);
+		const source = linkSources.get(item.linkKey!)!;
+		if (!source.written) {
+			orphans.push(item);
+			return;
+		}
+		try {
+			progress.currentFile = item.rel;
+			await restoreEntry(item.node, item.dest, resolveInside(root, source.rel));
+			summary.filesRestored++;
+			summary.bytesRestored += item.node.size ?? 0;
+			progress.bytesDone += item.node.size ?? 0;
+			progress.filesDone++;
+			progress.maybeEmit();
+		} catch (error) {
+			if (error instanceof CancelledError) throw error;
+			fail(item.rel, describeRestoreError(error));
+		}
+	});
+	await writeContents(orphans);
+	throwIfCancelled(options.signal);
+	// Directory metadata last, deepest first (the walk leaves them in that order), because writing
+	// into a directory changes its times.
+	for (const frame of window.left) {
+		if (frame.bad || frame.rel === '') continue;
+		try {
+			const node = frame.node!;
+			// A directory created here in a plain directory already has the process's owner and group.
+			const ownerIsSet = frame.plain && node.uid === process.geteuid?.() && node.gid === process.getegid?.();
+			applyDirectoryMetadata(resolveInside(root, frame.rel), node, !ownerIsSet, (problem) => onXattrProblem(frame.rel, problem));
+		} catch (error) {
+			fail(frame.rel, `cannot set metadata: ${(error as Error).message}`);
+		}
+	}
+}
+
+/** Creates a window's directories level by level (parents first), several of a level at once. */
+async function prepareDirectories(context: WindowContext, dirs: readonly DirFrame[]): Promise<void> {
+	const {root, overwrite, options, summary, fail, badDirs} = context;
+	const depthOf = (frame: DirFrame): number => frame.rel.split('/').length;
+	const ordered = [...dirs].sort((a, b) => depthOf(a) - depthOf(b));
+	for (let start = 0; start < ordered.length;) {
+		let end = start;
+		const depth = depthOf(ordered[start]!);
+		while (end < ordered.length && depthOf(ordered[end]!) === depth) end++;
+		await mapConcurrent(ordered.slice(start, end), DIRECTORY_CONCURRENCY, async (frame) => {
+			throwIfCancelled(options.signal);
+			if (frame.parent?.bad) {
+				frame.bad = true;
+				return;
+			}
+			const outcome = await prepareDirectory(resolveInside(root, frame.rel), overwrite);
+			if (typeof outcome === 'string') {
+				frame.bad = true;
+				badDirs.add(frame.rel);
+				fail(frame.rel, outcome);
+				return;
+			}
+			summary.dirsRestored++;
+			if (outcome.created) frame.fresh = true;
+			if (outcome.created && frame.parent?.plain) frame.plain = true;
+		});
+		start = end;
+	}
+}
+
+/**
+ * `verify`: walks the selection again and reads back every file the restore wrote (not those that
+ * failed, were skipped, or lie below a directory that could not be prepared), in batches.
+ */
+async function verifySelection(repo: Repository, treeId: string, root: string, options: RestoreOptions, summary: RestoreSummary, badDirs: ReadonlySet<string>, fail: (rel: string, message: string) => void): Promise<number> {
+	const notWritten = new Set<string>([...summary.skipped, ...summary.errors.map((e) => e.path)]);
+	const inBadDir = (rel: string): boolean => {
+		if (badDirs.size === 0) return false;
+		for (let ancestor = parentOf(rel); ancestor !== ''; ancestor = parentOf(ancestor)) if (badDirs.has(ancestor)) return true;
+		return false;
+	};
+	let verified = 0;
+	let batch: Array<{rel: string; dest: string; node: TreeNode}> = [];
+	const flush = async (): Promise<void> => {
+		const files = batch;
+		batch = [];
+		verified += await verifyRestoredFiles(repo, files, {signal: options.signal, onError: fail});
+	};
+	await walkSelection(repo, treeId, createRootFrame(), options, {
+		onEntry: async (rel, node) => {
+			if (node.type !== 'file' || notWritten.has(rel) || inBadDir(rel)) return;
+			batch.push({rel, node, dest: resolveInside(root, rel)});
+			if (batch.length >= VERIFY_BATCH) await flush();
+		},
+	});
+	await flush();
+	return verified;
 }
 
 /** The snapshot-relative path of the directory holding `rel` ('' for the root). */

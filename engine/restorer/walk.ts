@@ -47,10 +47,15 @@ export interface WalkEntry {
 
 /** Tree listings loaded at once while walking (the walk reads ahead of the visitor). */
 const TREE_READ_AHEAD = 8;
+/**
+ * Listings loaded ahead and not yet taken, at most: a directory with thousands of subdirectories
+ * must not have them all decoded at once (that would hold much of a snapshot in memory).
+ */
+const TREE_AHEAD_LIMIT = 32;
 
 /**
  * Loads trees with a bounded number of loads at once; a listing asked for ahead of time is kept
- * until taken as often as it was asked for.
+ * until taken (or released) as often as it was asked for.
  */
 class TreeReadAhead {
 	private readonly loaded = new Map<string, {promise: Promise<readonly TreeNode[]>; wanted: number}>();
@@ -58,6 +63,11 @@ class TreeReadAhead {
 	private running = 0;
 
 	constructor(private readonly load: (id: string) => Promise<readonly TreeNode[]>, private readonly limit: number) {}
+
+	/** Listings requested and not yet taken. */
+	get outstanding(): number {
+		return this.loaded.size;
+	}
 
 	/** Starts loading `id` (when not already) and counts one more taker for it. */
 	request(id: string): void {
@@ -79,6 +89,12 @@ class TreeReadAhead {
 		return entry.promise;
 	}
 
+	/** Gives up one request of `id` without using the listing. */
+	release(id: string): void {
+		const entry = this.loaded.get(id);
+		if (entry && --entry.wanted === 0) this.loaded.delete(id);
+	}
+
 	private async schedule(id: string): Promise<readonly TreeNode[]> {
 		if (this.running >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
 		else this.running++;
@@ -92,27 +108,46 @@ class TreeReadAhead {
 	}
 }
 
+/** Options of {@link walkTree}. */
+export interface WalkOptions {
+	prefix?: string;
+	signal?: AbortSignal;
+	onUnsafe?: (path: string, reason: string) => void;
+	loadTree?: TreeSource;
+	/** Called after the contents of a directory the walk descended into (post-order). */
+	leave?: (entry: WalkEntry) => void | Promise<void>;
+}
+
 /**
  * Walks a tree depth-first in name order, calling `visit` for every node (directories before
- * their contents). Names that are unsafe (`..`, containing `/` or NUL) are reported through
- * `onUnsafe` and skipped together with everything below them.
+ * their contents, and `leave` after them). Names that are unsafe (`..`, containing `/` or NUL)
+ * are reported through `onUnsafe` and skipped together with everything below them.
  * `visit` may return false to skip a directory's contents. The subtrees of a listing are loaded
- * ahead (a few at once) while the visitor works through it.
+ * ahead (a few at once, a bounded number waiting) while the visitor works through it, so the walk
+ * holds only the listings on its path plus a few ahead.
  */
 export async function walkTree(
 	repo: Repository,
 	treeId: string,
 	visit: (entry: WalkEntry) => boolean | void | Promise<boolean | void>,
-	options: {prefix?: string; signal?: AbortSignal; onUnsafe?: (path: string, reason: string) => void; loadTree?: TreeSource} = {},
+	options: WalkOptions = {},
 ): Promise<void> {
-	const {signal, onUnsafe} = options;
+	const {signal, onUnsafe, leave} = options;
 	const source = options.loadTree;
 	const reader = new TreeReadAhead(source ? (id) => source(id, signal) : (id) => loadTree(repo, id, signal), TREE_READ_AHEAD);
 	const walk = async (id: string, prefix: string | undefined): Promise<void> => {
 		const nodes = await reader.take(id);
-		for (const node of nodes) {
-			if (node.type === 'dir' && node.subtree && !checkNodeName(node.name)) reader.request(node.subtree);
+		// Subtrees of this listing in order; those before `ahead` have been requested (or passed).
+		const subtrees: number[] = [];
+		for (const [index, node] of nodes.entries()) {
+			if (node.type === 'dir' && node.subtree && !checkNodeName(node.name)) subtrees.push(index);
 		}
+		let ahead = 0;
+		const topUp = (): void => {
+			while (ahead < subtrees.length && reader.outstanding < TREE_AHEAD_LIMIT) reader.request(nodes[subtrees[ahead++]!]!.subtree!);
+		};
+		let seen = 0;
+		topUp();
 		for (const node of nodes) {
 			const unsafe = checkNodeName(node.name);
 			const p = prefix ? `${prefix}/${node.name}` : node.name;
@@ -122,8 +157,15 @@ export async function walkTree(
 			}
 			const descend = await visit({path: p, node});
 			if (node.type === 'dir' && node.subtree) {
-				if (descend !== false) await walk(node.subtree, p);
-				else void reader.take(node.subtree).catch(() => undefined);
+				// Whether this subtree was requested ahead (else it is loaded when taken).
+				const requested = seen < ahead;
+				seen++;
+				if (!requested) ahead = Math.max(ahead, seen);
+				if (descend !== false) {
+					await walk(node.subtree, p);
+					await leave?.({path: p, node});
+				} else if (requested) reader.release(node.subtree);
+				topUp();
 			}
 		}
 	};
