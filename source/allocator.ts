@@ -9,7 +9,7 @@
  * before the libuv pool or any worker thread starts. A value the user set in MALLOC_ARENA_MAX is
  * left alone; on other systems (or without glibc) nothing is done.
  */
-import {readFileSync} from 'node:fs';
+import {accessSync, constants, readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 
 /** glibc's mallopt parameter number for the arena limit (malloc.h). */
@@ -53,6 +53,16 @@ const RESTART_MARK = 'CAIRN_MEMORY_RESTART';
 function isGlibc(): boolean {
 	try {
 		return readFileSync('/proc/self/maps', 'latin1').includes('/libc.so.6');
+	} catch {
+		return false;
+	}
+}
+
+/** Whether this process's user may execute `file` (the check execve itself makes first). */
+function canExecute(file: string): boolean {
+	try {
+		accessSync(file, constants.X_OK);
+		return true;
 	} catch {
 		return false;
 	}
@@ -102,7 +112,10 @@ export function restartWithMemoryLimits(env: NodeJS.ProcessEnv = process.env): R
 		next[RESTART_MARK] = added.join(',');
 		const argv = [process.execPath, ...process.execArgv, `--max-semi-space-size=${MAIN_SEMI_SPACE_MB}`, ...process.argv.slice(1)];
 		// Node ≥ 22.15 has execve built in (and keeps the standard descriptors open): no FFI to load.
+		// It aborts the process when the exec fails, so it runs only when this user may execute
+		// node again (e.g. not when node lives in a folder only another user can enter).
 		const builtin = (process as unknown as {execve?: (file: string, args: string[], env: Record<string, string>) => never}).execve;
+		if (!canExecute(process.execPath)) return 'unsupported';
 		if (typeof builtin === 'function' && isGlibc()) {
 			builtin.call(process, process.execPath, argv, next);
 			return 'failed';
