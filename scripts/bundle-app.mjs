@@ -20,26 +20,15 @@
  * so a later plain `tsc` makes the app fall back to the modules instead of running stale code.
  * Without esbuild (a development dependency) this prints why and leaves no bundle.
  */
-import {readdirSync, rmSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
-import {dirname, join, relative, resolve, sep} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {join, resolve, sep} from 'node:path';
+import {bundleEntry, externalModule, loadEsbuild, removeOldBundles, resolveDist} from './bundle-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = resolve(process.argv[2] ?? join(root, 'dist'));
+const dist = resolveDist();
 const outdir = join(dist, 'components');
-const BUNDLE = /^run-app\.bundle(-[A-Za-z0-9]+)?\.js$/;
 
-let esbuild;
-try {
-	esbuild = await import('esbuild');
-} catch (error) {
-	process.stderr.write(`bundle-app: esbuild is not installed (${error.message}); the app runs from its modules\n`);
-	process.exit(0);
-}
-
-// Old bundles go first: chunk names change with their content.
-for (const name of readdirSync(outdir)) if (BUNDLE.test(name)) rmSync(join(outdir, name));
+const esbuild = await loadEsbuild('bundle-app', 'the app runs from its modules');
+removeOldBundles(outdir, /^run-app\.bundle(-[A-Za-z0-9]+)?\.js$/);
 
 /** Keeps every compiled module outside dist/components a module of its own, at its path relative to the bundle. */
 const keepOutside = {
@@ -48,8 +37,7 @@ const keepOutside = {
 		build.onResolve({filter: /^\.\.?\//}, (args) => {
 			const target = resolve(args.resolveDir, args.path);
 			if (!target.startsWith(dist + sep) || target.startsWith(outdir + sep)) return undefined;
-			const path = relative(outdir, target).split(sep).join('/');
-			return {path: path.startsWith('.') ? path : `./${path}`, external: true};
+			return externalModule(outdir, target);
 		});
 		// Ink's React DevTools support (only with DEV=true) would pull in a WebSocket client.
 		build.onResolve({filter: /devtools\.js$/}, (args) => (args.importer.includes(`${sep}ink${sep}`) ? {path: 'ink-devtools', namespace: 'stub'} : undefined));
@@ -60,25 +48,4 @@ const keepOutside = {
 	},
 };
 
-const started = performance.now();
-const result = await esbuild.build({
-	entryPoints: [join(outdir, 'run-app.js')],
-	outdir,
-	entryNames: '[name].bundle',
-	chunkNames: 'run-app.bundle-[hash]',
-	bundle: true,
-	splitting: true,
-	format: 'esm',
-	platform: 'node',
-	target: 'node20',
-	define: {'process.env.NODE_ENV': '"production"'},
-	// CommonJS packages (React) may require Node's built-in modules.
-	banner: {js: "import {createRequire as __cairnCreateRequire} from 'node:module'; const require = __cairnCreateRequire(import.meta.url);"},
-	plugins: [keepOutside],
-	metafile: true,
-	logLevel: 'warning',
-});
-const outputs = Object.entries(result.metafile.outputs);
-const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
-const inputs = Object.keys(result.metafile.inputs).length;
-process.stderr.write(`bundle-app: ${inputs} modules into ${outputs.length} files (${Math.round(bytes / 1024)} KiB) in ${relative(root, outdir) || '.'} in ${Math.round(performance.now() - started)} ms\n`);
+await bundleEntry(esbuild, {tag: 'bundle-app', outdir, entry: 'run-app.js', extra: {define: {'process.env.NODE_ENV': '"production"'}, plugins: [keepOutside]}});

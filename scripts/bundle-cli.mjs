@@ -25,42 +25,27 @@
  * (scripts/package.mjs) bundles from the modules and never uses this bundle. Without esbuild
  * (a development dependency) this prints why and leaves no bundle.
  */
-import {readdirSync, rmSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
-import {dirname, join, relative, resolve, sep} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {join, relative, resolve, sep} from 'node:path';
+import {bundleEntry, externalModule, loadEsbuild, removeOldBundles, resolveDist} from './bundle-common.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = resolve(process.argv[2] ?? join(root, 'dist'));
+const dist = resolveDist();
 const outdir = join(dist, 'source');
-const BUNDLE = /^cli-main\.bundle(-[A-Za-z0-9]+)?\.js$/;
 /** Packages each adapter loads when it is used (large), and native ones: never bundled. */
 const EXTERNAL_PACKAGES = ['@aws-sdk/*', '@smithy/*', '@azure/*', '@google-cloud/*', '@googleapis/*', 'googleapis-common', 'google-auth-library', 'ssh2', 'ssh2-sftp-client', 'webdav', 'execa', 'koffi', '@mongodb-js/zstd', '@bokuweb/zstd-wasm', 'ink', 'react'];
 
-let esbuild;
-try {
-	esbuild = await import('esbuild');
-} catch (error) {
-	process.stderr.write(`bundle-cli: esbuild is not installed (${error.message}); the CLI runs from its modules\n`);
-	process.exit(0);
-}
-
-// Old bundles go first: chunk names change with their content.
-for (const name of readdirSync(outdir)) if (BUNDLE.test(name)) rmSync(join(outdir, name));
+const esbuild = await loadEsbuild('bundle-cli', 'the CLI runs from its modules');
+removeOldBundles(outdir, /^cli-main\.bundle(-[A-Za-z0-9]+)?\.js$/);
 
 /** Keeps the app and the worker threads' entry modules separate, and gives modules their own URL. */
 const keepApart = {
 	name: 'keep-app-and-workers-apart',
 	setup(build) {
-		const external = (target) => {
-			const path = relative(outdir, target).split(sep).join('/');
-			return {path: path.startsWith('.') ? path : `./${path}`, external: true};
-		};
 		build.onResolve({filter: /^\.\.?\//}, (args) => {
 			const target = resolve(args.resolveDir, args.path);
 			if (!target.startsWith(dist + sep)) return undefined;
-			if (target === join(outdir, 'app.js')) return external(target);
-			if (target.startsWith(join(dist, 'components') + sep) && !/[/\\](profiles|format)\.js$/.test(target)) return external(target);
+			if (target === join(outdir, 'app.js')) return externalModule(outdir, target);
+			if (target.startsWith(join(dist, 'components') + sep) && !/[/\\](profiles|format)\.js$/.test(target)) return externalModule(outdir, target);
 			return undefined;
 		});
 		build.onLoad({filter: /\.js$/}, async (args) => {
@@ -73,25 +58,4 @@ const keepApart = {
 	},
 };
 
-const started = performance.now();
-const result = await esbuild.build({
-	entryPoints: [join(outdir, 'cli-main.js')],
-	outdir,
-	entryNames: '[name].bundle',
-	chunkNames: 'cli-main.bundle-[hash]',
-	bundle: true,
-	splitting: true,
-	format: 'esm',
-	platform: 'node',
-	target: 'node20',
-	external: EXTERNAL_PACKAGES,
-	// CommonJS packages bundled into ES modules may require Node's built-in modules.
-	banner: {js: "import {createRequire as __cairnCreateRequire} from 'node:module'; const require = __cairnCreateRequire(import.meta.url);"},
-	plugins: [keepApart],
-	metafile: true,
-	logLevel: 'warning',
-});
-const outputs = Object.entries(result.metafile.outputs);
-const bytes = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
-const inputs = Object.keys(result.metafile.inputs).length;
-process.stderr.write(`bundle-cli: ${inputs} modules into ${outputs.length} files (${Math.round(bytes / 1024)} KiB) in ${relative(root, outdir) || '.'} in ${Math.round(performance.now() - started)} ms\n`);
+await bundleEntry(esbuild, {tag: 'bundle-cli', outdir, entry: 'cli-main.js', extra: {external: EXTERNAL_PACKAGES, plugins: [keepApart]}});
