@@ -13,7 +13,28 @@ function collect(value: string, previous: string[] = []): string[] {
 
 type Action = (signal: AbortSignal, command: Command) => Promise<number>;
 
-/** Runs an action with Ctrl-C wired to cancellation; resolves with the exit code. */
+/** Exit code when standard output was closed by its reader (`cairn ls ... | head`): 128 + SIGPIPE, as a shell reports a process SIGPIPE ended. */
+export const EXIT_OUTPUT_CLOSED = 141;
+
+/** Where errors of standard output go while a command runs (see {@link runAction}). */
+let onOutputError: ((error: NodeJS.ErrnoException) => void) | undefined;
+let outputGuarded = false;
+
+/**
+ * Listens for errors of standard output once per process. While a command runs they go to it;
+ * after it (writes still queued when it returned), a closed output only sets the exit code, and
+ * another error is reported: never an unhandled 'error' event with a stack trace.
+ */
+function guardStandardOutput(): void {
+	if (outputGuarded) return;
+	outputGuarded = true;
+	process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (onOutputError) onOutputError(error);
+		else if (error.code === 'EPIPE') process.exitCode = EXIT_OUTPUT_CLOSED;
+		else process.exitCode = reportError(new CairnError(`cannot write to standard output: ${error.message}`));
+	});
+}
+
 /**
  * Checks `--max-memory` (or CAIRN_MAX_MEMORY) and hands it to the memory budget through the
  * environment, where worker threads started later see it too. Throws on an invalid size.
@@ -24,8 +45,24 @@ function applyMemoryLimit(flag: string | undefined): void {
 	process.env[MEMORY_LIMIT_ENV] = String(parseMemorySize(text, flag === undefined ? MEMORY_LIMIT_ENV : '--max-memory'));
 }
 
+/**
+ * Runs an action with Ctrl-C wired to cancellation; resolves with the exit code. When the reader
+ * of standard output goes away (EPIPE, e.g. `cairn ls latest | head`), the action is cancelled the
+ * same way (a backup stops cleanly and releases its lock: no snapshot, nothing half-written) and
+ * the exit code is {@link EXIT_OUTPUT_CLOSED}, without a message; other write errors on standard
+ * output cancel it with a message.
+ */
 async function runAction(action: Action, command: Command): Promise<number> {
 	const controller = new AbortController();
+	let outputClosed = false;
+	let outputError: CairnError | undefined;
+	const onStdoutError = (error: NodeJS.ErrnoException): void => {
+		if (error.code === 'EPIPE') outputClosed = true;
+		else outputError ??= new CairnError(`cannot write to standard output: ${error.message}`);
+		controller.abort(new Error('standard output was closed'));
+	};
+	guardStandardOutput();
+	onOutputError = onStdoutError;
 	let interrupts = 0;
 	const onSigint = (): void => {
 		interrupts++;
@@ -55,10 +92,14 @@ async function runAction(action: Action, command: Command): Promise<number> {
 	process.on('SIGTERM', onSigint);
 	process.on('SIGHUP', onSighup);
 	try {
-		return await action(controller.signal, command);
+		const code = await action(controller.signal, command);
+		if (outputClosed) return EXIT_OUTPUT_CLOSED;
+		return outputError ? reportError(outputError) : code;
 	} catch (error) {
-		return reportError(error, controller.signal.aborted);
+		if (outputClosed) return EXIT_OUTPUT_CLOSED;
+		return outputError ? reportError(outputError) : reportError(error, controller.signal.aborted);
 	} finally {
+		onOutputError = undefined;
 		process.off('SIGINT', onSigint);
 		process.off('SIGTERM', onSigint);
 		process.off('SIGHUP', onSighup);
