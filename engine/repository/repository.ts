@@ -261,7 +261,7 @@ export class Repository {
 	/** Verifies and decodes one encrypted blob read from a pack; failures are IntegrityErrors naming pack and blob. */
 	async decodeBlob(type: BlobType, id: string, raw: Uint8Array, packId: string, uncompressedLength: number): Promise<Buffer> {
 		try {
-			return await decodeStoredBlob(this.key, type, id, raw, packId, uncompressedLength);
+			return await decodeStoredBlob(this.key, type, id, raw, packId, uncompressedLength, type === 'tree');
 		} catch (error) {
 			throw new IntegrityError((error as Error).message, {cause: error});
 		}
