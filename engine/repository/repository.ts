@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto';
 import type {FileHandle, FileType, Storage} from '../../adapters/storage.js';
 import {isStorageError} from '../../adapters/storage.js';
 import {openBytes, sealBytes, generateMasterKey, type MasterKey} from '../crypto/cipher.js';
+import {computePoly1305} from '../crypto/poly1305.js';
 import {addKey, openMasterKey} from './keys.js';
 import {formatPolynomial, generateRandomPolynomial, parsePolynomial} from '../chunker/polynomial.js';
 import {compressZstd, decompressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
@@ -18,7 +19,7 @@ import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
-import {canDecompressSync, decompressZstdSync, isWasmZstdLoaded, loadWasmZstd, NeedsAsyncError} from '../format/zstd-sync.js';
+import {canDecompressSync, compressTinySync, decompressZstdSync, isWasmZstdLoaded, loadWasmZstd, NeedsAsyncError} from '../format/zstd-sync.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
@@ -112,6 +113,9 @@ export class Repository {
 		// Marked handled at once: when the keys fail before the config answers, that rejection must
 		// not reach the process as unhandled; it is still thrown by the `await keyOpen` below.
 		keyOpen.catch(() => undefined);
+		// scrypt keeps a pool thread busy for about 100 ms while this thread waits: load the codecs
+		// every command needs next (the config, the index, the lock) meanwhile.
+		warmUpCodecs();
 		let raw: Uint8Array;
 		try {
 			raw = await configLoad;
@@ -182,7 +186,9 @@ export class Repository {
 	async saveUnpacked(type: 'snapshots' | 'index' | 'locks', plaintext: Uint8Array, signal?: AbortSignal): Promise<string> {
 		let body: Uint8Array = plaintext;
 		if (this.version >= 2) {
-			const compressed = await compressZstd(plaintext, ZSTD_LEVELS.auto);
+			// Small documents (locks, snapshots) are compressed in this thread, without a pool round
+			// trip or loading the native zstd.
+			const compressed = compressTinySync(plaintext, ZSTD_LEVELS.auto) ?? await compressZstd(plaintext, ZSTD_LEVELS.auto);
 			body = Buffer.concat([Buffer.from([2]), compressed]);
 		}
 		const sealed = sealBytes(this.key, body);
@@ -316,6 +322,21 @@ export class Repository {
 	async close(): Promise<void> {
 		await this.storage.close();
 	}
+}
+
+/**
+ * Loads the WebAssembly zstd and Poly1305 kernels of this thread, in the background; never throws.
+ * Each would otherwise load on first use, on the critical path.
+ */
+export function warmUpCodecs(): void {
+	void loadWasmZstd();
+	setImmediate(() => {
+		try {
+			computePoly1305(new Uint8Array(32), new Uint8Array(16));
+		} catch {
+			// the first real use reports it
+		}
+	});
 }
 
 /**
