@@ -62,10 +62,6 @@ export async function runBackupCommand(args: string[], flags: BackupFlags, signa
 		if (args.length > 0) throw new UsageError('--stdin was given and files or directories were listed as arguments: give one or the other');
 		return (await import('./backup-stdin.js')).runStdinBackupCommand(flags, signal);
 	}
-	// The archiver (most of the backup's code) loads while the repository opens: its key derivation
-	// leaves this thread idle for about 100 ms.
-	const archiver = import('../../engine/archiver/archiver.js');
-	archiver.catch(() => undefined);
 	const paths = await collectTargets(args, flags, (message) => process.stderr.write(`${message}\n`));
 	if (paths.length === 0) throw new UsageError('nothing to back up: give one or more paths, e.g. cairn backup --repo LOC ~/documents');
 	const time = parseTimeFlag(flags.time);
@@ -73,7 +69,12 @@ export async function runBackupCommand(args: string[], flags: BackupFlags, signa
 	const excludes = [...(flags.exclude ?? []), ...(await readExcludeFiles(flags.excludeFile))];
 	const iexcludes = [...(flags.iexclude ?? []), ...(await readExcludeFiles(flags.iexcludeFile))];
 	const excludeLargerThan = flags.excludeLargerThan === undefined ? undefined : parseSize(flags.excludeLargerThan);
-	const repo = await openRepository(flags, signal, {dryRun: flags.dryRun});
+	const opening = openRepository(flags, signal, {dryRun: flags.dryRun});
+	// The archiver (most of the backup's code) loads while the repository opens: once the key file
+	// is read, scrypt leaves this thread idle for about 100 ms.
+	const archiver = import('../../engine/archiver/archiver.js');
+	archiver.catch(() => undefined);
+	const repo = await opening;
 	const {runBackup} = await archiver;
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	try {
