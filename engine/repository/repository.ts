@@ -6,7 +6,6 @@ import {randomBytes} from 'node:crypto';
 import type {FileHandle, FileType, Storage} from '../../adapters/storage.js';
 import {isStorageError} from '../../adapters/storage.js';
 import {openBytes, sealBytes, generateMasterKey, type MasterKey} from '../crypto/cipher.js';
-import {computePoly1305} from '../crypto/poly1305.js';
 import {addKey, openMasterKey} from './keys.js';
 import {formatPolynomial, generateRandomPolynomial, parsePolynomial} from '../chunker/polynomial.js';
 import {compressZstd, decompressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
@@ -113,9 +112,6 @@ export class Repository {
 		// Marked handled at once: when the keys fail before the config answers, that rejection must
 		// not reach the process as unhandled; it is still thrown by the `await keyOpen` below.
 		keyOpen.catch(() => undefined);
-		// scrypt keeps a pool thread busy for about 100 ms while this thread waits: load the codecs
-		// every command needs next (the config, the index, the lock) meanwhile.
-		warmUpCodecs();
 		let raw: Uint8Array;
 		try {
 			raw = await configLoad;
@@ -322,21 +318,6 @@ export class Repository {
 	async close(): Promise<void> {
 		await this.storage.close();
 	}
-}
-
-/**
- * Loads the WebAssembly zstd and Poly1305 kernels of this thread, in the background; never throws.
- * Each would otherwise load on first use, on the critical path.
- */
-export function warmUpCodecs(): void {
-	void loadWasmZstd();
-	setImmediate(() => {
-		try {
-			computePoly1305(new Uint8Array(32), new Uint8Array(16));
-		} catch {
-			// the first real use reports it
-		}
-	});
 }
 
 /**

@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises';
-import type {BackupSummary} from '../../engine/archiver/archiver.js';
+import {runBackup, type BackupSummary} from '../../engine/archiver/archiver.js';
 import {parseSize} from '../../engine/archiver/selection.js';
 import {findCacheDirectory} from '../../engine/repository/cache.js';
 import {collectTargets} from '../cli/targets.js';
@@ -69,13 +69,7 @@ export async function runBackupCommand(args: string[], flags: BackupFlags, signa
 	const excludes = [...(flags.exclude ?? []), ...(await readExcludeFiles(flags.excludeFile))];
 	const iexcludes = [...(flags.iexclude ?? []), ...(await readExcludeFiles(flags.iexcludeFile))];
 	const excludeLargerThan = flags.excludeLargerThan === undefined ? undefined : parseSize(flags.excludeLargerThan);
-	const opening = openRepository(flags, signal, {dryRun: flags.dryRun});
-	// The archiver (most of the backup's code) loads while the repository opens: once the key file
-	// is read, scrypt leaves this thread idle for about 100 ms.
-	const archiver = import('../../engine/archiver/archiver.js');
-	archiver.catch(() => undefined);
-	const repo = await opening;
-	const {runBackup} = await archiver;
+	const repo = await openRepository(flags, signal, {dryRun: flags.dryRun});
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	try {
 		const summary = await runBackup(repo, {

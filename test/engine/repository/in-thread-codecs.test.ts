@@ -1,7 +1,6 @@
 /**
  * The in-thread codec paths of the repository: tree blobs decompressed in the calling thread, small
- * unpacked files (locks, snapshots) compressed in it, and the codec warm-up run while scrypt works.
- * Each must give the same bytes, and the same errors, as the asynchronous paths.
+ * unpacked files (locks, snapshots) compressed in it. Each must give the same bytes, and the same errors, as the asynchronous paths.
  */
 import {spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -14,7 +13,7 @@ import {openBytes, sealBytes} from '../../../engine/crypto/cipher.js';
 import {compressZstd} from '../../../engine/format/compression.js';
 import {loadWasmZstd} from '../../../engine/format/zstd-sync.js';
 import {decodeStoredBlob} from '../../../engine/repository/blob-codec.js';
-import {Repository, warmUpCodecs} from '../../../engine/repository/repository.js';
+import {Repository} from '../../../engine/repository/repository.js';
 import {addKey} from '../../../engine/repository/keys.js';
 import {hashHex} from '../../../engine/util/hash.js';
 
@@ -112,13 +111,5 @@ describe('small unpacked files compressed in this thread', () => {
 		expect((JSON.parse(listed.stdout) as Array<{id: string; tree: string}>).map((s) => [s.id, s.tree])).toEqual([[snapshotId, treeId]]);
 		const checked = spawnSync('restic', ['-r', repoPath, 'check'], {env, encoding: 'utf8'});
 		expect(checked.status, checked.stderr + checked.stdout).toBe(0);
-	});
-});
-
-describe('warmUpCodecs', () => {
-	it('loads the WebAssembly zstd in the background without throwing', async () => {
-		expect(() => warmUpCodecs()).not.toThrow();
-		expect(await loadWasmZstd()).toBe(true);
-		await new Promise((resolve) => setImmediate(resolve));
 	});
 });
