@@ -4,15 +4,35 @@
  */
 import {openBytes, type MasterKey} from '../crypto/cipher.js';
 import {decompressZstd} from '../format/compression.js';
+import {canDecompressSync, decompressZstdSync, NeedsAsyncError} from '../format/zstd-sync.js';
 import type {BlobType} from '../format/pack.js';
 import {hashHex} from '../util/hash.js';
 
-/** Decodes one blob; throws an Error naming what is wrong. */
-export async function decodeStoredBlob(key: MasterKey, type: BlobType, id: string, raw: Uint8Array, packId: string, uncompressedLength: number): Promise<Buffer> {
+/**
+ * Decompresses in the calling thread when `inThread` and a synchronous path exists for input this
+ * small (zstd-sync.ts), else through the asynchronous path.
+ */
+async function decompressBlob(compressed: Buffer, inThread: boolean): Promise<Buffer> {
+	if (inThread && canDecompressSync()) {
+		try {
+			return decompressZstdSync(compressed);
+		} catch (error) {
+			if (!(error instanceof NeedsAsyncError)) throw error;
+		}
+	}
+	return decompressZstd(compressed);
+}
+
+/**
+ * Decodes one blob; throws an Error naming what is wrong. With `inThread`, small blobs are
+ * decompressed in this thread: for the many small tree blobs an incremental backup reads, a
+ * round trip through libuv's pool costs more than the decompression itself.
+ */
+export async function decodeStoredBlob(key: MasterKey, type: BlobType, id: string, raw: Uint8Array, packId: string, uncompressedLength: number, inThread = false): Promise<Buffer> {
 	let plain: Buffer;
 	try {
 		plain = openBytes(key, raw);
-		if (uncompressedLength > 0) plain = await decompressZstd(plain);
+		if (uncompressedLength > 0) plain = await decompressBlob(plain, inThread);
 	} catch (error) {
 		throw new Error(`pack ${packId}: ${type} blob ${id} is damaged: ${(error as Error).message}`, {cause: error});
 	}

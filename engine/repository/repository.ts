@@ -18,7 +18,7 @@ import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
-import {canDecompressSync, decompressZstdSync, isWasmZstdLoaded, loadWasmZstd, NeedsAsyncError} from '../format/zstd-sync.js';
+import {canDecompressSync, compressTinySync, decompressZstdSync, isWasmZstdLoaded, loadWasmZstd, NeedsAsyncError} from '../format/zstd-sync.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
@@ -182,7 +182,9 @@ export class Repository {
 	async saveUnpacked(type: 'snapshots' | 'index' | 'locks', plaintext: Uint8Array, signal?: AbortSignal): Promise<string> {
 		let body: Uint8Array = plaintext;
 		if (this.version >= 2) {
-			const compressed = await compressZstd(plaintext, ZSTD_LEVELS.auto);
+			// Small documents (locks, snapshots) are compressed in this thread, without a pool round
+			// trip or loading the native zstd.
+			const compressed = compressTinySync(plaintext, ZSTD_LEVELS.auto) ?? await compressZstd(plaintext, ZSTD_LEVELS.auto);
 			body = Buffer.concat([Buffer.from([2]), compressed]);
 		}
 		const sealed = sealBytes(this.key, body);
@@ -261,7 +263,7 @@ export class Repository {
 	/** Verifies and decodes one encrypted blob read from a pack; failures are IntegrityErrors naming pack and blob. */
 	async decodeBlob(type: BlobType, id: string, raw: Uint8Array, packId: string, uncompressedLength: number): Promise<Buffer> {
 		try {
-			return await decodeStoredBlob(this.key, type, id, raw, packId, uncompressedLength);
+			return await decodeStoredBlob(this.key, type, id, raw, packId, uncompressedLength, type === 'tree');
 		} catch (error) {
 			throw new IntegrityError((error as Error).message, {cause: error});
 		}
