@@ -12,7 +12,7 @@ import type {MasterKey} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
-import {findMemoryBudget, limitHeapGrowth} from '../util/memory-budget.js';
+import {findMemoryBudget, limitHeapGrowth, type MemoryBudget} from '../util/memory-budget.js';
 import {Semaphore} from '../util/concurrency.js';
 import {openPackFile, PACK_ROOM, readPackFile} from './pack-builder.js';
 import {FileReadError} from './file-chunker.js';
@@ -88,9 +88,20 @@ interface PoolWorker {
 	packFiles: number[];
 }
 
-/** The default number of workers: the number of cores, fewer when memory is short (memory-budget.ts). */
-export function findDefaultWorkerCount(): number {
-	return Math.max(1, Math.min(8, findMemoryBudget().maxWorkers, os.availableParallelism?.() ?? os.cpus().length));
+/**
+ * The cores this process may run on: os.availableParallelism() follows the CPU affinity
+ * (`taskset`, a container's cpuset), where os.cpus() counts every core of the machine.
+ */
+export function countUsableCores(): number {
+	return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+/**
+ * The default number of workers: one per usable core (so one core gets one worker, which never
+ * grows the pool), at most 8, fewer when memory is short (memory-budget.ts).
+ */
+export function findDefaultWorkerCount(cores = countUsableCores(), budget: MemoryBudget = findMemoryBudget()): number {
+	return Math.max(1, Math.min(8, budget.maxWorkers, cores));
 }
 
 export class ChunkWorkerPool {

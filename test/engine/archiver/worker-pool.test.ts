@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../../adapters/local.js';
-import {ChunkWorkerPool, type ChunkInfo} from '../../../engine/archiver/worker-pool.js';
+import {ChunkWorkerPool, findDefaultWorkerCount, type ChunkInfo} from '../../../engine/archiver/worker-pool.js';
+import {findMemoryBudget} from '../../../engine/util/memory-budget.js';
 import {Repository} from '../../../engine/repository/repository.js';
 
 const run = promisify(execFile);
@@ -154,6 +155,37 @@ describe('the chunk worker pool', () => {
 			const ids = await chunkFiles(pool, smallFiles.slice(0, 20));
 			expect(ids.flat()).toHaveLength(20);
 			await pool.flush();
+		} finally {
+			await pool.close();
+		}
+		await repo.close();
+	});
+});
+
+describe('the chunk worker count', () => {
+	it('is one per usable core, at most 8, and no more than the memory budget allows', () => {
+		const budget = findMemoryBudget(16 * 1024 ** 3);
+		expect(findDefaultWorkerCount(1, budget)).toBe(1);
+		expect(findDefaultWorkerCount(2, budget)).toBe(2);
+		expect(findDefaultWorkerCount(64, budget)).toBe(8);
+		expect(findDefaultWorkerCount(4, findMemoryBudget(768 * 1024 ** 2))).toBe(2);
+		expect(findDefaultWorkerCount(4, findMemoryBudget(256 * 1024 ** 2))).toBe(1);
+		expect(findDefaultWorkerCount()).toBe(Math.min(8, findMemoryBudget().maxWorkers, os.availableParallelism()));
+	});
+
+	it('follows the CPU affinity (taskset): one core starts one worker and never grows the pool', async () => {
+		const script = `
+			const {findDefaultWorkerCount, countUsableCores} = await import(${JSON.stringify(new URL('../../../engine/archiver/worker-pool.ts', import.meta.url).href)});
+			console.log(JSON.stringify({cores: countUsableCores(), workers: findDefaultWorkerCount()}));
+		`;
+		const {stdout} = await run('taskset', ['-c', '0', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8'});
+		expect(JSON.parse(stdout.trim())).toEqual({cores: 1, workers: 1});
+		const repo = await Repository.init(createLocalStorage(path.join(work, 'repo-one-core')), PASSWORD);
+		const pool = startPool(repo, undefined, 1);
+		try {
+			await chunkFiles(pool, [largeFile]);
+			await pool.flush();
+			expect(pool.size).toBe(1);
 		} finally {
 			await pool.close();
 		}
