@@ -68,7 +68,9 @@ export class FifoArena {
 	spaceAtStart(position: number): number {
 		const oldest = this.regions[0]?.start;
 		if (oldest === undefined) return this.capacity;
-		return oldest <= position ? oldest : 0;
+		// Regions behind the reader start before it; one starting at (or after) the reader means
+		// the reader has wrapped already and caught up with the oldest region.
+		return oldest < position ? oldest : 0;
 	}
 
 	/**

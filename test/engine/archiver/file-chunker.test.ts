@@ -35,6 +35,10 @@ function makeFiles(): Array<{file: string; data: Buffer}> {
 		Buffer.alloc(0),
 		randomBytes(3 * 1024 * 1024 + 17),
 		Buffer.concat([Buffer.alloc(MAX_CHUNK_SIZE * 2 + 5, 1), randomBytes(2 * 1024 * 1024)]),
+		// Zeros cut at every smallest chunk (512 KiB), so the reader meets the oldest region exactly.
+		Buffer.alloc(24 * 1024 * 1024),
+		randomBytes(5 * 1024 * 1024),
+		Buffer.alloc(24 * 1024 * 1024),
 	];
 	return parts.map((data, i) => {
 		const file = path.join(work, `file-${i}`);
