@@ -79,6 +79,11 @@ export type RestartResult = 'restarted-before' | 'user-set' | 'unsupported' | 'f
  * MALLOC_ARENA_MAX (glibc reads it at start-up; see {@link limitMallocArenas}). The restarted
  * process removes what was added from its environment again, so child processes do not inherit it.
  *
+ * Other start-up settings were measured on first backups and left out because none pays:
+ * MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ save 10–15 MiB for about 2 s more system
+ * time per 300 MiB; MALLOC_ARENA_MAX=1, --no-maglev and --max-lazy stay within the runs' noise
+ * (docs/performance.md, "Allocator and V8 settings").
+ *
  * Nothing is done (and the caller goes on in this process) when the flag is already given, in the
  * single-file executable, with an IPC channel, off glibc, or when execve fails.
  */

@@ -2,13 +2,14 @@
  * Worker thread entry: chunks and hashes whole files, and compresses, encrypts and packs the
  * chunks the main thread says are new. Protocol: see worker-protocol.ts.
  *
- * Pipeline, in this thread: files are read and chunked synchronously and each chunk is hashed at
- * once; its ID goes to the main thread (in a batch of events), which answers whether to store it.
- * A chunk waits in a ring of reused memory (FifoArena) for that verdict and for its compression
+ * Pipeline, in this thread: files are read (straight into a ring of reused memory, FifoArena) and
+ * chunked synchronously and each chunk is hashed at once; its ID goes to the main thread (in a
+ * batch of events), which answers whether to store it. A chunk waits where it was read for that
+ * verdict and for its compression
  * (tiny chunks here, in WebAssembly; larger ones in libuv's pool meanwhile), and is then sealed
  * straight into this worker's open pack. Chunks are finished in the order they were read. Chunks
  * of large files are mostly handed to peer workers instead (see {@link shipToPeer}), which treat
- * them like their own. Memory is bounded: the ring, the read buffer, the chunks lent to or
+ * them like their own. Memory is bounded: the ring, the chunks lent to or
  * borrowed from peers (PEER_CREDIT_BYTES each way per peer), and a 1 MiB staging buffer: packs are
  * written to temporary files (see pack-builder.ts), which the main thread reads and stores.
  */
@@ -18,7 +19,7 @@ import {createChunkerTables} from '../chunker/chunker.js';
 import {parsePolynomial} from '../chunker/polynomial.js';
 import type {CompressionMode} from '../format/compression.js';
 import {hashHex} from '../util/hash.js';
-import {compressChunk, FileReadError, openRegularFile, READ_BUFFER_SIZE, readChunks, type ChunkBody, type FileChunkerSetup} from './file-chunker.js';
+import {compressChunk, FileReadError, NEEDS_ROOM, openRegularFile, readChunksIntoRing, type ChunkBody, type FileChunkerSetup} from './file-chunker.js';
 import {FifoArena} from './fifo-arena.js';
 import {PACK_ROOM, PackBuilder, STAGING_BYTES} from './pack-builder.js';
 import {MAX_CHUNK_SIZE} from '../chunker/chunker.js';
@@ -84,8 +85,8 @@ let tinyZstdReady: Promise<boolean> = Promise.resolve(false);
 const pending: PendingChunk[] = [];
 /** Resolvers of verdicts not yet received, in the order of the `chunk` messages. */
 const verdictWaiters: Array<(store: boolean) => void> = [];
+/** Files are read straight into this ring, where their chunks then wait (see readChunksIntoRing). */
 const arena = new FifoArena(MAX_CHUNK_SIZE + 2 * 1024 * 1024);
-const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
 /** Pack files (descriptors) free for the next pack: the main thread's, given at init and given back after each store. */
 const freeFiles: number[] = [];
 let wakeOnFile: (() => void) | undefined;
@@ -221,12 +222,18 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 		return;
 	}
 	try {
-		const chunks = readChunks(fd, setup!.tables, readBuffer);
+		const chunks = readChunksIntoRing(fd, setup!.tables, arena);
 		for (let seq = 0; ; seq++) {
 			const next = chunks.next();
 			if (next.done) {
 				report({type: 'done', jobId, size: next.value, chunks: seq});
 				return;
+			}
+			if (next.value === NEEDS_ROOM) {
+				if (pending.length === 0) throw new Error('the chunk ring has no room and nothing to release');
+				await finishOldest();
+				seq--;
+				continue;
 			}
 			if (peerChunks.length > 0) await takePeerChunks();
 			if (shipToPeer(jobId, seq, next.value)) continue;
@@ -236,15 +243,11 @@ async function chunkJob(jobId: number, path: string | Buffer): Promise<void> {
 				await new Promise<void>((resolve) => setImmediate(resolve));
 				if (shipToPeer(jobId, seq, next.value)) continue;
 			}
-			const size = next.value.length;
-			while (pending.length >= PENDING_LIMIT) await finishOldest();
-			let view = arena.take(size);
-			while (!view) {
-				await finishOldest();
-				view = arena.take(size);
-			}
-			view.set(next.value);
+			// The chunk stays where it was read: it becomes the ring's newest region.
+			const view = next.value as Buffer;
+			arena.claim(view);
 			queueChunk(jobId, seq, view);
+			while (pending.length >= PENDING_LIMIT) await finishOldest();
 		}
 	} catch (error) {
 		if (!(error instanceof FileReadError)) throw error;

@@ -37,6 +37,53 @@ export class FifoArena {
 		return this.memory.subarray(start, start + size);
 	}
 
+	/** The ring's memory, for a reader that fills it in place (see {@link spaceAfter}, {@link claim}). */
+	get bytes(): Buffer {
+		return this.memory;
+	}
+
+	/**
+	 * Where a reader that fills the ring in place starts: after the newest region, or at 0 when
+	 * no region is taken (so that a ring that keeps emptying reuses the same first pages).
+	 */
+	head(): number {
+		return this.regions.length === 0 ? 0 : this.regions[this.regions.length - 1]!.end;
+	}
+
+	/**
+	 * Free bytes from `position` on, for a reader whose bytes at `position` lie outside every
+	 * region taken (after the newest one): up to the oldest region when that lies ahead, else to
+	 * the end of the ring.
+	 */
+	spaceAfter(position: number): number {
+		const oldest = this.regions[0]?.start;
+		return (oldest !== undefined && oldest >= position ? oldest : this.capacity) - position;
+	}
+
+	/**
+	 * Free bytes at the start of the ring that a reader at `position` (after every region, not
+	 * wrapped) may move its bytes to: up to the oldest region, the whole ring when none is taken,
+	 * and none when the reader has wrapped already (regions lie ahead of it).
+	 */
+	spaceAtStart(position: number): number {
+		const oldest = this.regions[0]?.start;
+		if (oldest === undefined) return this.capacity;
+		// Regions behind the reader start before it; one starting at (or after) the reader means
+		// the reader has wrapped already and caught up with the oldest region.
+		return oldest < position ? oldest : 0;
+	}
+
+	/**
+	 * Takes `view` (a view of {@link bytes} that a reader filled at its place, right after the
+	 * newest region or at the start of the ring when wrapping) as the newest region, released
+	 * in turn like one from {@link take}.
+	 */
+	claim(view: Uint8Array): void {
+		if (view.buffer !== this.memory.buffer) throw new RangeError('the view is not in this ring');
+		const start = view.byteOffset - this.memory.byteOffset;
+		this.regions.push({start, end: start + view.length});
+	}
+
 	/** Gives back the oldest region. */
 	release(): void {
 		if (this.regions.length === 0) throw new Error('release without a region taken');

@@ -11,6 +11,7 @@ import type {MasterKey} from '../crypto/cipher.js';
 import {compressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
 import {compressTinySync, compressZstdSync, hasSyncZstd} from '../format/zstd-sync.js';
 import {looksIncompressible} from '../format/incompressible.js';
+import type {FifoArena} from './fifo-arena.js';
 
 /** What a file chunker needs. */
 export interface FileChunkerSetup {
@@ -21,8 +22,6 @@ export interface FileChunkerSetup {
 
 /** Bytes asked for per read. */
 const READ_SIZE = 2 * 1024 * 1024;
-/** The read buffer: room for the largest chunk (8 MiB) plus one read. */
-export const READ_BUFFER_SIZE = 10 * 1024 * 1024;
 
 /** A chunk's body as stored: compressed when that makes it smaller. */
 export interface ChunkBody {
@@ -87,29 +86,46 @@ export function openRegularFile(path: string | Buffer): number {
 	return fd;
 }
 
+/** Yielded by {@link readChunksIntoRing} when the ring has no room to read into: release its oldest region, then go on. */
+export const NEEDS_ROOM = Symbol('needs room');
+/** The least a read into the ring asks for; less room than this waits for the ring to drain. */
+const MIN_RING_READ = 256 * 1024;
+
 /**
- * Reads an open file to its end and yields its chunks in order, as views into `buffer` that stay
- * valid only until the next chunk is asked for. Read failures throw FileReadError.
+ * Reads an open file to its end and yields its chunks in order. It reads straight into `ring` (a
+ * FifoArena of at least the largest chunk plus 2 MiB), so that the chunks need no read buffer of
+ * their own and no copy. Each chunk is a view into the ring, past every region taken: the caller
+ * either claims it at once (`ring.claim(view)`, released in turn later) or leaves it, and the
+ * next chunks may overwrite it. Yields {@link NEEDS_ROOM} when the ring is too full to read on; the caller then releases its
+ * oldest region before asking for the next chunk. Read failures throw FileReadError.
  */
-export function* readChunks(fd: number, tables: ChunkerTables, buffer: Buffer, onBytes?: (n: number) => void): Generator<Uint8Array, number> {
+export function* readChunksIntoRing(fd: number, tables: ChunkerTables, ring: FifoArena, onBytes?: (n: number) => void): Generator<Uint8Array | typeof NEEDS_ROOM, number> {
 	const chunker = new Chunker(tables);
+	const memory = ring.bytes;
 	let size = 0;
-	let start = 0;
-	let scan = 0;
-	let end = 0;
+	let start = ring.head();
+	let scan = start;
+	let end = start;
 	let eof = false;
 	while (true) {
 		if (scan === end) {
 			if (eof) break;
-			if (end + READ_SIZE > buffer.length) {
-				buffer.copyWithin(0, start, end);
-				end -= start;
-				scan -= start;
-				start = 0;
+			let room = ring.spaceAfter(end);
+			while (room < MIN_RING_READ) {
+				// Move the bytes not yet cut to the start of the ring when it has room there, else wait.
+				if (start > 0 && ring.spaceAtStart(start) >= end - start + MIN_RING_READ) {
+					memory.copyWithin(0, start, end);
+					end -= start;
+					scan -= start;
+					start = 0;
+				} else {
+					yield NEEDS_ROOM;
+				}
+				room = ring.spaceAfter(end);
 			}
 			let bytesRead: number;
 			try {
-				bytesRead = fs.readSync(fd, buffer, end, Math.min(READ_SIZE, buffer.length - end), null);
+				bytesRead = fs.readSync(fd, memory, end, Math.min(READ_SIZE, room), null);
 			} catch (error) {
 				throw wrapReadError('cannot read file', error);
 			}
@@ -119,15 +135,15 @@ export function* readChunks(fd: number, tables: ChunkerTables, buffer: Buffer, o
 			onBytes?.(bytesRead);
 			continue;
 		}
-		const split = chunker.findSplitPoint(buffer, scan, end);
+		const split = chunker.findSplitPoint(memory, scan, end);
 		if (split < 0) {
 			scan = end;
 			continue;
 		}
-		yield buffer.subarray(start, split);
+		yield memory.subarray(start, split);
 		start = split;
 		scan = split;
 	}
-	if (end > start) yield buffer.subarray(start, end);
+	if (end > start) yield memory.subarray(start, end);
 	return size;
 }

@@ -12,8 +12,7 @@ import type {MasterKey} from '../crypto/cipher.js';
 import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
-import {findMemoryBudget, limitHeapGrowth} from '../util/memory-budget.js';
-import {Semaphore} from '../util/concurrency.js';
+import {findMemoryBudget, limitHeapGrowth, type MemoryBudget} from '../util/memory-budget.js';
 import {openPackFile, PACK_ROOM, readPackFile} from './pack-builder.js';
 import {FileReadError} from './file-chunker.js';
 import type {FileJob, FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
@@ -34,6 +33,14 @@ const GROW_BUSY_CHECKS = 2;
  * live on disk (the page cache), not in the process's memory.
  */
 const PACK_FILES_PER_WORKER = 2;
+/**
+ * A store of one pack that takes at least this long makes the repository count as slow: the pool
+ * then stores (and holds in memory) as many packs at once as the memory budget allows, instead of
+ * one. A local repository saves a 16 MiB pack into the page cache in a few tens of milliseconds,
+ * and one pack buffer (16.5 MiB of peak RSS less) keeps up with it; a remote one gains from a
+ * second upload in flight while the first waits on the network.
+ */
+export const SLOW_STORE_MS = 100;
 
 /** One chunk of a file, as the main thread sees it. */
 export interface ChunkInfo {
@@ -88,9 +95,20 @@ interface PoolWorker {
 	packFiles: number[];
 }
 
-/** The default number of workers: the number of cores, fewer when memory is short (memory-budget.ts). */
-export function findDefaultWorkerCount(): number {
-	return Math.max(1, Math.min(8, findMemoryBudget().maxWorkers, os.availableParallelism?.() ?? os.cpus().length));
+/**
+ * The cores this process may run on: os.availableParallelism() follows the CPU affinity
+ * (`taskset`, a container's cpuset), where os.cpus() counts every core of the machine.
+ */
+export function countUsableCores(): number {
+	return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+/**
+ * The default number of workers: one per usable core (so one core gets one worker, which never
+ * grows the pool), at most 8, fewer when memory is short (memory-budget.ts).
+ */
+export function findDefaultWorkerCount(cores = countUsableCores(), budget: MemoryBudget = findMemoryBudget()): number {
+	return Math.max(1, Math.min(8, budget.maxWorkers, cores));
 }
 
 export class ChunkWorkerPool {
@@ -98,8 +116,12 @@ export class ChunkWorkerPool {
 	private readonly jobs = new Map<number, Job>();
 	/** Blobs a worker was told to store and whose pack is not stored yet. */
 	private readonly reserved = new Set<string>();
-	/** Packs read into memory and being stored, at most (see memory-budget.ts). */
-	private readonly storeSlots = new Semaphore(findMemoryBudget().packBuffers);
+	/** Packs read into memory and being stored: now, at most now, and at most once stores are slow (see {@link SLOW_STORE_MS}, memory-budget.ts). */
+	private storesRunning = 0;
+	private storeLimit = 1;
+	private readonly maxStoreLimit = findMemoryBudget().packBuffers;
+	/** Stores waiting for a slot. */
+	private readonly storeWaiters: Array<() => void> = [];
 	/** Buffers packs are read into, for reuse. */
 	private readonly packBuffers: Buffer[] = [];
 	private nextJob = 1;
@@ -371,16 +393,19 @@ export class ChunkWorkerPool {
 
 	/**
 	 * Reads a finished pack from its worker's file into a reused buffer and stores it; at most
-	 * {@link storeSlots} at once, so the main thread holds that many packs in memory at most.
+	 * {@link storeLimit} at once, so the main thread holds that many packs in memory at most.
 	 */
 	private storePack(entry: PoolWorker, fd: number, size: number, id: string, blobs: PackedBlob[]): void {
 		const stored = (async () => {
-			const release = await this.storeSlots.acquire();
+			await this.acquireStoreSlot();
 			let buffer: Buffer | undefined;
 			try {
 				if (this.failure) throw this.failure;
 				buffer = this.takePackBuffer(size);
-				await this.setup.storePack(await readPackFile(fd, size, buffer), id, blobs);
+				const bytes = await readPackFile(fd, size, buffer);
+				const started = performance.now();
+				await this.setup.storePack(bytes, id, blobs);
+				if (performance.now() - started >= SLOW_STORE_MS) this.raiseStoreLimit();
 				for (const blob of blobs) {
 					this.reserved.delete(blob.id);
 					this.setup.onBlobStored?.(blob);
@@ -389,12 +414,35 @@ export class ChunkWorkerPool {
 				this.fail(error as Error);
 			} finally {
 				if (buffer) this.packBuffers.push(buffer);
-				release();
+				this.releaseStoreSlot();
 				if (!entry.dead && !this.closed) entry.worker.postMessage({type: 'file', fd} satisfies ToWorker);
 			}
 		})();
 		entry.storing.add(stored);
 		void stored.finally(() => entry.storing.delete(stored));
+	}
+
+	/** Waits until fewer than {@link storeLimit} packs are being stored, and takes a slot. */
+	private async acquireStoreSlot(): Promise<void> {
+		while (this.storesRunning >= this.storeLimit) await new Promise<void>((resolve) => this.storeWaiters.push(resolve));
+		this.storesRunning++;
+	}
+
+	private releaseStoreSlot(): void {
+		this.storesRunning--;
+		this.storeWaiters.shift()?.();
+	}
+
+	/** The repository is slow: store as many packs at once as the memory budget allows, from now on. */
+	private raiseStoreLimit(): void {
+		if (this.storeLimit >= this.maxStoreLimit) return;
+		this.storeLimit = this.maxStoreLimit;
+		for (let free = this.storeLimit - this.storesRunning; free > 0 && this.storeWaiters.length > 0; free--) this.storeWaiters.shift()!();
+	}
+
+	/** Packs stored at once, at most, now: 1 until a store is slow (see {@link SLOW_STORE_MS}). */
+	get packStoreLimit(): number {
+		return this.storeLimit;
 	}
 
 	/** A buffer for a pack of `size` bytes: a free one large enough, else a new one with room for any pack. */

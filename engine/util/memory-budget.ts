@@ -39,8 +39,10 @@ export const HEAP_GROWING_PERCENT = 30;
 export interface MemoryBudget {
 	/**
 	 * Packs the main thread reads (from the chunk workers' temporary pack files) and stores at
-	 * once, each in a buffer of about 17 MiB: 2 lets one be read while a slow repository stores
-	 * the other; 1 makes them wait for each other instead. The workers hold no pack in memory.
+	 * once, at most, each in a buffer of about 17 MiB: 2 lets a slow repository have two uploads
+	 * in flight; 1 makes them wait for each other instead. The chunk worker pool stores one at a
+	 * time until a store turns out slow (worker-pool.ts, SLOW_STORE_MS). The workers hold no pack
+	 * in memory.
 	 */
 	packBuffers: number;
 	/** Young generation of each worker isolate, in MiB (V8's default grows to 48). */

@@ -38,3 +38,32 @@ describe('FifoArena', () => {
 		expect(arena.take(1)?.length).toBe(1);
 	});
 });
+
+describe('FifoArena, filled in place', () => {
+	it('gives a reader the room after the newest region, and room at the start only while it has not wrapped', () => {
+		const arena = new FifoArena(100);
+		expect(arena.head()).toBe(0);
+		expect(arena.spaceAfter(0)).toBe(100);
+		expect(arena.spaceAtStart(0)).toBe(100);
+		arena.claim(arena.bytes.subarray(0, 40));
+		arena.claim(arena.bytes.subarray(40, 70));
+		expect(arena.head()).toBe(70);
+		expect(arena.spaceAfter(70)).toBe(30);
+		expect(arena.spaceAtStart(70)).toBe(0);
+		arena.release();
+		// Not wrapped: the first 40 bytes are free; a reader that moves there may fill up to the oldest region.
+		expect(arena.spaceAtStart(70)).toBe(40);
+		arena.claim(arena.bytes.subarray(0, 25));
+		expect(arena.head()).toBe(25);
+		expect(arena.spaceAfter(25)).toBe(15);
+		expect(arena.spaceAtStart(25)).toBe(0);
+		arena.claim(arena.bytes.subarray(25, 40));
+		// Wrapped and caught up with the oldest region: no room anywhere until it is released.
+		expect(arena.spaceAfter(40)).toBe(0);
+		expect(arena.spaceAtStart(40)).toBe(0);
+		arena.release();
+		expect(arena.spaceAfter(40)).toBe(60);
+		expect(arena.spaceAtStart(40)).toBe(0);
+		expect(() => arena.claim(Buffer.alloc(5))).toThrow(RangeError);
+	});
+});

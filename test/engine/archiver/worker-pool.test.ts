@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import {promisify} from 'node:util';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createLocalStorage} from '../../../adapters/local.js';
-import {ChunkWorkerPool, type ChunkInfo} from '../../../engine/archiver/worker-pool.js';
+import {ChunkWorkerPool, findDefaultWorkerCount, SLOW_STORE_MS, type ChunkInfo} from '../../../engine/archiver/worker-pool.js';
+import {findMemoryBudget} from '../../../engine/util/memory-budget.js';
 import {Repository} from '../../../engine/repository/repository.js';
 
 const run = promisify(execFile);
@@ -158,5 +159,83 @@ describe('the chunk worker pool', () => {
 			await pool.close();
 		}
 		await repo.close();
+	});
+});
+
+describe('the chunk worker count', () => {
+	it('is one per usable core, at most 8, and no more than the memory budget allows', () => {
+		const budget = findMemoryBudget(16 * 1024 ** 3);
+		expect(findDefaultWorkerCount(1, budget)).toBe(1);
+		expect(findDefaultWorkerCount(2, budget)).toBe(2);
+		expect(findDefaultWorkerCount(64, budget)).toBe(8);
+		expect(findDefaultWorkerCount(4, findMemoryBudget(768 * 1024 ** 2))).toBe(2);
+		expect(findDefaultWorkerCount(4, findMemoryBudget(256 * 1024 ** 2))).toBe(1);
+		expect(findDefaultWorkerCount()).toBe(Math.min(8, findMemoryBudget().maxWorkers, os.availableParallelism()));
+	});
+
+	it('follows the CPU affinity (taskset): one core starts one worker and never grows the pool', async () => {
+		const script = `
+			const {findDefaultWorkerCount, countUsableCores} = await import(${JSON.stringify(new URL('../../../engine/archiver/worker-pool.ts', import.meta.url).href)});
+			console.log(JSON.stringify({cores: countUsableCores(), workers: findDefaultWorkerCount()}));
+		`;
+		const {stdout} = await run('taskset', ['-c', '0', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {encoding: 'utf8'});
+		expect(JSON.parse(stdout.trim())).toEqual({cores: 1, workers: 1});
+		const repo = await Repository.init(createLocalStorage(path.join(work, 'repo-one-core')), PASSWORD);
+		const pool = startPool(repo, undefined, 1);
+		try {
+			await chunkFiles(pool, [largeFile]);
+			await pool.flush();
+			expect(pool.size).toBe(1);
+		} finally {
+			await pool.close();
+		}
+		await repo.close();
+	});
+});
+
+describe('the packs the pool stores at once', () => {
+	/** Chunks the large file through a 2-worker pool with 1 MiB packs, whose stores take `delayMs`; returns the most stores seen at once, and the pool's limit at the end. */
+	async function storePacks(name: string, delayMs: number): Promise<{packs: number; most: number; limit: number}> {
+		const repo = await Repository.init(createLocalStorage(path.join(work, name)), PASSWORD);
+		let running = 0;
+		let most = 0;
+		let packs = 0;
+		const pool = new ChunkWorkerPool({
+			polynomial: repo.config.chunker_polynomial,
+			key: repo.key,
+			compression: repo.compression,
+			packSize: 1024 * 1024,
+			isKnown: () => false,
+			storePack: async () => {
+				running++;
+				packs++;
+				most = Math.max(most, running);
+				await new Promise((resolve) => setTimeout(resolve, delayMs));
+				running--;
+			},
+		}, 2);
+		try {
+			await chunkFiles(pool, [largeFile]);
+			await pool.flush();
+			return {packs, most, limit: pool.packStoreLimit};
+		} finally {
+			await pool.close();
+			await repo.close();
+		}
+	}
+
+	it('stores one pack at a time while the repository keeps up (one pack buffer in memory)', async () => {
+		const result = await storePacks('repo-fast-stores', 0);
+		expect(result.packs).toBeGreaterThan(4);
+		expect(result.most).toBe(1);
+		expect(result.limit).toBe(1);
+	});
+
+	it('stores as many at once as the memory budget allows once a store is slow', async () => {
+		const result = await storePacks('repo-slow-stores', SLOW_STORE_MS + 50);
+		const budget = findMemoryBudget().packBuffers;
+		expect(result.packs).toBeGreaterThan(4);
+		expect(result.limit).toBe(budget);
+		expect(result.most).toBe(budget);
 	});
 });
