@@ -26,6 +26,7 @@ import type {Repository} from '../repository/repository.js';
 import type {BlobLocation} from '../repository/master-index.js';
 import {setFdTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
+import {MallocTrimmer} from './malloc-trim.js';
 import type {BlobCodecPool, WriteBlob, WriteFile, WriteReport} from '../repository/codec-pool.js';
 
 /** A regular file to write: where it goes and its snapshot node. */
@@ -171,6 +172,9 @@ export class ContentFlow {
 	jobs = 0;
 	bytes = 0;
 	private waiting: Array<() => void> = [];
+
+	/** `trimmer` returns freed memory to the system as packs are restored (see malloc-trim.ts). */
+	constructor(readonly trimmer = new MallocTrimmer()) {}
 
 	/** Resolves when some job (of any writer) has finished. */
 	wait(): Promise<void> {
@@ -441,6 +445,7 @@ class ContentWriter {
 		const job = this.runJob(pieces.length > 0 ? packId : undefined, offset, length, files, blobs, pieces, touched, whole).finally(() => {
 			this.flow.bytes -= length;
 			this.flow.jobs--;
+			this.flow.trimmer.note(length);
 			this.jobs.delete(job);
 			this.flow.notify();
 		});

@@ -8,7 +8,8 @@ import type {Storage} from '../../../adapters/storage.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
 import {runRestore} from '../../../engine/restorer/restorer.js';
-import {findJobLimit, writeFileContents, type ContentFile, type ContentLimits} from '../../../engine/restorer/content.js';
+import {ContentFlow, findJobLimit, writeFileContents, type ContentFile, type ContentLimits} from '../../../engine/restorer/content.js';
+import {MallocTrimmer} from '../../../engine/restorer/malloc-trim.js';
 import {walkTree} from '../../../engine/restorer/walk.js';
 import {loadSnapshot} from '../../../engine/repository/snapshots.js';
 import {BlobCodecPool} from '../../../engine/repository/codec-pool.js';
@@ -204,7 +205,7 @@ describe('restoring file contents pack by pack', () => {
  * Restores the files of the test snapshot that `pick` chooses through a storage whose pack reads
  * take a while, with `workers` decoding workers; returns the most pack reads seen at once.
  */
-async function restoreCountingReads(name: string, pick: (rel: string) => boolean, workers: number, limits: Partial<ContentLimits>): Promise<{maxReads: number; failed: string[]; restored: number; wanted: number}> {
+async function restoreCountingReads(name: string, pick: (rel: string) => boolean, workers: number, limits: Partial<ContentLimits>, flow?: ContentFlow): Promise<{maxReads: number; failed: string[]; restored: number; wanted: number}> {
 	let reads = 0;
 	let maxReads = 0;
 	const slow = new Proxy(storage, {
@@ -244,7 +245,7 @@ async function restoreCountingReads(name: string, pick: (rel: string) => boolean
 			onRestored: () => restored++,
 			onFailed: (file, message) => failed.push(`${file.rel}: ${message}`),
 			onBytes: () => undefined,
-		}, {limits});
+		}, {limits, flow});
 	} finally {
 		await codecs.close();
 	}
@@ -282,5 +283,21 @@ describe('reads in flight', () => {
 		const two = await restoreCountingReads('two-workers', isSmall, 2, oneBlobReads);
 		expect(two.failed).toEqual([]);
 		expect(two.maxReads).toBe(4);
+	});
+});
+
+describe('memory during a restore', () => {
+	it('returns freed memory once per given number of pack bytes restored', async () => {
+		let trims = 0;
+		const flow = new ContentFlow(new MallocTrimmer(() => trims++, 1));
+		// one read per blob: the big files hold about 4 MiB of random data, in chunks of 512 KiB to 8 MiB
+		const result = await restoreCountingReads('trimmed', (rel) => rel.includes('/big/'), 2, {maxRange: 1, maxGap: 0}, flow);
+		expect(result.failed).toEqual([]);
+		expect(result.restored).toBe(result.wanted);
+		expect(trims).toBeGreaterThanOrEqual(3);
+		let none = 0;
+		const idle = new ContentFlow(new MallocTrimmer(() => none++, 1024 ** 3));
+		await restoreCountingReads('untrimmed', (rel) => rel.includes('/big/'), 2, {maxRange: 1, maxGap: 0}, idle);
+		expect(none).toBe(0);
 	});
 });
