@@ -26,6 +26,7 @@ import type {Repository} from '../repository/repository.js';
 import type {BlobLocation} from '../repository/master-index.js';
 import {setFdTimes, writeXattrs, type XattrWriteProblem} from '../util/file-metadata.js';
 import {findMemoryBudget} from '../util/memory-budget.js';
+import {MallocTrimmer} from './malloc-trim.js';
 import type {BlobCodecPool, WriteBlob, WriteFile, WriteReport} from '../repository/codec-pool.js';
 
 /** A regular file to write: where it goes and its snapshot node. */
@@ -63,7 +64,19 @@ export interface ContentLimits {
 	readonly maxGap: number;
 	/** Bytes of packs being read or decoded at once. */
 	readonly maxBytesInFlight: number;
-	/** Reads (decode jobs) at once. */
+	/**
+	 * Bytes of packs being read or decoded at once while the reads are of large blobs (see
+	 * {@link ContentLimits.largeBlobBytes}); the lower of this and `maxBytesInFlight` applies to them.
+	 */
+	readonly maxLargeBytesInFlight: number;
+	/**
+	 * Mean stored size of the blobs of a read from which it counts as a read of large blobs (large
+	 * files: chunks of about 1 MiB). Each such blob is decrypted, decompressed and hashed in buffers of
+	 * its own size in the decoding workers and libuv's pool, so a read in flight costs several times
+	 * its size in memory; for small blobs it costs about its size.
+	 */
+	readonly largeBlobBytes: number;
+	/** Reads (decode jobs) at once (by default also bounded by the decoding workers: {@link findJobLimit}). */
 	readonly maxJobs: number;
 	/** Files open at once (files waiting for later packs are closed and reopened beyond this). */
 	readonly maxOpenFiles: number;
@@ -80,10 +93,21 @@ export const DEFAULT_CONTENT_LIMITS: ContentLimits = {
 	maxRange: 4 * 1024 * 1024,
 	maxGap: 1024 * 1024,
 	maxBytesInFlight: 16 * 1024 * 1024,
+	maxLargeBytesInFlight: 8 * 1024 * 1024,
+	largeBlobBytes: 256 * 1024,
 	maxJobs: 4,
 	maxOpenFiles: 512,
 	maxFilesPerJob: 256,
 };
+
+/**
+ * Reads in flight for `workers` decoding workers: two per worker (one being decoded while the
+ * next is read), at most {@link DEFAULT_CONTENT_LIMITS}' four. On one core (one worker) two: more
+ * only queue at the worker, holding their buffers meanwhile.
+ */
+export function findJobLimit(workers: number): number {
+	return Math.min(DEFAULT_CONTENT_LIMITS.maxJobs, 2 * Math.max(1, workers));
+}
 
 /** One place a blob's plaintext goes. */
 interface Piece {
@@ -122,7 +146,7 @@ export const CANCELLED_MESSAGE = 'restore cancelled: files restored so far are c
  * temporary file) or on an unexpected internal error (after the same clean-up).
  */
 export async function writeFileContents(repo: Repository, codecs: BlobCodecPool, files: readonly ContentFile[], events: ContentEvents, options: ContentWriteOptions = {}): Promise<void> {
-	const budget = {maxBytesInFlight: findMemoryBudget().restoreBytesInFlight};
+	const budget = {maxBytesInFlight: findMemoryBudget().restoreBytesInFlight, maxJobs: findJobLimit(codecs.size)};
 	const writer = new ContentWriter(repo, codecs, events, {...DEFAULT_CONTENT_LIMITS, ...budget, ...options.limits}, options.signal, options.flow);
 	await writer.run(files, options.onDispatched);
 }
@@ -148,6 +172,9 @@ export class ContentFlow {
 	jobs = 0;
 	bytes = 0;
 	private waiting: Array<() => void> = [];
+
+	/** `trimmer` returns freed memory to the system as packs are restored (see malloc-trim.ts). */
+	constructor(readonly trimmer = new MallocTrimmer()) {}
 
 	/** Resolves when some job (of any writer) has finished. */
 	wait(): Promise<void> {
@@ -256,7 +283,7 @@ class ContentWriter {
 		for (const range of this.splitRanges(live)) {
 			let rest = range;
 			while (rest.length > 0) {
-				await this.waitForRoom(spanOf(rest).length, 0);
+				await this.waitForRoom(spanOf(rest).length, 0, this.isLarge(rest));
 				const {pieces: chosen, touched, left} = this.select(rest);
 				if (chosen.length > 0) this.dispatch(packId, chosen, touched);
 				else if (left.length > 0) await this.waitForJob();
@@ -265,11 +292,29 @@ class ContentWriter {
 		}
 	}
 
-	/** Waits until a job of `length` bytes and `files` new descriptors may start; throws when cancelled. */
-	private async waitForRoom(length: number, files: number): Promise<void> {
+	/** Whether the pieces (sorted by offset) are of large blobs: see {@link ContentLimits.largeBlobBytes}. */
+	private isLarge(pieces: readonly Piece[]): boolean {
+		let blobs = 0;
+		let bytes = 0;
+		let last = -1;
+		for (const piece of pieces) {
+			if (piece.location.offset === last) continue; // the same blob for another file
+			last = piece.location.offset;
+			blobs++;
+			bytes += piece.location.length;
+		}
+		return blobs > 0 && bytes / blobs >= this.limits.largeBlobBytes;
+	}
+
+	/**
+	 * Waits until a job of `length` bytes and `files` new descriptors may start (`large`: a read of
+	 * large blobs, held to the lower byte limit); throws when cancelled.
+	 */
+	private async waitForRoom(length: number, files: number, large = false): Promise<void> {
 		this.throwIfStopped();
 		const flow = this.flow;
-		while (flow.jobs > 0 && (flow.jobs >= this.limits.maxJobs || flow.bytes + length > this.limits.maxBytesInFlight || this.openFiles + files > this.limits.maxOpenFiles)) {
+		const maxBytes = large ? Math.min(this.limits.maxBytesInFlight, this.limits.maxLargeBytesInFlight) : this.limits.maxBytesInFlight;
+		while (flow.jobs > 0 && (flow.jobs >= this.limits.maxJobs || flow.bytes + length > maxBytes || this.openFiles + files > this.limits.maxOpenFiles)) {
 			await this.waitForJob();
 		}
 		this.throwIfStopped();
@@ -400,6 +445,7 @@ class ContentWriter {
 		const job = this.runJob(pieces.length > 0 ? packId : undefined, offset, length, files, blobs, pieces, touched, whole).finally(() => {
 			this.flow.bytes -= length;
 			this.flow.jobs--;
+			this.flow.trimmer.note(length);
 			this.jobs.delete(job);
 			this.flow.notify();
 		});

@@ -8,7 +8,8 @@ import type {Storage} from '../../../adapters/storage.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
 import {runRestore} from '../../../engine/restorer/restorer.js';
-import {writeFileContents, type ContentFile} from '../../../engine/restorer/content.js';
+import {ContentFlow, findJobLimit, writeFileContents, type ContentFile, type ContentLimits} from '../../../engine/restorer/content.js';
+import {MallocTrimmer} from '../../../engine/restorer/malloc-trim.js';
 import {walkTree} from '../../../engine/restorer/walk.js';
 import {loadSnapshot} from '../../../engine/repository/snapshots.js';
 import {BlobCodecPool} from '../../../engine/repository/codec-pool.js';
@@ -197,5 +198,106 @@ describe('restoring file contents pack by pack', () => {
 		const present = await listFiles(restored).catch(() => [] as string[]);
 		expect(present.filter((f) => path.basename(f).startsWith('.cairn-restore'))).toEqual([]);
 		for (const rel of present) expect(sha(await fs.readFile(path.join(restored, rel))), rel).toBe(digests.get(rel));
+	});
+});
+
+/**
+ * Restores the files of the test snapshot that `pick` chooses through a storage whose pack reads
+ * take a while, with `workers` decoding workers; returns the most pack reads seen at once.
+ */
+async function restoreCountingReads(name: string, pick: (rel: string) => boolean, workers: number, limits: Partial<ContentLimits>, flow?: ContentFlow): Promise<{maxReads: number; failed: string[]; restored: number; wanted: number}> {
+	let reads = 0;
+	let maxReads = 0;
+	const slow = new Proxy(storage, {
+		get(target, key) {
+			if (key === 'load') {
+				return async (...args: Parameters<Storage['load']>) => {
+					if (args[0].type !== 'data') return target.load(...args);
+					maxReads = Math.max(maxReads, ++reads);
+					try {
+						await new Promise((resolve) => setTimeout(resolve, 20));
+						return await target.load(...args);
+					} finally {
+						reads--;
+					}
+				};
+			}
+			const value = Reflect.get(target, key) as unknown;
+			return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+		},
+	});
+	const repo = await Repository.open(slow, 'secret');
+	await repo.loadIndex();
+	const snapshot = await loadSnapshot(repo, snapshotId);
+	const target = path.join(work, name);
+	const files: ContentFile[] = [];
+	await walkTree(repo, snapshot.tree, async ({path: rel, node}) => {
+		const dest = path.join(target, rel);
+		if (node.type === 'dir') await fs.mkdir(dest, {recursive: true});
+		else if (node.type === 'file' && pick(rel) && (node.content?.length ?? 0) > 0) files.push({rel, dest, node});
+	});
+	const failed: string[] = [];
+	let restored = 0;
+	const codecs = new BlobCodecPool(repo.key, workers);
+	maxReads = 0; // the walk read tree packs ahead, several at once
+	try {
+		await writeFileContents(repo, codecs, files, {
+			onRestored: () => restored++,
+			onFailed: (file, message) => failed.push(`${file.rel}: ${message}`),
+			onBytes: () => undefined,
+		}, {limits, flow});
+	} finally {
+		await codecs.close();
+	}
+	const wanted = new Set(files.map((file) => path.relative(source, path.join('/', file.rel))));
+	const wrong = (await findDifferences(path.join(target, source))).filter((rel) => wanted.has(rel));
+	failed.push(...wrong.map((rel) => `${rel}: differs`));
+	return {maxReads, failed, restored, wanted: files.length};
+}
+
+describe('reads in flight', () => {
+	const isBig = (rel: string) => rel.includes('/big/') && !rel.endsWith('zeros.bin');
+	const isSmall = (rel: string) => rel.includes('/small/');
+	const oneBlobReads = {maxRange: 1, maxGap: 0, maxFilesPerJob: 1, maxBytesInFlight: 64 * 1024 * 1024};
+
+	it('holds reads of large blobs to the lower byte limit, and reads of small blobs to the full one', async () => {
+		const held = await restoreCountingReads('large-held', isBig, 2, {...oneBlobReads, maxLargeBytesInFlight: 1});
+		expect(held.failed).toEqual([]);
+		expect(held.restored).toBe(held.wanted);
+		expect(held.maxReads).toBe(1);
+		const free = await restoreCountingReads('large-free', isBig, 2, {...oneBlobReads, maxLargeBytesInFlight: 64 * 1024 * 1024});
+		expect(free.failed).toEqual([]);
+		expect(free.maxReads).toBeGreaterThan(1);
+		const small = await restoreCountingReads('small-free', isSmall, 2, {...oneBlobReads, maxLargeBytesInFlight: 1});
+		expect(small.failed).toEqual([]);
+		expect(small.restored).toBe(small.wanted);
+		expect(small.maxReads).toBeGreaterThan(1);
+	});
+
+	it('keeps two reads in flight per decoding worker, at most four', async () => {
+		expect([1, 2, 3, 16].map(findJobLimit)).toEqual([2, 4, 4, 4]);
+		const one = await restoreCountingReads('one-worker', isSmall, 1, oneBlobReads);
+		expect(one.failed).toEqual([]);
+		expect(one.restored).toBe(one.wanted);
+		expect(one.maxReads).toBe(2);
+		const two = await restoreCountingReads('two-workers', isSmall, 2, oneBlobReads);
+		expect(two.failed).toEqual([]);
+		expect(two.maxReads).toBe(4);
+	});
+});
+
+describe('memory during a restore', () => {
+	it('returns freed memory once per given number of pack bytes restored', async () => {
+		let trims = 0;
+		const flow = new ContentFlow(new MallocTrimmer(() => trims++, 1));
+		// one read per blob: the big files hold about 4 MiB of random data, in chunks of 512 KiB to 8 MiB
+		const result = await restoreCountingReads('trimmed', (rel) => rel.includes('/big/'), 2, {maxRange: 1, maxGap: 0}, flow);
+		expect(result.failed).toEqual([]);
+		expect(result.restored).toBe(result.wanted);
+		expect(trims).toBeGreaterThanOrEqual(3);
+		let none = 0;
+		const idle = new ContentFlow(new MallocTrimmer(() => none++, 1024 ** 3));
+		await restoreCountingReads('untrimmed', (rel) => rel.includes('/big/'), 2, {maxRange: 1, maxGap: 0}, idle);
+		expect(none).toBe(0);
 	});
 });
