@@ -7,7 +7,7 @@
 import * as zlib from 'node:zlib';
 import {promisify} from 'node:util';
 import {createRequire} from 'node:module';
-import {hasSyncZstd} from './zstd-sync.js';
+import {canDecompressSync, decompressZstdSync, hasSyncZstd, NeedsAsyncError} from './zstd-sync.js';
 
 /** How blobs are compressed: restic's `--compression` modes. */
 export type CompressionMode = 'off' | 'auto' | 'max';
@@ -92,4 +92,19 @@ export async function decompressZstd(data: Uint8Array): Promise<Buffer> {
 	const native = findNativeBinding();
 	if (native) return native.decompress(input);
 	return promisify(builtin.zstdDecompress!)(input, {});
+}
+
+/**
+ * Decompresses in the calling thread when a synchronous path exists for input this small
+ * (zstd-sync.ts: cheaper than a round trip through libuv's pool), else as {@link decompressZstd}.
+ */
+export async function decompressZstdInThreadFirst(data: Uint8Array): Promise<Buffer> {
+	if (canDecompressSync()) {
+		try {
+			return decompressZstdSync(data);
+		} catch (error) {
+			if (!(error instanceof NeedsAsyncError)) throw error;
+		}
+	}
+	return decompressZstd(data);
 }

@@ -3,25 +3,9 @@
  * check against the blob ID. Shared by the codec workers and the in-thread path.
  */
 import {openBytes, type MasterKey} from '../crypto/cipher.js';
-import {decompressZstd} from '../format/compression.js';
-import {canDecompressSync, decompressZstdSync, NeedsAsyncError} from '../format/zstd-sync.js';
+import {decompressZstd, decompressZstdInThreadFirst} from '../format/compression.js';
 import type {BlobType} from '../format/pack.js';
 import {hashHex} from '../util/hash.js';
-
-/**
- * Decompresses in the calling thread when `inThread` and a synchronous path exists for input this
- * small (zstd-sync.ts), else through the asynchronous path.
- */
-async function decompressBlob(compressed: Buffer, inThread: boolean): Promise<Buffer> {
-	if (inThread && canDecompressSync()) {
-		try {
-			return decompressZstdSync(compressed);
-		} catch (error) {
-			if (!(error instanceof NeedsAsyncError)) throw error;
-		}
-	}
-	return decompressZstd(compressed);
-}
 
 /**
  * Decodes one blob; throws an Error naming what is wrong. With `inThread`, small blobs are
@@ -32,7 +16,7 @@ export async function decodeStoredBlob(key: MasterKey, type: BlobType, id: strin
 	let plain: Buffer;
 	try {
 		plain = openBytes(key, raw);
-		if (uncompressedLength > 0) plain = await decompressBlob(plain, inThread);
+		if (uncompressedLength > 0) plain = await (inThread ? decompressZstdInThreadFirst(plain) : decompressZstd(plain));
 	} catch (error) {
 		throw new Error(`pack ${packId}: ${type} blob ${id} is damaged: ${(error as Error).message}`, {cause: error});
 	}

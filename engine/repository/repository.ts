@@ -8,7 +8,7 @@ import {isStorageError} from '../../adapters/storage.js';
 import {openBytes, sealBytes, generateMasterKey, type MasterKey} from '../crypto/cipher.js';
 import {addKey, openMasterKey} from './keys.js';
 import {formatPolynomial, generateRandomPolynomial, parsePolynomial} from '../chunker/polynomial.js';
-import {compressZstd, decompressZstd, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
+import {compressZstd, decompressZstdInThreadFirst, ZSTD_LEVELS, type CompressionMode} from '../format/compression.js';
 import {validateConfig, type RepositoryConfig} from '../format/config.js';
 import {decodeIndexFile, encodeIndexFile, type PackEntry} from '../format/index-file.js';
 import {parseJsonBytes} from '../format/json.js';
@@ -18,7 +18,7 @@ import {hashHex} from '../util/hash.js';
 import {mapConcurrent} from '../util/concurrency.js';
 import {MasterIndex} from './master-index.js';
 import {decodeStoredBlob} from './blob-codec.js';
-import {canDecompressSync, compressTinySync, decompressZstdSync, isWasmZstdLoaded, loadWasmZstd, NeedsAsyncError} from '../format/zstd-sync.js';
+import {compressTinySync, isWasmZstdLoaded, loadWasmZstd} from '../format/zstd-sync.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
@@ -356,14 +356,7 @@ export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffe
 	if (first === 2) {
 		const body = plain.subarray(1);
 		if (!isWasmZstdLoaded()) await loadWasmZstd();
-		if (canDecompressSync()) {
-			try {
-				return decompressZstdSync(body);
-			} catch (error) {
-				if (!(error instanceof NeedsAsyncError)) throw error;
-			}
-		}
-		return decompressZstd(body);
+		return decompressZstdInThreadFirst(body);
 	}
 	throw new Error(`${what} uses unsupported encoding version ${first}`);
 }
