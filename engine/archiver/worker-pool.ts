@@ -13,6 +13,7 @@ import type {CompressionMode} from '../format/compression.js';
 import type {PackedBlob} from '../format/pack.js';
 import {startModuleWorker} from '../util/worker.js';
 import {findMemoryBudget, limitHeapGrowth, type MemoryBudget} from '../util/memory-budget.js';
+import {Semaphore} from '../util/concurrency.js';
 import {openPackFile, PACK_ROOM, readPackFile} from './pack-builder.js';
 import {FileReadError} from './file-chunker.js';
 import type {FileJob, FromWorker, JobEvent, ToWorker} from './worker-protocol.js';
@@ -116,12 +117,11 @@ export class ChunkWorkerPool {
 	private readonly jobs = new Map<number, Job>();
 	/** Blobs a worker was told to store and whose pack is not stored yet. */
 	private readonly reserved = new Set<string>();
-	/** Packs read into memory and being stored: now, at most now, and at most once stores are slow (see {@link SLOW_STORE_MS}, memory-budget.ts). */
-	private storesRunning = 0;
+	/** Packs read into memory and being stored at once, at most: {@link storeLimit} slots. */
+	private readonly storeSlots = new Semaphore(1);
+	/** 1 until a store is slow (see {@link SLOW_STORE_MS}), then the memory budget's number (memory-budget.ts). */
 	private storeLimit = 1;
 	private readonly maxStoreLimit = findMemoryBudget().packBuffers;
-	/** Stores waiting for a slot. */
-	private readonly storeWaiters: Array<() => void> = [];
 	/** Buffers packs are read into, for reuse. */
 	private readonly packBuffers: Buffer[] = [];
 	private nextJob = 1;
@@ -397,7 +397,7 @@ export class ChunkWorkerPool {
 	 */
 	private storePack(entry: PoolWorker, fd: number, size: number, id: string, blobs: PackedBlob[]): void {
 		const stored = (async () => {
-			await this.acquireStoreSlot();
+			const release = await this.storeSlots.acquire();
 			let buffer: Buffer | undefined;
 			try {
 				if (this.failure) throw this.failure;
@@ -414,7 +414,7 @@ export class ChunkWorkerPool {
 				this.fail(error as Error);
 			} finally {
 				if (buffer) this.packBuffers.push(buffer);
-				this.releaseStoreSlot();
+				release();
 				if (!entry.dead && !this.closed) entry.worker.postMessage({type: 'file', fd} satisfies ToWorker);
 			}
 		})();
@@ -422,22 +422,11 @@ export class ChunkWorkerPool {
 		void stored.finally(() => entry.storing.delete(stored));
 	}
 
-	/** Waits until fewer than {@link storeLimit} packs are being stored, and takes a slot. */
-	private async acquireStoreSlot(): Promise<void> {
-		while (this.storesRunning >= this.storeLimit) await new Promise<void>((resolve) => this.storeWaiters.push(resolve));
-		this.storesRunning++;
-	}
-
-	private releaseStoreSlot(): void {
-		this.storesRunning--;
-		this.storeWaiters.shift()?.();
-	}
-
 	/** The repository is slow: store as many packs at once as the memory budget allows, from now on. */
 	private raiseStoreLimit(): void {
 		if (this.storeLimit >= this.maxStoreLimit) return;
+		this.storeSlots.addSlots(this.maxStoreLimit - this.storeLimit);
 		this.storeLimit = this.maxStoreLimit;
-		for (let free = this.storeLimit - this.storesRunning; free > 0 && this.storeWaiters.length > 0; free--) this.storeWaiters.shift()!();
 	}
 
 	/** Packs stored at once, at most, now: 1 until a store is slow (see {@link SLOW_STORE_MS}). */

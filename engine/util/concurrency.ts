@@ -49,6 +49,15 @@ export class Semaphore {
 		};
 	}
 
+	/** Adds `count` slots for good, handing them to waiters first. */
+	addSlots(count: number): void {
+		for (let i = 0; i < count; i++) {
+			const waiter = this.waiters.shift();
+			if (waiter) waiter();
+			else this.available++;
+		}
+	}
+
 	/** Runs fn while holding a slot. */
 	async run<T>(fn: () => Promise<T>): Promise<T> {
 		const release = await this.acquire();
