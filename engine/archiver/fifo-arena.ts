@@ -91,15 +91,10 @@ export class FifoArena {
 	}
 
 	private findRoom(size: number): number | undefined {
-		if (this.regions.length === 0) return 0;
-		const oldest = this.regions[0]!.start;
-		const newest = this.regions[this.regions.length - 1]!;
-		if (newest.start >= oldest) {
-			// Not wrapped: free space after the newest region, then before the oldest.
-			if (this.capacity - newest.end >= size) return newest.end;
-			return oldest >= size ? 0 : undefined;
-		}
-		// Wrapped: the only free space lies between the newest and the oldest region.
-		return oldest - newest.end >= size ? newest.end : undefined;
+		// The same room a reader filling the ring in place has: after the newest region, else
+		// (not wrapped) before the oldest.
+		const at = this.head();
+		if (this.spaceAfter(at) >= size) return at;
+		return this.spaceAtStart(at) >= size ? 0 : undefined;
 	}
 }
