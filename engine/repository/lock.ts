@@ -76,11 +76,13 @@ export interface ListLocksOptions {
 	 * so one listed again is not loaded again (a round trip less on a slow link).
 	 */
 	known?: ReadonlyMap<string, LockJson>;
+	/** The lock file names, listed already (see {@link Repository.takeEarlyLockIds}); default: list them now. */
+	ids?: readonly string[];
 }
 
 /** Loads every lock; unreadable lock files are skipped (they may be mid-removal). */
 export async function listLocks(repo: Repository, signal?: AbortSignal, options: ListLocksOptions = {}): Promise<LockInfo[]> {
-	const ids = (await repo.listIds('locks', signal)).filter((id) => !options.skip?.has(id));
+	const ids = (options.ids ?? await repo.listIds('locks', signal)).filter((id) => !options.skip?.has(id));
 	const locks: LockInfo[] = [];
 	await Promise.all(ids.map(async (id) => {
 		try {
@@ -137,7 +139,9 @@ export function findHeldLocks(repo: Repository): HeldLock[] {
  * `meanwhile` rejects, the lock is removed and its error thrown.
  */
 export async function acquireLock(repo: Repository, options: {exclusive: boolean; signal?: AbortSignal; recheckDelayMs?: number; meanwhile?: (lockId: string) => Promise<void>}): Promise<HeldLock> {
-	const before = await listLocks(repo, options.signal);
+	// A listing made while the repository was opened serves: a lock that appeared since then is
+	// found by the recheck below, as one that appears just after a fresh listing is.
+	const before = await listLocks(repo, options.signal, {ids: await repo.takeEarlyLockIds()});
 	const conflict = findConflict(before, options.exclusive);
 	if (conflict) throw lockErrorFor(conflict, repo);
 	const user = os.userInfo();

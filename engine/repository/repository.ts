@@ -37,7 +37,20 @@ export interface RepositoryOptions {
 	cacheDir?: string;
 	/** Told when the cache cannot be opened; the repository then works without it. */
 	onCacheError?: (error: Error) => void;
+	/**
+	 * Lists the lock files while the key is derived, for a command that takes a lock right after
+	 * opening (one round trip less on a slow link): the first {@link Repository.takeEarlyLockIds}
+	 * within {@link EARLY_LOCK_LISTING_MS} gets it. Default false (nothing is listed).
+	 */
+	listLocksEarly?: boolean;
 }
+
+/**
+ * How long a lock listing made while opening stays usable. Any age would be sound (a lock taken
+ * after the listing is seen by the lock's recheck, as one taken just after a fresh listing is);
+ * the bound keeps a conflict that long known from being found only after writing a lock.
+ */
+export const EARLY_LOCK_LISTING_MS = 10_000;
 
 /** Result of saving one blob. */
 export interface SaveBlobResult {
@@ -71,6 +84,8 @@ export class Repository {
 	/** Packs the index lists with tree blobs: the packs the cache keeps. */
 	private readonly treePacks = new Set<string>();
 	private readonly uploader: PackUploader;
+	/** The lock listing started by {@link RepositoryOptions.listLocksEarly}, until taken. */
+	private earlyLocks?: {readonly started: number; readonly ids: Promise<string[]>};
 
 	private constructor(
 		backing: Storage,
@@ -109,6 +124,8 @@ export class Repository {
 		// in a row on a slow link); a missing config still says "no repository" before any key error.
 		const configLoad = storage.load({type: 'config', name: ''}, {signal: options.signal});
 		const keyOpen = openMasterKey(storage, password, {signal: options.signal});
+		const earlyLocks = options.listLocksEarly ? {started: Date.now(), ids: listNames(storage, 'locks', options.signal)} : undefined;
+		earlyLocks?.ids.catch(() => undefined);
 		// Marked handled at once: when the keys fail before the config answers, that rejection must
 		// not reach the process as unhandled; it is still thrown by the `await keyOpen` below.
 		keyOpen.catch(() => undefined);
@@ -130,7 +147,21 @@ export class Repository {
 			if (error instanceof IntegrityError) throw new IntegrityError(`config file of ${storage.location} is damaged: ${error.message}`, {cause: error});
 			throw new CairnError(`cannot open repository at ${storage.location}: ${(error as Error).message}`, {cause: error});
 		}
-		return new Repository(storage, master, keyId, config, options, await openCache(config, options));
+		const repo = new Repository(storage, master, keyId, config, options, await openCache(config, options));
+		repo.earlyLocks = earlyLocks;
+		return repo;
+	}
+
+	/**
+	 * The lock file names listed while this repository was opened (see
+	 * {@link RepositoryOptions.listLocksEarly}), once: later calls, calls after
+	 * {@link EARLY_LOCK_LISTING_MS}, and a failed listing give undefined (list again).
+	 */
+	async takeEarlyLockIds(now = Date.now()): Promise<string[] | undefined> {
+		const early = this.earlyLocks;
+		this.earlyLocks = undefined;
+		if (early === undefined || now - early.started > EARLY_LOCK_LISTING_MS) return undefined;
+		return early.ids.catch(() => undefined);
 	}
 
 	/** Creates a new repository (format version 2 unless asked otherwise) at an empty location. */
@@ -195,9 +226,7 @@ export class Repository {
 
 	/** Lists the IDs of all files of a type. */
 	async listIds(type: FileType, signal?: AbortSignal): Promise<string[]> {
-		const ids: string[] = [];
-		for await (const info of this.storage.list(type, {signal})) ids.push(info.name);
-		return ids;
+		return listNames(this.storage, type, signal);
 	}
 
 	/**
@@ -359,4 +388,11 @@ export async function decodeUnpacked(plain: Buffer, what: string): Promise<Buffe
 		return decompressZstdInThreadFirst(body);
 	}
 	throw new Error(`${what} uses unsupported encoding version ${first}`);
+}
+
+/** The names of the files of one type in the storage. */
+async function listNames(storage: Storage, type: FileType, signal?: AbortSignal): Promise<string[]> {
+	const names: string[] = [];
+	for await (const info of storage.list(type, {signal})) names.push(info.name);
+	return names;
 }

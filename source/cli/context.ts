@@ -164,8 +164,10 @@ export function readRepositoryOptions(flags: GlobalFlags): RepositoryOptions {
 /**
  * Opens the repository named by the flags, asking for the password as needed. With `cache: false`
  * it reads everything from the repository (check must verify the repository, not the cache).
+ * With `lock` (the command locks the repository right after opening) the lock files are listed
+ * while the key is derived.
  */
-export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean; dryRun?: boolean} = {}): Promise<Repository> {
+export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, open: {cache?: boolean; dryRun?: boolean; lock?: boolean} = {}): Promise<Repository> {
 	if (flags.profile !== undefined) await loadProfiles();
 	const target = readRepositoryTarget(flags);
 	const {repository} = await openRepositoryFrom(target, {
@@ -175,7 +177,7 @@ export async function openRepository(flags: GlobalFlags, signal?: AbortSignal, o
 			const saved = flags.profilePassword !== undefined && !process.env.CAIRN_PASSWORD ? flags.profilePassword : undefined;
 			return saved ?? (await resolvePassword(flags));
 		},
-		repository: () => ({...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal}),
+		repository: () => ({...readRepositoryOptions(open.cache === false ? {...flags, cache: false} : flags), signal, listLocksEarly: open.lock === true}),
 	});
 	return repository;
 }

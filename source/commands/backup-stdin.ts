@@ -12,7 +12,7 @@ export async function runStdinBackupCommand(flags: BackupFlags, signal: AbortSig
 	if (process.stdin.isTTY) throw new UsageError('--stdin reads the data to back up from standard input, which is a terminal: pipe the data in, e.g. pg_dump db | cairn backup --stdin --stdin-filename db.sql');
 	const time = parseTimeFlag(flags.time);
 	const tags = parseTags(flags.tag);
-	const repo = await openRepository(flags, signal, {dryRun: flags.dryRun});
+	const repo = await openRepository(flags, signal, {dryRun: flags.dryRun, lock: !flags.dryRun});
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	try {
 		const summary = await runStdinBackup(repo, process.stdin, {

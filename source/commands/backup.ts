@@ -69,7 +69,7 @@ export async function runBackupCommand(args: string[], flags: BackupFlags, signa
 	const excludes = [...(flags.exclude ?? []), ...(await readExcludeFiles(flags.excludeFile))];
 	const iexcludes = [...(flags.iexclude ?? []), ...(await readExcludeFiles(flags.iexcludeFile))];
 	const excludeLargerThan = flags.excludeLargerThan === undefined ? undefined : parseSize(flags.excludeLargerThan);
-	const repo = await openRepository(flags, signal, {dryRun: flags.dryRun});
+	const repo = await openRepository(flags, signal, {dryRun: flags.dryRun, lock: !flags.dryRun});
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	try {
 		const summary = await runBackup(repo, {

@@ -29,7 +29,7 @@ export function parseSubset(text: string): {n: number; m: number} | {percent: nu
 export async function runCheckCommand(flags: CheckFlags, signal: AbortSignal): Promise<number> {
 	const subset = flags.readDataSubset === undefined ? undefined : parseSubset(flags.readDataSubset);
 	// Like restic's check, without the local cache: what is checked is the repository itself.
-	const repo = await openRepository(flags, signal, {cache: false});
+	const repo = await openRepository(flags, signal, {cache: false, lock: true});
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	const print = (problem: CheckProblem): void => {
 		line.clear();

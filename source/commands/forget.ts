@@ -149,7 +149,7 @@ export async function runForgetCommand(ids: string[], flags: ForgetFlags, signal
 	}
 	if (flags.maxUnused !== undefined && !flags.prune) throw new UsageError('--max-unused only applies with --prune: add --prune, or run `cairn prune --max-unused ...` later');
 	const maxUnused = parseMaxUnused(flags.maxUnused);
-	const repo = await openRepository(flags, signal);
+	const repo = await openRepository(flags, signal, {lock: true});
 	try {
 		const fullIds: string[] = [];
 		for (const id of ids) fullIds.push(await findSnapshotId(repo, id, {}, signal));

@@ -89,7 +89,7 @@ export function toJson(report: PruneReport): Record<string, unknown> {
 /** `cairn prune`: exit 0 when done (or planned, with --dry-run). */
 export async function runPruneCommand(flags: PruneFlags, signal: AbortSignal): Promise<number> {
 	const maxUnused = parseMaxUnused(flags.maxUnused);
-	const repo = await openRepository(flags, signal);
+	const repo = await openRepository(flags, signal, {lock: true});
 	const verbose = !flags.json && !flags.quiet;
 	let lastPhase: PruneProgress['phase'] | undefined;
 	const onProgress = (event: PruneProgress): void => {

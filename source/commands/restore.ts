@@ -27,7 +27,7 @@ export async function runRestoreCommand(snapshotRef: string, flags: RestoreFlags
 	const overwrite = (flags.overwrite ?? 'never') as OverwriteMode;
 	if (!OVERWRITE_MODES.includes(overwrite)) throw new UsageError(`invalid --overwrite ${JSON.stringify(flags.overwrite)}: use always, if-changed or never`);
 	const select = buildSelection(flags);
-	const repo = await openRepository(flags, signal);
+	const repo = await openRepository(flags, signal, {lock: true});
 	const line = new ProgressLine(!flags.json && !flags.quiet);
 	try {
 		const id = await findSnapshotId(repo, snapshotRef, {}, signal);

@@ -6,11 +6,12 @@ import {spawnSync} from 'node:child_process';
 import * as os from 'node:os';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {createMemoryStorage} from '../../../adapters/memory.js';
+import type {Storage} from '../../../adapters/storage.js';
 import {LockError} from '../../../engine/errors.js';
 import {formatGoTime} from '../../../engine/format/time.js';
 import {acquireLock, findHeldLocks, findStaleReason, listLocks, REFRESH_EVERY_MS, removeLocks, STALE_AFTER_MS, type LockJson} from '../../../engine/repository/lock.js';
 import {addKey} from '../../../engine/repository/keys.js';
-import {Repository} from '../../../engine/repository/repository.js';
+import {EARLY_LOCK_LISTING_MS, Repository} from '../../../engine/repository/repository.js';
 
 const PASSWORD = 'locks';
 
@@ -93,6 +94,65 @@ describe('acquireLock', () => {
 		await lock.release();
 		expect(findHeldLocks(repo)).toEqual([]);
 		expect(await listLocks(repo)).toEqual([]);
+	});
+});
+
+describe('the lock listing made while opening', () => {
+	/** The repository's storage, counting its listings of lock files. */
+	function countLockListings(storage: Storage): {storage: Storage; listings: () => number} {
+		let listings = 0;
+		const counted: Storage = {
+			...storage,
+			location: storage.location,
+			capabilities: storage.capabilities,
+			list: (type, operation) => {
+				if (type === 'locks') listings++;
+				return storage.list(type, operation);
+			},
+		};
+		return {storage: counted, listings: () => listings};
+	}
+
+	it('is listed during open and serves the first lock, which then lists only for its recheck', async () => {
+		const made = await newRepository();
+		await writeLock(made, lockJson({username: 'carol'}));
+		const {storage, listings} = countLockListings(made.storage);
+		const repo = await Repository.open(storage, PASSWORD, {listLocksEarly: true});
+		expect(listings()).toBe(1);
+		const lock = await acquireLock(repo, {exclusive: false, recheckDelayMs: 0});
+		expect(listings()).toBe(2);
+		await lock.release();
+		// Once only: a second lock lists again before writing.
+		const second = await acquireLock(repo, {exclusive: false, recheckDelayMs: 0});
+		expect(listings()).toBe(4);
+		await second.release();
+		// Not asked for: nothing is listed while opening.
+		const plain = countLockListings(made.storage);
+		await Repository.open(plain.storage, PASSWORD);
+		expect(plain.listings()).toBe(0);
+	});
+
+	it('still refuses a lock that conflicts, whether it was there before opening or came after the listing', async () => {
+		const made = await newRepository();
+		const before = await writeLock(made, lockJson({exclusive: true}));
+		const early = await Repository.open(made.storage, PASSWORD, {listLocksEarly: true});
+		await expect(acquireLock(early, {exclusive: false, recheckDelayMs: 0})).rejects.toThrow(/an exclusive lock/);
+		await made.storage.remove({type: 'locks', name: before});
+		// An exclusive lock written after the listing: found by the recheck, and no lock of ours is left.
+		const late = await Repository.open(made.storage, PASSWORD, {listLocksEarly: true});
+		const racer = await writeLock(made, lockJson({exclusive: true, username: 'dave'}));
+		await expect(acquireLock(late, {exclusive: false, recheckDelayMs: 0})).rejects.toThrow(/an exclusive lock .* held by dave@/);
+		expect((await listLocks(made)).map((l) => l.id)).toEqual([racer]);
+	});
+
+	it('is given once, and not once it is older than EARLY_LOCK_LISTING_MS', async () => {
+		const made = await newRepository();
+		const id = await writeLock(made, lockJson());
+		const repo = await Repository.open(made.storage, PASSWORD, {listLocksEarly: true});
+		expect(await repo.takeEarlyLockIds()).toEqual([id]);
+		expect(await repo.takeEarlyLockIds()).toBeUndefined();
+		const old = await Repository.open(made.storage, PASSWORD, {listLocksEarly: true});
+		expect(await old.takeEarlyLockIds(Date.now() + EARLY_LOCK_LISTING_MS + 1)).toBeUndefined();
 	});
 });
 

@@ -83,6 +83,31 @@ async function copyStorage(): Promise<Storage> {
 }
 
 describe('restoring file contents pack by pack', () => {
+	it('loads the index while its lock waits for the recheck, once, and leaves no lock', async () => {
+		const calls: string[] = [];
+		const watched: Storage = {
+			...storage,
+			location: storage.location,
+			capabilities: storage.capabilities,
+			list: (type, operation) => {
+				calls.push(`list ${type}`);
+				return storage.list(type, operation);
+			},
+			save: (handle, data, operation) => {
+				calls.push(`save ${handle.type}`);
+				return storage.save(handle, data, operation);
+			},
+		};
+		const repo = await Repository.open(watched, 'secret');
+		calls.length = 0;
+		const target = path.join(work, 'locked');
+		const summary = await runRestore(repo, snapshotId, target);
+		expect(summary.errors).toEqual([]);
+		expect(await findDifferences(path.join(target, source))).toEqual([]);
+		expect(calls).toEqual(['list locks', 'save locks', 'list index', 'list locks']);
+		expect(await repo.listIds('locks')).toEqual([]);
+	});
+
 	it('restores every file byte for byte, with holes for zeros, shared blobs and empty files', async () => {
 		const repo = await Repository.open(storage, 'secret');
 		const target = path.join(work, 'full');
