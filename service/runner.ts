@@ -222,7 +222,8 @@ async function openRepository(ctx: RunContext): Promise<Repository> {
 	const {repository, created} = await openRepositoryFrom(readConfigTarget(ctx.config), {
 		password,
 		create: 'if-missing',
-		repository: {signal: ctx.options.signal, ...(ctx.config.compression !== null ? {compression: ctx.config.compression} : {})},
+		// A backup takes its lock next: the lock files are listed while the key is derived.
+		repository: {signal: ctx.options.signal, listLocksEarly: true, ...(ctx.config.compression !== null ? {compression: ctx.config.compression} : {})},
 	});
 	if (created) ctx.log.info(`created a new repository at ${ctx.config.repository}`);
 	await ctx.keeper.update({repository_connected: true});
@@ -393,7 +394,7 @@ async function runOneTimeRestore(ctx: RunContext, requested: string): Promise<nu
 	await keeper.update({restore: {snapshot_id: requested, step, result: 'running', safety_snapshot_id: null, error: null}, last_run: {started: ctx.started.toISOString(), finished: null, result: 'running', snapshot_id: null, duration_ms: null}});
 	try {
 		const password = await readServicePassword(config.password);
-		ctx.repo = (await openRepositoryFrom(readConfigTarget(config), {password, repository: {signal: ctx.options.signal}})).repository;
+		ctx.repo = (await openRepositoryFrom(readConfigTarget(config), {password, repository: {signal: ctx.options.signal, listLocksEarly: true}})).repository;
 		await keeper.update({repository_connected: true});
 		step = 'finding the snapshot';
 		const snapshotId = await findSnapshotId(ctx.repo, requested, {}, ctx.options.signal);
