@@ -292,7 +292,10 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 		try {
 			treeId = await saveVirtualDir(ctx, buildSkeleton(targets), parentTree);
 			await writable;
-			await pool.flush();
+			// The last tree pack goes up beside the workers' last data packs (a round trip less on a
+			// slow link); the index is written once all of them are stored.
+			const stored = await Promise.allSettled([pool.flush(), repo.uploadOpenPacks(options.signal)]);
+			for (const result of stored) if (result.status === 'rejected') throw result.reason;
 			await repo.flush(options.signal);
 		} catch (error) {
 			await pool.close();

@@ -196,8 +196,11 @@ export class PackUploader {
 		}
 	}
 
-	/** Uploads open packs, waits for all uploads and writes the index for every stored pack. */
-	async flush(signal?: AbortSignal): Promise<void> {
+	/**
+	 * Starts uploading the packs being filled, waiting only for an upload slot (not for the
+	 * uploads); {@link flush} waits for them and writes the index.
+	 */
+	async uploadOpenPacks(signal?: AbortSignal): Promise<void> {
 		for (const type of ['data', 'tree'] as const) {
 			const pack = this.open[type];
 			if (pack.blobs.length > 0) {
@@ -205,6 +208,11 @@ export class PackUploader {
 				await this.startUpload(type, pack, signal);
 			}
 		}
+	}
+
+	/** Uploads open packs, waits for all uploads and writes the index for every stored pack. */
+	async flush(signal?: AbortSignal): Promise<void> {
+		await this.uploadOpenPacks(signal);
 		while (this.inFlight.size > 0) await Promise.race(this.inFlight);
 		if (this.failure) {
 			// Packs that did reach storage are still indexed so a later run can reuse them.

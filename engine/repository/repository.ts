@@ -333,6 +333,14 @@ export class Repository {
 		await this.uploader.flush(signal);
 	}
 
+	/**
+	 * Starts storing the packs being filled, waiting only for an upload slot: blobs saved so far go
+	 * up while other work goes on. They are indexed (and durable) only once {@link flush} resolves.
+	 */
+	async uploadOpenPacks(signal?: AbortSignal): Promise<void> {
+		await this.uploader.uploadOpenPacks(signal);
+	}
+
 	/** After a failure or cancellation: indexes the packs that reached storage and drops the rest. */
 	async salvage(): Promise<void> {
 		await this.uploader.salvage();

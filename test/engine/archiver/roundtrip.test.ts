@@ -7,7 +7,8 @@ import {createMemoryStorage} from '../../../adapters/memory.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
 import {runRestore} from '../../../engine/restorer/restorer.js';
-import {listSnapshots} from '../../../engine/repository/snapshots.js';
+import {listSnapshots, loadSnapshot} from '../../../engine/repository/snapshots.js';
+import type {Storage} from '../../../adapters/storage.js';
 import type {ProgressEvent} from '../../../engine/progress.js';
 
 let work: string;
@@ -93,6 +94,42 @@ describe('backup and restore through the engine', () => {
 		const forced = await runRestore(repo, id, target, {includes: [include], overwrite: 'always'});
 		expect(forced.filesRestored).toBe(1);
 		expect((await fs.readFile(restored)).equals(await fs.readFile(path.join(include, 'random.bin')))).toBe(true);
+	});
+});
+
+describe('the end of a backup on slow storage', () => {
+	it('stores the last tree pack beside the last data pack, and indexes both before the snapshot', async () => {
+		const storage = createMemoryStorage();
+		const repo = await Repository.init(storage, 'secret');
+		const saves = new Map<string, {type: string; start: number; end: number}>();
+		const order: string[] = [];
+		const slow: Storage = {
+			...storage,
+			location: storage.location,
+			capabilities: storage.capabilities,
+			save: async (handle, data, operation) => {
+				const entry = {type: handle.type, start: performance.now(), end: Infinity};
+				saves.set(handle.name, entry);
+				if (handle.type === 'data') await new Promise((resolve) => setTimeout(resolve, 300));
+				await storage.save(handle, data, operation);
+				entry.end = performance.now();
+				order.push(handle.type);
+			},
+		};
+		const reopened = await Repository.open(slow, 'secret');
+		const {snapshot_id: id} = await runBackup(reopened, {paths: [source], workers: 1});
+		const snapshot = await loadSnapshot(reopened, id);
+		const treePack = reopened.index.lookup('tree', snapshot.tree)!.packId;
+		const dataPacks = [...saves].filter(([name, save]) => save.type === 'data' && name !== treePack).map(([, save]) => save);
+		expect(dataPacks.length).toBeGreaterThan(0);
+		expect(saves.get(treePack)!.start).toBeLessThan(Math.max(...dataPacks.map((save) => save.end)));
+		// Packs, then the index, then the snapshot.
+		expect(order.slice(-2)).toEqual(['index', 'snapshots']);
+		expect(order.filter((type) => type === 'data')).toHaveLength(dataPacks.length + 1);
+		const target = path.join(work, 'slow-end');
+		const summary = await runRestore(repo, id, target);
+		expect(summary.errors).toEqual([]);
+		expect(await readTree(path.join(target, source))).toEqual(await readTree(source));
 	});
 });
 

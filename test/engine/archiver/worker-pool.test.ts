@@ -194,12 +194,18 @@ describe('the chunk worker count', () => {
 });
 
 describe('the packs the pool stores at once', () => {
-	/** Chunks the large file through a 2-worker pool with 1 MiB packs, whose stores take `delayMs`; returns the most stores seen at once, and the pool's limit at the end. */
-	async function storePacks(name: string, delayMs: number): Promise<{packs: number; most: number; limit: number}> {
+	/**
+	 * Chunks the large file through a 2-worker pool with 1 MiB packs, whose stores take `delayMs`;
+	 * returns the most stores seen at once, whether a store started while the first still ran, and
+	 * the pool's limit at the end.
+	 */
+	async function storePacks(name: string, delayMs: number): Promise<{packs: number; most: number; besideFirst: boolean; limit: number}> {
 		const repo = await Repository.init(createLocalStorage(path.join(work, name)), PASSWORD);
 		let running = 0;
 		let most = 0;
 		let packs = 0;
+		let firstRunning = false;
+		let besideFirst = false;
 		const pool = new ChunkWorkerPool({
 			polynomial: repo.config.chunker_polynomial,
 			key: repo.key,
@@ -210,14 +216,18 @@ describe('the packs the pool stores at once', () => {
 				running++;
 				packs++;
 				most = Math.max(most, running);
+				const first = packs === 1;
+				if (first) firstRunning = true;
+				else if (firstRunning) besideFirst = true;
 				await new Promise((resolve) => setTimeout(resolve, delayMs));
+				if (first) firstRunning = false;
 				running--;
 			},
 		}, 2);
 		try {
 			await chunkFiles(pool, [largeFile]);
 			await pool.flush();
-			return {packs, most, limit: pool.packStoreLimit};
+			return {packs, most, besideFirst, limit: pool.packStoreLimit};
 		} finally {
 			await pool.close();
 			await repo.close();
@@ -228,14 +238,16 @@ describe('the packs the pool stores at once', () => {
 		const result = await storePacks('repo-fast-stores', 0);
 		expect(result.packs).toBeGreaterThan(4);
 		expect(result.most).toBe(1);
+		expect(result.besideFirst).toBe(false);
 		expect(result.limit).toBe(1);
 	});
 
-	it('stores as many at once as the memory budget allows once a store is slow', async () => {
-		const result = await storePacks('repo-slow-stores', SLOW_STORE_MS + 50);
+	it('stores as many at once as the memory budget allows once a store is slow, starting beside the first slow one', async () => {
+		const result = await storePacks('repo-slow-stores', SLOW_STORE_MS * 4);
 		const budget = findMemoryBudget().packBuffers;
 		expect(result.packs).toBeGreaterThan(4);
 		expect(result.limit).toBe(budget);
 		expect(result.most).toBe(budget);
+		expect(result.besideFirst).toBe(budget > 1);
 	});
 });
