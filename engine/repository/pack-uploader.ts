@@ -20,7 +20,11 @@ const PACKS_PER_INDEX = 24;
 const BLOBS_PER_INDEX = 32_768;
 /** ...or after this long since the last index write. */
 const INDEX_INTERVAL_MS = 60_000;
-/** Uploads in flight before `add` waits. */
+/**
+ * Uploads of this uploader's own packs in flight before `add` waits. Packs laid out elsewhere
+ * ({@link PackUploader.storeFinished}) are bounded by their owner: the chunk worker pool holds at
+ * most its memory budget's pack buffers.
+ */
 const MAX_UPLOADS = 2;
 
 /** Room in an open pack's buffer beyond the pack size, for the header and a last blob. */
@@ -80,7 +84,10 @@ export function assemblePack(key: MasterKey, parts: readonly Uint8Array[], blobs
 export class PackUploader {
 	private readonly open: Record<BlobType, OpenPack> = {data: newPack(), tree: newPack()};
 	private readonly pending: Record<BlobType, Set<string>> = {data: new Set(), tree: new Set()};
+	/** Every upload in flight (what flush and salvage wait for). */
 	private readonly inFlight = new Set<Promise<void>>();
+	/** The uploads in flight of this uploader's own packs (bounded by MAX_UPLOADS). */
+	private readonly ownInFlight = new Set<Promise<void>>();
 	private unindexed: PackEntry[] = [];
 	/** Blobs in `unindexed`. */
 	private unindexedBlobs = 0;
@@ -132,32 +139,36 @@ export class PackUploader {
 
 	/**
 	 * Stores a pack laid out elsewhere (a chunk worker's), then indexes it like its own packs.
-	 * Waits while MAX_UPLOADS uploads are in flight; resolves once the pack is stored and indexed,
-	 * and rejects when it could not be stored.
+	 * Starts at once (its owner bounds how many it stores at once); resolves once the pack is
+	 * stored and indexed, and rejects when it could not be stored.
 	 */
 	async storeFinished(bytes: Uint8Array, id: string, blobs: PackedBlob[], signal?: AbortSignal): Promise<void> {
-		const {done} = await this.beginUpload(() => this.storeAndIndex(bytes, id, blobs, signal));
+		const {done} = await this.beginUpload(() => this.storeAndIndex(bytes, id, blobs, signal), false);
 		await done;
 	}
 
 	private async startUpload(type: BlobType, pack: OpenPack, signal?: AbortSignal): Promise<void> {
-		await this.beginUpload(() => this.upload(type, pack, signal));
+		await this.beginUpload(() => this.upload(type, pack, signal), true);
 	}
 
 	/**
-	 * Waits for one of MAX_UPLOADS slots, then starts `run` as a tracked upload. `done` settles
-	 * with it; a failure is also kept in `failure` (so later calls throw it), which makes `done`
-	 * safe to leave unawaited.
+	 * Starts `run` as a tracked upload, for an own pack (`own`) once one of MAX_UPLOADS slots is
+	 * free. `done` settles with it; a failure is also kept in `failure` (so later calls throw it),
+	 * which makes `done` safe to leave unawaited.
 	 */
-	private async beginUpload(run: () => Promise<void>): Promise<{done: Promise<void>}> {
-		while (this.inFlight.size >= MAX_UPLOADS) await Promise.race(this.inFlight);
+	private async beginUpload(run: () => Promise<void>, own: boolean): Promise<{done: Promise<void>}> {
+		while (own && this.ownInFlight.size >= MAX_UPLOADS) await Promise.race(this.ownInFlight);
 		if (this.failure) throw this.failure;
 		const done = run();
 		const tracked = done.catch((error: Error) => {
 			this.failure ??= error;
 		});
 		this.inFlight.add(tracked);
-		void tracked.finally(() => this.inFlight.delete(tracked));
+		if (own) this.ownInFlight.add(tracked);
+		void tracked.finally(() => {
+			this.inFlight.delete(tracked);
+			this.ownInFlight.delete(tracked);
+		});
 		return {done};
 	}
 
