@@ -220,15 +220,30 @@ async function tryKeyFile(storage: Storage, id: string, password: string, signal
  * skipped. Rejects with {@link WrongPasswordError} when no key opens, with {@link IntegrityError}
  * when no key file is usable at all or the only match is damaged, and with {@link CairnError}
  * when `keys/` is empty. Storage errors propagate unchanged.
+ *
+ * With `hint` (the key file that opened this repository last time: key-hint.ts) that file is tried
+ * first, without listing `keys/`; when it is gone or the password does not open it, every key
+ * file is listed and tried as without a hint (the hinted one is not derived twice).
  */
-export async function openMasterKey(storage: Storage, password: string, options: {signal?: AbortSignal} = {}): Promise<{master: MasterKey; keyId: string}> {
-	const {signal} = options;
+export async function openMasterKey(storage: Storage, password: string, options: {signal?: AbortSignal; hint?: string} = {}): Promise<{master: MasterKey; keyId: string}> {
+	const {signal, hint} = options;
+	let hinted: KeyAttempt | undefined;
+	if (hint !== undefined && /^[0-9a-f]{64}$/.test(hint)) {
+		try {
+			hinted = await tryKeyFile(storage, hint, password, signal);
+		} catch (error) {
+			if (!isStorageError(error, 'not-found')) throw error;
+		}
+		if (hinted?.kind === 'opened') return {master: hinted.master, keyId: hint};
+	}
 	const ids: string[] = [];
 	for await (const info of storage.list('keys', {signal})) ids.push(info.name);
 	if (ids.length === 0) {
 		throw new CairnError(`the repository at ${storage.location} has no keys: keys/ is empty, so no password can open it`);
 	}
 	ids.sort();
+	// The hinted key file, listed and known not to open with this password: counted, not tried again.
+	const skipped = hinted?.kind === 'wrong-password' && ids.includes(hint!) ? hint : undefined;
 
 	let found: {master: MasterKey; keyId: string} | undefined;
 	let failed = false;
@@ -239,6 +254,7 @@ export async function openMasterKey(storage: Storage, password: string, options:
 		while (found === undefined && !failed && next < ids.length) {
 			throwIfAborted(signal);
 			const id = ids[next++]!;
+			if (id === skipped) continue;
 			let attempt: KeyAttempt;
 			try {
 				attempt = await tryKeyFile(storage, id, password, signal);

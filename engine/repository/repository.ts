@@ -21,6 +21,7 @@ import {decodeStoredBlob} from './blob-codec.js';
 import {compressTinySync, isWasmZstdLoaded, loadWasmZstd} from '../format/zstd-sync.js';
 import {PackUploader} from './pack-uploader.js';
 import {LocalCache} from './cache.js';
+import {readKeyHint, saveKeyHint} from './key-hint.js';
 import {withLocalCache, type CachedStorage} from './cached-storage.js';
 
 /** Options for opening or creating a repository. */
@@ -123,7 +124,8 @@ export class Repository {
 		// The config is fetched while the keys are listed and tried (one round trip instead of three
 		// in a row on a slow link); a missing config still says "no repository" before any key error.
 		const configLoad = storage.load({type: 'config', name: ''}, {signal: options.signal});
-		const keyOpen = openMasterKey(storage, password, {signal: options.signal});
+		const hint = options.cacheDir === undefined ? undefined : readKeyHint(options.cacheDir, storage.location);
+		const keyOpen = openMasterKey(storage, password, {signal: options.signal, hint});
 		const earlyLocks = options.listLocksEarly ? {started: Date.now(), ids: listNames(storage, 'locks', options.signal)} : undefined;
 		earlyLocks?.ids.catch(() => undefined);
 		// Marked handled at once: when the keys fail before the config answers, that rejection must
@@ -149,6 +151,7 @@ export class Repository {
 		}
 		const repo = new Repository(storage, master, keyId, config, options, await openCache(config, options));
 		repo.earlyLocks = earlyLocks;
+		if (repo.cache !== undefined && options.cacheDir !== undefined && keyId !== hint) await saveKeyHint(options.cacheDir, storage.location, keyId);
 		return repo;
 	}
 
@@ -173,7 +176,9 @@ export class Repository {
 		const config: RepositoryConfig = {version, id: randomBytes(32).toString('hex'), chunker_polynomial: formatPolynomial(generateRandomPolynomial())};
 		const sealed = sealBytes(master, Buffer.from(JSON.stringify(config)));
 		await storage.save({type: 'config', name: ''}, sealed, {signal: options.signal});
-		return new Repository(storage, master, keyId, config, options, await openCache(config, options));
+		const repo = new Repository(storage, master, keyId, config, options, await openCache(config, options));
+		if (repo.cache !== undefined && options.cacheDir !== undefined) await saveKeyHint(options.cacheDir, storage.location, keyId);
+		return repo;
 	}
 
 	/**

@@ -29,9 +29,13 @@ async function exists(file: string): Promise<boolean> {
 	return fs.stat(file).then(() => true, () => false);
 }
 
-/** The one repository directory in a cache base directory. */
+/** The one repository directory in a cache base directory (beside it: the tag, and the key hint of the location). */
 async function findRepositoryCache(cacheBase: string): Promise<string> {
-	const entries = (await fs.readdir(cacheBase)).filter((name) => name !== 'CACHEDIR.TAG');
+	const hints = await fs.readdir(path.join(cacheBase, 'key-hints'));
+	expect(hints).toHaveLength(1);
+	expect(hints[0]).toMatch(/^[0-9a-f]{64}$/);
+	expect((await fs.stat(path.join(cacheBase, 'key-hints', hints[0]!))).mode & 0o777).toBe(0o600);
+	const entries = (await fs.readdir(cacheBase)).filter((name) => name !== 'CACHEDIR.TAG' && name !== 'key-hints');
 	expect(entries).toHaveLength(1);
 	expect(entries[0]).toMatch(/^[0-9a-f]{64}$/);
 	return path.join(cacheBase, entries[0]!);
