@@ -96,6 +96,14 @@ const PROGRAM_VERSION = `cairn ${readBuildInfo().version}`;
 const FILE_CONCURRENCY = 128;
 /** Parent-snapshot trees loaded at once ahead of the walk. */
 const TREE_PREFETCH = 16;
+/**
+ * The walk hands the event loop a turn after this long. An unchanged tree is walked with
+ * synchronous stats and trees already loaded, on promises that resolve at once, so without a turn
+ * no timer or I/O callback runs until it ends: the lock's recheck (due 200 ms after the lock was
+ * written) then waited for the whole walk (measured: 400 ms instead of 200 on 10,000 files),
+ * and its round trip came after it instead of beside it.
+ */
+const WALK_SLICE_MS = 10;
 
 interface VirtualDir {
 	/** Absolute path of this directory on disk. */
@@ -123,6 +131,14 @@ interface Context {
 	treeLoads: Semaphore;
 	/** The path read for a target path (see BackupOptions.readFrom). */
 	sourceOf: (recorded: string) => string;
+	/** When the walk next hands the event loop a turn (performance.now(); see {@link WALK_SLICE_MS}). */
+	nextTurn: number;
+}
+
+/** Hands the event loop a turn (call once the walk has run until {@link Context.nextTurn}). */
+async function takeTurn(ctx: Context): Promise<void> {
+	await new Promise<void>((resolve) => setImmediate(resolve));
+	ctx.nextTurn = performance.now() + WALK_SLICE_MS;
 }
 
 function throwIfCancelled(signal?: AbortSignal): void {
@@ -287,6 +303,7 @@ export async function runBackup(repo: Repository, options: BackupOptions): Promi
 			prefetched: new Map(),
 			treeLoads: new Semaphore(TREE_PREFETCH),
 			signal: walk.signal, warn, sourceOf,
+			nextTurn: performance.now() + WALK_SLICE_MS,
 		};
 		let treeId: string;
 		try {
@@ -528,6 +545,7 @@ async function startDirectory(ctx: Context, abs: FsPath, node: TreeNode, previou
 	const entries: WalkedEntry[] = [];
 	try {
 		for (const raw of names) {
+			if (performance.now() >= ctx.nextTurn) await takeTurn(ctx);
 			const child = joinPath(abs, raw);
 			const walked = startEntry(ctx, child.path, child.name, previousNodes?.get(child.name));
 			if (walked === undefined) continue;

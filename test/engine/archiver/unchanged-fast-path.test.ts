@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {monitorEventLoopDelay, performance} from 'node:perf_hooks';
 import {createMemoryStorage} from '../../../adapters/memory.js';
 import type {Storage} from '../../../adapters/storage.js';
 import {Repository} from '../../../engine/repository/repository.js';
@@ -189,6 +190,27 @@ describe('the lock of a backup', () => {
 		// The recheck lists the locks again after the lock was written (the listing for unindexed packs does too).
 		const listingsAfterLock = (before: number) => events.slice(lockSaved, before).filter((event) => event === 'list:locks').length;
 		for (const [event, i] of writes) expect(listingsAfterLock(i), event).toBeGreaterThanOrEqual(2);
+	});
+
+	it('gives timers their turn during a long unchanged walk, so the recheck runs beside the walk, not after it', async () => {
+		const source = path.join(work, 'many');
+		for (let dir = 0; dir < 120; dir++) {
+			await fsp.mkdir(path.join(source, `d${dir}`), {recursive: true});
+			await Promise.all(Array.from({length: 100}, (_, file) => fsp.writeFile(path.join(source, `d${dir}`, `f${file}`), `${dir}/${file}\n`)));
+		}
+		const storage = createMemoryStorage();
+		const repo = await Repository.init(storage, 'secret');
+		await runBackup(repo, {paths: [source]});
+		const delay = monitorEventLoopDelay({resolution: 5});
+		const started = performance.now();
+		delay.enable();
+		const summary = await runBackup(repo, {paths: [source]});
+		delay.disable();
+		const took = performance.now() - started;
+		expect(summary.files_unmodified).toBe(12_000);
+		// Without turns, the walk held the event loop for nearly the whole backup (the recheck's timer
+		// fired when it ended); with them no timer waits more than a small part of it.
+		expect(delay.max / 1e6, `longest wait ${(delay.max / 1e6).toFixed(0)} ms of ${took.toFixed(0)} ms`).toBeLessThan(took / 2);
 	});
 
 	it('writes nothing when another process takes an exclusive lock meanwhile, and says so', async () => {
