@@ -70,7 +70,7 @@ function isMissing(error: unknown): boolean {
 }
 
 /** Writes a file under a temporary name (mode 0600), then renames it into place. */
-async function writeAtomically(target: string, bytes: Uint8Array): Promise<void> {
+export async function writeAtomically(target: string, bytes: Uint8Array): Promise<void> {
 	const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
 	try {
 		await fs.writeFile(temp, bytes, {flag: 'wx', mode: 0o600});

@@ -9,10 +9,11 @@
  * restic leaves the folder alone (its cache clean-up only looks at repository-ID folders), as does
  * `cairn cache --cleanup`. A hint that is missing, unreadable or wrong only costs the listing.
  */
-import {createHash, randomBytes} from 'node:crypto';
+import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import * as fs from 'node:fs/promises';
 import {join} from 'node:path';
+import {writeAtomically} from './cache.js';
 
 const KEY_ID = /^[0-9a-f]{64}$/;
 
@@ -34,13 +35,10 @@ export function readKeyHint(cacheBase: string, location: string): string | undef
 /** Records the key file that opened the repository at `location`. Failures are ignored (the hint is only a shortcut). */
 export async function saveKeyHint(cacheBase: string, location: string, keyId: string): Promise<void> {
 	if (!KEY_ID.test(keyId)) return;
-	const target = findHintPath(cacheBase, location);
-	const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
 	try {
 		await fs.mkdir(join(cacheBase, 'key-hints'), {recursive: true, mode: 0o700});
-		await fs.writeFile(temp, `${keyId}\n`, {flag: 'wx', mode: 0o600});
-		await fs.rename(temp, target);
+		await writeAtomically(findHintPath(cacheBase, location), Buffer.from(`${keyId}\n`));
 	} catch {
-		await fs.rm(temp, {force: true}).catch(() => undefined);
+		// the next open lists keys/ as without a hint
 	}
 }
