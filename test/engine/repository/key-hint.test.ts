@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createMemoryStorage} from '../../../adapters/memory.js';
 import type {Storage} from '../../../adapters/storage.js';
+import {watchStorage} from '../../helpers/watched-storage.js';
 import {generateMasterKey} from '../../../engine/crypto/cipher.js';
 import {WrongPasswordError} from '../../../engine/errors.js';
 import {readKeyHint, saveKeyHint} from '../../../engine/repository/key-hint.js';
@@ -29,19 +30,11 @@ afterAll(async () => {
 function countKeyCalls(storage: Storage): {storage: Storage; listings: () => number; loads: () => string[]} {
 	let listings = 0;
 	const loads: string[] = [];
-	const counted: Storage = {
-		...storage,
-		location: storage.location,
-		capabilities: storage.capabilities,
-		list: (type, operation) => {
-			if (type === 'keys') listings++;
-			return storage.list(type, operation);
-		},
-		load: (handle, operation) => {
-			if (handle.type === 'keys') loads.push(handle.name);
-			return storage.load(handle, operation);
-		},
-	};
+	const counted = watchStorage(storage, ({op, type, name}) => {
+		if (type !== 'keys') return;
+		if (op === 'list') listings++;
+		else if (op === 'load') loads.push(name!);
+	});
 	return {storage: counted, listings: () => listings, loads: () => [...loads]};
 }
 

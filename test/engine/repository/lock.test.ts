@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {createMemoryStorage} from '../../../adapters/memory.js';
 import type {Storage} from '../../../adapters/storage.js';
+import {watchStorage} from '../../helpers/watched-storage.js';
 import {LockError} from '../../../engine/errors.js';
 import {formatGoTime} from '../../../engine/format/time.js';
 import {acquireLock, findHeldLocks, findStaleReason, listLocks, REFRESH_EVERY_MS, removeLocks, STALE_AFTER_MS, type LockJson} from '../../../engine/repository/lock.js';
@@ -101,15 +102,9 @@ describe('the lock listing made while opening', () => {
 	/** The repository's storage, counting its listings of lock files. */
 	function countLockListings(storage: Storage): {storage: Storage; listings: () => number} {
 		let listings = 0;
-		const counted: Storage = {
-			...storage,
-			location: storage.location,
-			capabilities: storage.capabilities,
-			list: (type, operation) => {
-				if (type === 'locks') listings++;
-				return storage.list(type, operation);
-			},
-		};
+		const counted = watchStorage(storage, ({op, type}) => {
+			if (op === 'list' && type === 'locks') listings++;
+		});
 		return {storage: counted, listings: () => listings};
 	}
 

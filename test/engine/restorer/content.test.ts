@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {createHash, randomBytes} from 'node:crypto';
 import {createMemoryStorage} from '../../../adapters/memory.js';
 import type {Storage} from '../../../adapters/storage.js';
+import {watchStorage} from '../../helpers/watched-storage.js';
 import {Repository} from '../../../engine/repository/repository.js';
 import {runBackup} from '../../../engine/archiver/archiver.js';
 import {runRestore} from '../../../engine/restorer/restorer.js';
@@ -85,19 +86,9 @@ async function copyStorage(): Promise<Storage> {
 describe('restoring file contents pack by pack', () => {
 	it('loads the index while its lock waits for the recheck, once, and leaves no lock', async () => {
 		const calls: string[] = [];
-		const watched: Storage = {
-			...storage,
-			location: storage.location,
-			capabilities: storage.capabilities,
-			list: (type, operation) => {
-				calls.push(`list ${type}`);
-				return storage.list(type, operation);
-			},
-			save: (handle, data, operation) => {
-				calls.push(`save ${handle.type}`);
-				return storage.save(handle, data, operation);
-			},
-		};
+		const watched = watchStorage(storage, ({op, type}) => {
+			if (op !== 'load') calls.push(`${op} ${type}`);
+		});
 		const repo = await Repository.open(watched, 'secret');
 		calls.length = 0;
 		const target = path.join(work, 'locked');
